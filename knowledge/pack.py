@@ -1,0 +1,144 @@
+"""Knowledge packs: a folder holding one school's policy, the clauses found in it, and the school's notes.
+
+A pack folder holds:
+  pack.yaml        name, school, title, version/date, and the source file's name
+  <source>         the policy exactly as the school gave it (text extracted from PDF/DOCX is kept too)
+  clauses.json     the clauses the parser found (written by `policybot ingest`)
+  enrichment.yaml  per clause: heading, audience, verdict kind, plain verdict, summary, alternate questions
+  eval.yaml        labelled questions for `policybot eval` (optional)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from knowledge.clause import AUDIENCES, VERDICT_KINDS, Clause
+from knowledge.parse import parse_policy
+
+DEFAULT_PACKS_DIR = Path(__file__).resolve().parent / "packs"
+DEFAULT_PACK = "clearwell"
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> dict:
+    """Read a YAML file as a mapping (an absent file reads as empty)."""
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_Loader) or {}
+
+
+class PackError(Exception):
+    """A pack that cannot be loaded: names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Pack:
+    """One school's policy as clauses, with the school's notes applied."""
+
+    name: str
+    folder: Path
+    school: str
+    title: str
+    version: str
+    clauses: tuple[Clause, ...]
+    shorthand: dict[str, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+    def clause(self, clause_id: str) -> Clause | None:
+        return self._by_id().get(clause_id)
+
+    def _by_id(self) -> dict[str, Clause]:
+        cache = self.__dict__.get("_by_id_cache")
+        if cache is None:
+            cache = {c.id: c for c in self.clauses}
+            object.__setattr__(self, "_by_id_cache", cache)
+        return cache
+
+    def find_section(self, printed: str) -> list[Clause]:
+        """Clauses whose printed number is `printed` ("6.2" finds both printed 6.2s; "a4c" finds A.4(c))."""
+        wanted = _section_key(printed)
+        return [c for c in self.clauses if _section_key(c.section) == wanted or _section_key(c.id) == wanted]
+
+    @property
+    def source_path(self) -> Path:
+        meta = read_yaml(self.folder / "pack.yaml")
+        return self.folder / meta.get("source", "policy.txt")
+
+
+def _section_key(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum() or ch == "-").replace("section", "")
+
+
+def pack_folder(name: str, packs_dir: Path | str | None = None) -> Path:
+    return Path(packs_dir or DEFAULT_PACKS_DIR) / name
+
+
+def load_clauses(folder: Path, meta: dict) -> tuple[tuple[Clause, ...], tuple[str, ...]]:
+    """The pack's parsed clauses: from clauses.json if present, else parsed from the source text."""
+    stored = folder / "clauses.json"
+    if stored.exists():
+        data = json.loads(stored.read_text(encoding="utf-8"))
+        return tuple(Clause.from_dict(d) for d in data["clauses"]), tuple(data.get("problems", ()))
+    source = folder / meta.get("text", meta.get("source", "policy.txt"))
+    if not source.exists():
+        raise PackError(f"{folder}: no clauses.json and no source text {source.name}")
+    parsed = parse_policy(source.read_text(encoding="utf-8"))
+    return parsed.clauses, parsed.problems
+
+
+def apply_enrichment(clauses: tuple[Clause, ...], enrichment: dict) -> tuple[Clause, ...]:
+    """Merge the school's notes into the clauses; unknown ids and bad values are errors, not silence."""
+    notes = enrichment.get("clauses") or {}
+    known = {c.id for c in clauses}
+    unknown = sorted(set(map(str, notes)) - known)
+    if unknown:
+        raise PackError(f"enrichment.yaml names clauses the policy does not have: {', '.join(unknown)}")
+    out = []
+    for clause in clauses:
+        note = notes.get(clause.id) or {}
+        audience = note.get("audience", clause.audience)
+        kind = note.get("verdict_kind", clause.verdict_kind)
+        if audience not in AUDIENCES:
+            raise PackError(f"enrichment.yaml, {clause.id}: audience {audience!r} is not one of {AUDIENCES}")
+        if kind not in VERDICT_KINDS:
+            raise PackError(f"enrichment.yaml, {clause.id}: verdict_kind {kind!r} is not one of {VERDICT_KINDS}")
+        out.append(
+            clause.with_notes(
+                heading=str(note.get("heading") or clause.heading),
+                audience=audience,
+                verdict_kind=kind,
+                verdict=str(note.get("verdict") or clause.verdict),
+                summary=str(note.get("summary") or clause.summary),
+                alternates=tuple(str(a) for a in note.get("alternates") or ()),
+                related=tuple(str(r) for r in note.get("related") or ()),
+                curated=bool(note.get("curated", bool(note))),
+            )
+        )
+    return tuple(out)
+
+
+def load_pack(name: str = DEFAULT_PACK, packs_dir: Path | str | None = None) -> Pack:
+    """Load a pack folder by name (the project's own packs unless `packs_dir` says otherwise)."""
+    folder = pack_folder(name, packs_dir)
+    if not folder.is_dir():
+        raise PackError(f"no policy pack named {name!r} in {folder.parent}")
+    meta = read_yaml(folder / "pack.yaml")
+    clauses, problems = load_clauses(folder, meta)
+    enrichment = read_yaml(folder / "enrichment.yaml")
+    clauses = apply_enrichment(clauses, enrichment)
+    return Pack(
+        name=name,
+        folder=folder,
+        school=str(meta.get("school", "")),
+        title=str(meta.get("title", "Social Media Policy")),
+        version=str(meta.get("version", "")),
+        clauses=clauses,
+        shorthand={str(k).lower(): str(v) for k, v in (enrichment.get("shorthand") or {}).items()},
+        problems=problems,
+    )
