@@ -1,0 +1,146 @@
+"""The advisor: one message in, one reply out — intent first, then the policy answer when it is a question.
+
+Channel-free: the console, the CLI and Telegram all call `respond`. The reply carries both structured
+data (intent, matches, composed answer) for channels that render richly and `reply`, the plain text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from intents.classify import IntentClassifier, IntentResult
+from knowledge.compose import ComposedAnswer, compose_answer, render_plain
+from knowledge.engine import Match, PolicyEngine, Search
+from knowledge.pack import read_yaml
+
+RESPONSES = Path(__file__).resolve().parent / "data" / "responses.yaml"
+MAX_CHARS = 1000
+ROLES = ("staff", "parent")
+
+
+class _Keep(dict):
+    """format_map helper: placeholders without a value stay as they are."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def load_responses(values: dict | None = None, path: Path = RESPONSES) -> dict[str, str]:
+    """The response texts with settings filled in; placeholders that aren't settings are left for later."""
+    raw = read_yaml(path).get("responses") or {}
+    fill = _Keep({k: str(v) for k, v in (values or {}).items()})
+    return {key: str(text).format_map(fill) for key, text in raw.items()}
+
+
+@dataclass(frozen=True)
+class Reply:
+    question: str
+    role: str
+    intent: str
+    answered: bool
+    confidence: float
+    verdict: str | None
+    matches: tuple[Match, ...]
+    reply: str
+    answer: ComposedAnswer | None = None
+    safeguarding: bool = False  # show the safeguarding response (or contacts) as well
+    suggestions: tuple[Match, ...] = ()  # "Did you mean…" when not answered
+    scores: dict = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict:
+        """The `policybot ask --json` contract."""
+        return {
+            "question": self.question,
+            "role": self.role,
+            "intent": self.intent,
+            "answered": self.answered,
+            "confidence": round(self.confidence, 4),
+            "verdict": self.verdict,
+            "matches": [m.to_json() for m in self.matches],
+            "reply": self.reply,
+        }
+
+
+class Advisor:
+    """Classifies a message and answers it from the engine, in the school's own words."""
+
+    def __init__(self, engine: PolicyEngine, classifier: IntentClassifier, responses: dict[str, str] | None = None) -> None:
+        self.engine = engine
+        self.classifier = classifier
+        self.responses = responses if responses is not None else load_responses()
+
+    @property
+    def pack(self):
+        return self.engine.pack
+
+    def text(self, key: str, **values) -> str:
+        return self.responses.get(key, key).format_map(_Keep(values))
+
+    def respond(self, message: str, role: str = "staff") -> Reply:
+        return self.respond_many([message], role)[0]
+
+    def respond_many(self, messages: list[str], role: str = "staff") -> list[Reply]:
+        """Answer several messages with one batched encode."""
+        role = role if role in ROLES else "staff"
+        cleaned = [" ".join(str(m).split()) for m in messages]
+        live = [i for i, m in enumerate(cleaned) if m and len(m) <= MAX_CHARS]
+        replies: dict[int, Reply] = {}
+        if live:
+            texts = [cleaned[i] for i in live]
+            vectors = self.engine.embed(texts)
+            searches = self.engine.search_many(texts, role, vectors)
+            for i, text, vector, search in zip(live, texts, vectors, searches):
+                replies[i] = self._reply(text, role, vector, search)
+        out = []
+        for i, m in enumerate(cleaned):
+            if i in replies:
+                out.append(replies[i])
+            elif not m:
+                out.append(self._simple(m, role, "help", self.text("empty")))
+            else:
+                out.append(self._too_long(m, role))
+        return out
+
+    # -- building replies --------------------------------------------------------------------------
+    def _simple(self, question: str, role: str, intent: str, text: str, search: Search | None = None, safeguarding: bool = False, scores=None) -> Reply:
+        matches = search.matches if search else ()
+        confidence = search.confidence if search else 0.0
+        return Reply(question, role, intent, False, confidence, None, matches, text, safeguarding=safeguarding, scores=scores or {})
+
+    def _too_long(self, message: str, role: str) -> Reply:
+        # Even an over-long message is checked for a child at risk before anything else.
+        risk = self.classifier.rules.risk_in(message)
+        text = self.text("too_long", max_chars=MAX_CHARS)
+        if risk:
+            return self._simple(message, role, "safeguarding", self.text("safeguarding"), safeguarding=True)
+        return self._simple(message, role, "question", text)
+
+    def _reply(self, text: str, role: str, vector: np.ndarray, search: Search) -> Reply:
+        top_raw = search.matches[0].raw if search.matches else 0.0
+        intent: IntentResult = self.classifier.classify(text, vector, question_fit=top_raw)
+        if intent.intent == "safeguarding":
+            return self._simple(text, role, "safeguarding", self.text("safeguarding"), search, True, intent.scores)
+        if intent.intent in ("greeting", "thanks", "help", "report_breach", "complaint"):
+            return self._simple(text, role, intent.intent, self.text(intent.intent), search, False, intent.scores)
+        if intent.intent == "out_of_scope" and not search.answered:
+            return self._simple(text, role, "out_of_scope", self.text("out_of_scope"), search, False, intent.scores)
+        if not search.answered:
+            lines = [self.text("not_sure")]
+            if search.matches:
+                lines.append(self.text("did_you_mean"))
+                lines += [f"• {m.clause.label}: {m.clause.heading or m.clause.summary or m.clause.title}" for m in search.matches]
+            lines.append(self.text("office_will_answer"))
+            if intent.safeguarding_risk:
+                lines.append(self.text("safeguarding_contacts"))
+            reply = Reply(text, role, "question", False, search.confidence, None, search.matches, "\n".join(lines),
+                          safeguarding=intent.safeguarding_risk, suggestions=search.matches, scores=intent.scores)
+            return reply
+        answer = compose_answer(search, self.engine.pack.clause, self.responses)
+        body = render_plain(answer, self.responses)
+        if intent.safeguarding_risk:
+            body = f"{body}\n{self.text('safeguarding_contacts')}"
+        return Reply(text, role, "question", True, search.confidence, answer.verdict_line, search.matches, body,
+                     answer=answer, safeguarding=intent.safeguarding_risk, scores=intent.scores)

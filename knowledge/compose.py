@@ -1,0 +1,118 @@
+"""Compose an answer for a phone: the verdict first, the section as printed, the clause quoted verbatim.
+
+A long clause is shortened around the sentence that answers the question, marked with "…"; the whole
+clause is always one tap away (and always in `matches[].text`). Wording comes from the caller's phrases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.clause import Clause
+from knowledge.engine import Search
+
+QUOTE_LIMIT = 330
+SENTENCE = re.compile(r"(?<=[.;!?])\s+(?=[A-Z‘'\"(])")
+
+DEFAULT_PHRASES = {
+    "section": "Section",
+    "see_also": "See also",
+    "verdict.not_allowed": "No — the policy does not allow this.",
+    "verdict.allowed": "Yes — the policy allows this.",
+    "verdict.needs_approval": "Only with approval.",
+    "verdict.required": "Yes, you must — the policy requires it.",
+    "verdict.advised_against": "Be careful — the policy advises against it.",
+    "verdict.information": "Here is what the policy says.",
+    "parent_note": "Note: {section} binds staff, not parents; it says: “{quote}”",
+}
+
+
+@dataclass(frozen=True)
+class ComposedAnswer:
+    clause_id: str
+    verdict_line: str
+    section_label: str
+    heading: str
+    quote: str
+    quote_is_shortened: bool
+    full_text: str
+    see_also: tuple[Clause, ...] = ()
+    note: str = ""
+
+
+def verdict_line(clause: Clause, phrases: dict) -> str:
+    return clause.verdict or phrases.get(f"verdict.{clause.verdict_kind}") or DEFAULT_PHRASES[f"verdict.{clause.verdict_kind}"]
+
+
+def shorten(text: str, focus: str = "", limit: int = QUOTE_LIMIT) -> tuple[str, bool]:
+    """The clause, or the part of it that answers the question, within `limit` characters."""
+    if len(text) <= limit:
+        return text, False
+    sentences = [s for s in SENTENCE.split(text) if s.strip()]
+    chosen = focus if focus and focus in sentences else sentences[0]
+    index = sentences.index(chosen)
+    if len(chosen) > limit:
+        cut = chosen[:limit].rsplit(" ", 1)[0]
+        chosen = cut.rstrip(",;: ") + " …"
+    else:
+        # Add following sentences while they fit, so the quote reads as a whole.
+        for nxt in sentences[index + 1 :]:
+            if len(chosen) + 1 + len(nxt) > limit:
+                break
+            chosen = f"{chosen} {nxt}"
+        if not text.endswith(chosen):
+            chosen = f"{chosen} …"
+    if index > 0:
+        chosen = f"… {chosen}"
+    return chosen, True
+
+
+def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> ComposedAnswer | None:
+    """The answer from the best match of `search`; `pack_clause(id)` looks up related clauses."""
+    if not search.matches:
+        return None
+    phrases = {**DEFAULT_PHRASES, **(phrases or {})}
+    best = search.matches[0]
+    clause = best.clause
+    quote, shortened = shorten(clause.text, best.sentence)
+    see_also: list[Clause] = []
+    for related_id in clause.related:
+        related = pack_clause(related_id)
+        if related is not None and related.id != clause.id and related not in see_also:
+            see_also.append(related)
+    for other in search.matches[1:]:
+        if other.score >= 0.5 and other.clause.id != clause.id and other.clause not in see_also and other.score >= best.score - 0.25:
+            see_also.append(other.clause)
+    note = ""
+    if search.staff_rule is not None:
+        staff_quote, _ = shorten(search.staff_rule.text, limit=160)
+        note = phrases["parent_note"].format(section=search.staff_rule.label, quote=staff_quote)
+    return ComposedAnswer(
+        clause_id=clause.id,
+        verdict_line=verdict_line(clause, phrases),
+        section_label=clause.label,
+        heading=clause.title,
+        quote=quote,
+        quote_is_shortened=shortened,
+        full_text=clause.text,
+        see_also=tuple(see_also[:2]),
+        note=note,
+    )
+
+
+def see_also_line(clause: Clause) -> str:
+    gist = clause.heading or clause.summary or clause.title
+    return f"{clause.label}: {gist}" if gist else clause.label
+
+
+def render_plain(answer: ComposedAnswer, phrases: dict | None = None) -> str:
+    """The answer as plain text, for the console, the CLI's `reply` field and tests."""
+    phrases = {**DEFAULT_PHRASES, **(phrases or {})}
+    heading = f" · {answer.heading}" if answer.heading else ""
+    lines = [answer.verdict_line, f"{phrases['section']} {answer.section_label}{heading}", f"“{answer.quote}”"]
+    if answer.note:
+        lines.append(answer.note)
+    if answer.see_also:
+        lines.append(f"{phrases['see_also']} " + "; ".join(see_also_line(c) for c in answer.see_also) + ".")
+    return "\n".join(lines)

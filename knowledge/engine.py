@@ -1,0 +1,199 @@
+"""The answer engine: find the clauses that answer a question, role-aware, with a calibrated confidence.
+
+Each clause scores by its best-matching text (semantic similarity via `util.semantic_search`), helped by
+rapidfuzz's lexical match against the questions people ask. The confidence is a logistic map of that
+score; below the threshold the engine does not pretend to know, but still returns its best candidates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz, process, utils
+
+from knowledge.clause import Clause
+from knowledge.index import QUESTION_KINDS, ClauseIndex
+from knowledge.pack import Pack
+from knowledge.shorthand import expander, load_shorthand
+
+ROLES = ("staff", "parent")
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the signals combine. Defaults were set on the Clearwell development set (see README)."""
+
+    text_bonus: float = 0.02  # policy wording vs. a question: asymmetric, so it scores lower for the same fit
+    fuzzy_weight: float = 0.12
+    fuzzy_floor: float = 0.55
+    audience_penalty: float = 0.06  # a clause written for the other role
+    audience_bonus: float = 0.02  # a clause written for the asker's role
+    calibration_mid: float = 0.56  # raw score at which confidence is 0.5
+    calibration_scale: float = 0.05
+    top_k_entries: int = 200
+
+
+@dataclass(frozen=True)
+class Match:
+    clause: Clause
+    score: float  # calibrated, 0..1
+    raw: float = 0.0
+    sentence: str = ""  # the clause sentence closest to the question (for shortening a long quote)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.clause.id,
+            "section": self.clause.section,
+            "heading": self.clause.title,
+            "text": self.clause.text,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Search:
+    question: str
+    role: str
+    answered: bool
+    confidence: float
+    matches: tuple[Match, ...]
+    # For a parent, the staff rule that fitted the question best, when the answer comes from elsewhere.
+    staff_rule: Clause | None = None
+    candidates: tuple[Match, ...] = field(default=(), repr=False)  # the longer list, for reports
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+class PolicyEngine:
+    """Answers from one pack. Thread-safe for searches; `add_alternate` appends to the index."""
+
+    def __init__(self, pack: Pack, encoder, cache_dir: Path | str | None = None, threshold: float = 0.5, tuning: Tuning | None = None) -> None:
+        self.pack = pack
+        self.encoder = encoder
+        self.threshold = threshold
+        self.tuning = tuning or Tuning()
+        self.expand = expander(load_shorthand(pack.shorthand))
+        self.index = ClauseIndex(pack.clauses, encoder, Path(cache_dir) if cache_dir else None, self.expand)
+        self._refresh_fuzzy()
+
+    # -- teaching ------------------------------------------------------------------------------
+    def add_alternate(self, clause_id: str, question: str) -> bool:
+        """The office answered `question` with `clause_id`: match it from now on. True if it was new."""
+        added = self.index.add_learned(clause_id, [question])
+        if added:
+            self._refresh_fuzzy()
+        return bool(added)
+
+    def add_alternates(self, pairs: list[tuple[str, str]]) -> int:
+        """Load many learned questions at once (start-up); unknown clause ids are skipped."""
+        by_clause: dict[str, list[str]] = {}
+        for clause_id, question in pairs:
+            if self.pack.clause(clause_id) is not None:
+                by_clause.setdefault(clause_id, []).append(question)
+        added = sum(self.index.add_learned(cid, qs) for cid, qs in by_clause.items())
+        if added:
+            self._refresh_fuzzy()
+        return added
+
+    def _refresh_fuzzy(self) -> None:
+        self._fuzzy_choices = {
+            i: utils.default_process(e.text) for i, e in enumerate(self.index.entries) if e.kind in QUESTION_KINDS
+        }
+
+    # -- searching -----------------------------------------------------------------------------
+    def embed(self, questions: list[str]) -> np.ndarray:
+        """Query embeddings (shorthand expanded), batched."""
+        return self.encoder.encode([self.expand(q) for q in questions])
+
+    def search(self, question: str, role: str = "staff", vector: np.ndarray | None = None) -> Search:
+        if vector is None:
+            vector = self.embed([question])[0]
+        return self.search_many([question], role, np.asarray(vector)[None, :])[0]
+
+    def search_many(self, questions: list[str], role: str = "staff", vectors: np.ndarray | None = None) -> list[Search]:
+        from sentence_transformers import util
+        import torch
+
+        if not questions:
+            return []
+        if vectors is None:
+            vectors = self.embed(questions)
+        top_k = min(self.tuning.top_k_entries, len(self.index.entries))
+        hits = util.semantic_search(torch.from_numpy(np.ascontiguousarray(vectors)), self.index.vectors, top_k=top_k)
+        return [self._rank(q, role, h) for q, h in zip(questions, hits)]
+
+    def _rank(self, question: str, role: str, hits: list[dict]) -> Search:
+        t = self.tuning
+        entries = self.index.entries
+        asked: dict[int, float] = {}
+        worded: dict[int, float] = {}
+        best_sentence: dict[int, tuple[float, str]] = {}
+        for hit in hits:
+            entry = entries[hit["corpus_id"]]
+            score = float(hit["score"])
+            table = asked if entry.kind in QUESTION_KINDS else worded
+            if score > table.get(entry.clause, -1.0):
+                table[entry.clause] = score
+            if entry.kind in ("sentence", "text") and score > best_sentence.get(entry.clause, (-1.0, ""))[0]:
+                best_sentence[entry.clause] = (score, entry.text)
+        fuzzy = self._fuzzy(question)
+        raw: dict[int, float] = {}
+        for position in set(asked) | set(worded) | set(fuzzy):
+            base = max(asked.get(position, 0.0), worded.get(position, 0.0) + t.text_bonus)
+            base += t.fuzzy_weight * max(0.0, fuzzy.get(position, 0.0) - t.fuzzy_floor)
+            raw[position] = base
+        unadjusted = dict(raw)
+        for position in raw:
+            raw[position] += self._audience_adjustment(self.index.clauses[position], role)
+        ranked = sorted(raw, key=raw.get, reverse=True)
+        matches = tuple(
+            Match(self.index.clauses[p], self._calibrate(raw[p]), raw[p], best_sentence.get(p, (0, ""))[1]) for p in ranked[:10]
+        )
+        confidence = matches[0].score if matches else 0.0
+        staff_rule = None
+        if role == "parent" and matches and unadjusted:
+            top_plain = max(unadjusted, key=unadjusted.get)
+            clause = self.index.clauses[top_plain]
+            if clause.audience in ("staff", "site_creators") and clause.id != matches[0].clause.id:
+                staff_rule = clause
+        return Search(
+            question=question,
+            role=role,
+            answered=confidence >= self.threshold,
+            confidence=confidence,
+            matches=matches[:3],
+            staff_rule=staff_rule,
+            candidates=matches,
+        )
+
+    def _fuzzy(self, question: str) -> dict[int, float]:
+        """Best lexical match (0..1) per clause among the questions people ask."""
+        query = utils.default_process(self.expand(question))
+        if len(query) < 3 or not self._fuzzy_choices:
+            return {}
+        out: dict[int, float] = {}
+        found = process.extract(
+            query, self._fuzzy_choices, scorer=fuzz.token_set_ratio, processor=None, limit=40, score_cutoff=self.tuning.fuzzy_floor * 100
+        )
+        for _text, score, key in found:
+            clause = self.index.entries[key].clause
+            out[clause] = max(out.get(clause, 0.0), score / 100.0)
+        return out
+
+    def _audience_adjustment(self, clause: Clause, role: str) -> float:
+        t = self.tuning
+        if clause.audience == "everyone":
+            return 0.0
+        mine = "parents" if role == "parent" else "staff"
+        if clause.audience == mine or (role == "staff" and clause.audience == "site_creators"):
+            return t.audience_bonus
+        return -t.audience_penalty
+
+    def _calibrate(self, raw: float) -> float:
+        t = self.tuning
+        return _sigmoid((raw - t.calibration_mid) / t.calibration_scale)
