@@ -349,12 +349,16 @@ class FakeBotApi:
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method.lower() == method.lower()]
 
-    def sent_messages(self, chat_id: Any = None) -> list[dict]:
+    def sent_messages(self, chat_id: Any = None, *, since: int = 0) -> list[dict]:
         """Messages the bot sent successfully (sendMessage, sendDocument, …), as Telegram returned
-        them at the time, to ``chat_id`` or to anyone."""
+        them at the time, to ``chat_id`` (or to anyone), from call index ``since`` on."""
+        with self._lock:
+            return self._sent_messages(chat_id, since)
+
+    def _sent_messages(self, chat_id: Any, since: int) -> list[dict]:
         return [
             call.result
-            for call in self.calls
+            for call in self._calls[since:]
             if call.ok and call.method.lower().startswith("send") and isinstance(call.result, dict)
             and "message_id" in call.result
             and (chat_id is None or str(call.result["chat"]["id"]) == str(chat_id))
@@ -473,7 +477,9 @@ class FakeBotApi:
 
     def press_button(self, user_id: int, message: dict, data: str) -> int:
         """A user presses an inline button with callback ``data`` under a bot ``message`` (a dict as
-        in ``sent_messages``). The update carries the message as it is now, after edits."""
+        in ``sent_messages``, or a PTB Message). The update carries the message as it is now, after edits."""
+        if hasattr(message, "to_dict"):
+            message = message.to_dict()
         with self._lock:
             chat_id = message["chat"]["id"]
             current = self._messages.get((chat_id, message["message_id"]), message)
@@ -557,14 +563,12 @@ class FakeBotApi:
             return None
         return _Wait(self, find, timeout, f"a call{f' to {method}' if method else ''} matching {predicate!r}")
 
-    def wait_for_messages(self, chat_id: Any, count: int = 1, timeout: float = DEFAULT_WAIT_SECONDS) -> _Wait:
-        """Awaitable: the messages sent to ``chat_id`` once there are at least ``count``."""
+    def wait_for_messages(self, chat_id: Any, count: int = 1, timeout: float = DEFAULT_WAIT_SECONDS, *,
+                          since: int = 0) -> _Wait:
+        """Awaitable: the messages sent to ``chat_id`` (from call index ``since`` on) once there are
+        at least ``count``; resolves to that list (possibly longer than ``count``)."""
         def find() -> list[dict] | None:
-            messages = [
-                call.result for call in self._calls
-                if call.ok and call.method.lower().startswith("send") and isinstance(call.result, dict)
-                and "message_id" in call.result and str(call.result["chat"]["id"]) == str(chat_id)
-            ]
+            messages = self._sent_messages(chat_id, since)
             return messages if len(messages) >= count else None
         return _Wait(self, find, timeout, f"{count} message(s) to chat {chat_id}")
 
@@ -704,7 +708,8 @@ class FakeBotApi:
             return self._custom_methods[name](params)
         handler = getattr(self, f"_api_{name}", None)
         if handler is None:
-            raise BotApiError(404, "Not Found")
+            # Telegram answers 404 too (PTB raises InvalidToken); say why, to save a puzzled hour.
+            raise BotApiError(404, f"Not Found: the fake Bot API does not implement {method}; add it with fake.handle()")
         return handler(params, files)
 
     def _get_updates(self, params: dict) -> list[dict]:

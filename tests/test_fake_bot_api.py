@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from fake_bot_api import FakeBotApi, parse_html, running
@@ -299,3 +299,23 @@ async def test_a_wait_that_is_never_awaited_fails_the_test(fake_bot_api):
         fake_bot_api.check_all_waits_awaited()
     with pytest.raises(AssertionError, match=r"timed out after 0.1s waiting for 1 message\(s\) to chat 4242"):
         await fake_bot_api.wait_for_messages(USER, 1, timeout=0.1)
+
+
+async def test_faults_can_target_one_chat_and_unknown_methods_say_so(fake_bot_api):
+    other = 777
+    fake_bot_api.send_text(USER, "hi")
+    fake_bot_api.send_text(other, "hi")
+    blocked = fake_bot_api.fail("sendMessage", 403, chat_id=USER, times=None)
+    fake_bot_api.handle("sendSchoolNotice", lambda params: {"notice_for": params["chat_id"]})
+    async with Bot(fake_bot_api.token, base_url=fake_bot_api.base_url) as bot:
+        with pytest.raises(Forbidden, match="blocked"):
+            await bot.send_message(USER, "hello")
+        mark = fake_bot_api.call_count
+        assert (await bot.send_message(other, "hello")).text == "hello"
+        assert [m["text"] for m in await fake_bot_api.wait_for_messages(other, 1, since=mark)] == ["hello"]
+        assert blocked.hits == 1 and blocked.remaining is None
+        assert await bot.do_api_request("sendSchoolNotice", {"chat_id": other}) == {"notice_for": other}
+        with pytest.raises(InvalidToken, match="does not implement sendVenue"):  # PTB's reading of a 404
+            await bot.send_venue(other, 51.5, -0.1, "School", "1 High St")
+        fake_bot_api.recover()
+        assert (await bot.send_message(USER, "unblocked")).text == "unblocked"
