@@ -88,6 +88,10 @@ class _Open:
             self.listing = self.glyphs = True
             self.items.append(strip_bullet(line.strip()))
             return
+        if LETTERED.match(line) and self.items:
+            self.listing = True  # "(a) ..." under a numbered clause: an item of it, marker kept as printed
+            self.items.append(line.strip())
+            return
         starts_item = (
             self.listing and not self.glyphs and line[:1].isspace() and not self.items[-1].endswith(":")
         )
@@ -269,7 +273,7 @@ class _Reader:
             return
         m = NUMBERED.match(raw)
         if m and not SENTENCE_END.search(m.group(2)) and _is_heading_text(m.group(2), allow_mixed=False):
-            self.heading(m.group(1), m.group(2))
+            self.heading(m.group(1), m.group(2), printed=stripped)
             return
         if m:
             self.close()
@@ -280,7 +284,7 @@ class _Reader:
             return
         m = TOP_HEADING.match(raw)
         if m and _is_heading_text(m.group(2), allow_mixed=True) and int(m.group(1)) > 0:
-            self.heading(m.group(1), m.group(2))
+            self.heading(m.group(1), m.group(2), printed=stripped)
             return
         m = TOP_CLAUSE.match(raw)
         if m and int(m.group(1)) > 0 and self.mode != "document":
@@ -298,7 +302,10 @@ class _Reader:
         if self.mode == "document":
             self.pieces.append(("text", stripped))
             return
-        if heading_open and self.open is None and not self.unnumbered and (
+        if not self.pieces and not self.unnumbered and not self.part and _is_subtitle(stripped):
+            self.pieces.append(("heading", stripped))  # the document's title, above any section
+            return
+        if heading_open and not self.plain_headings and self.open is None and not self.unnumbered and (
             _is_subtitle(stripped) or (_is_subtitle(stripped[:1].upper() + stripped[1:]) and len(stripped.split()) <= 6)
         ):
             # A heading printed over several lines ("APPENDIX A" / "Requirements for ..." / "behalf of ...").
@@ -349,7 +356,8 @@ class _Reader:
         """In a document without numbers, a short title-like line standing alone starts a section."""
         if not _is_subtitle(stripped) or len(stripped.split()) > 8 or BULLET_GLYPH.match(stripped):
             return False
-        if self.unnumbered and not SENTENCE_END.search(self.unnumbered[-1].lines[-1]):
+        last = self.unnumbered[-1] if self.unnumbered else None
+        if last is not None and not last.bullet and not SENTENCE_END.search(last.lines[-1]):
             return False  # the previous paragraph has not finished its sentence
         following = next_raw.strip()
         return not following or following[:1].isupper() or bool(BULLET_GLYPH.match(following))
