@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 DEFAULT_TOKEN = "123:ABC"
-DEFAULT_WAIT_SECONDS = 3.0
+DEFAULT_WAIT_SECONDS = 5.0
 
 # Parameters that are free text: kept as strings even when they look like JSON ("42", "[1]", "true").
 _STRING_PARAMS = frozenset(
@@ -46,6 +46,8 @@ _STRING_PARAMS = frozenset(
         "parse_mode", "caption_parse_mode", "action", "language_code", "secret_token",
         "description", "short_description", "name", "title", "query", "emoji", "business_connection_id",
         "certificate", "ip_address", "message_effect_id",
+        # file_id or URL when not uploaded
+        "document", "photo", "sticker", "audio", "video", "voice", "animation", "thumbnail",
     }
 )
 
@@ -194,7 +196,8 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
                 if not open_tags or open_tags[-1][0] != tag:
                     raise BotApiError(
                         400,
-                        f'Bad Request: can\'t parse entities: Unmatched end tag at byte offset {byte_offset}, expected "</{open_tags[-1][0] if open_tags else ""}>", found "</{tag}>"',
+                        f"Bad Request: can't parse entities: Unmatched end tag at byte offset {byte_offset}, "
+                        f'expected "</{open_tags[-1][0] if open_tags else ""}>", found "</{tag}>"',
                     )
                 open_tag, start, attrs = open_tags.pop()
                 entity = {"type": _HTML_TAGS[open_tag], "offset": start, "length": plain_len - start}
@@ -229,7 +232,8 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
             position += 1
     if open_tags:
         raise BotApiError(
-            400, f'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "{open_tags[-1][0]}"'
+            400,
+            f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{open_tags[-1][0]}\"",
         )
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return "".join(plain), entities
@@ -379,7 +383,7 @@ class FakeBotApi:
 
     def commands(self, scope: dict | None = None, language_code: str = "") -> list[dict]:
         with self._lock:
-            return list(self._commands.get((json.dumps(scope or {"type": "default"}, sort_keys=True), language_code), []))
+            return list(self._commands.get(self._commands_key({"scope": scope, "language_code": language_code}), []))
 
     def uploaded_file(self, file_id: str) -> bytes:
         with self._lock:
@@ -437,7 +441,9 @@ class FakeBotApi:
             message["caption"] = caption
         return self._user_message(user_id, chat_id, chat_type, message)
 
-    def send_sticker(self, user_id: int, chat_id: int | None = None, emoji: str = "👍", chat_type: str = "private") -> int:
+    def send_sticker(
+        self, user_id: int, chat_id: int | None = None, emoji: str = "👍", chat_type: str = "private"
+    ) -> int:
         with self._lock:
             file = self._store_file(b"fake webp sticker", file_name=None, mime_type=None, prefix="sticker")
         sticker = {**file, "type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False,
@@ -682,11 +688,13 @@ class FakeBotApi:
         call.fault = fault
         try:
             if method.lower() == "getupdates":
-                result = self._get_updates(params)  # waits without the lock held
+                result = self._get_updates(params)  # long poll; waiting releases the lock
             else:
                 with self._lock:
                     result = self._dispatch(method, params, files)
-        except BotApiError as error:
+        except Exception as error:  # a BotApiError, or a bug in the fake or a fake.handle() responder
+            if not isinstance(error, BotApiError):
+                error = BotApiError(500, f"Internal Server Error: the fake Bot API failed: {error!r}")
             call.status, call.error = error.status, error.description
             body = {"ok": False, "error_code": error.status, "description": error.description}
             if error.parameters:
@@ -709,7 +717,9 @@ class FakeBotApi:
         handler = getattr(self, f"_api_{name}", None)
         if handler is None:
             # Telegram answers 404 too (PTB raises InvalidToken); say why, to save a puzzled hour.
-            raise BotApiError(404, f"Not Found: the fake Bot API does not implement {method}; add it with fake.handle()")
+            raise BotApiError(
+                404, f"Not Found: the fake Bot API does not implement {method}; add it with fake.handle()"
+            )
         return handler(params, files)
 
     def _get_updates(self, params: dict) -> list[dict]:
