@@ -8,6 +8,7 @@ score; below the threshold the engine does not pretend to know, but still return
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from knowledge.pack import Pack
 from knowledge.shorthand import expander, load_shorthand
 
 ROLES = ("staff", "parent")
+# "can I…", "am I allowed…", "my post…": the asker asks about their own conduct.
+FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself|we|our)\b", re.IGNORECASE)
+# "can teachers…", "is staff allowed…": a parent asking what staff may do is answered from the staff rules.
+ABOUT_STAFF = re.compile(r"\b(teachers?|staff|sir|miss|headteacher|head|ta|tas|governors?|employees?|they|them|he|she)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class Tuning:
     fuzzy_weight: float = 0.12
     fuzzy_floor: float = 0.55
     audience_penalty: float = 0.06  # a clause written for the other role
+    own_conduct_penalty: float = 0.16  # ...when the asker plainly asks about their own conduct
     audience_bonus: float = 0.02  # a clause written for the asker's role
     calibration_mid: float = 0.56  # raw score at which confidence is 0.5
     calibration_scale: float = 0.05
@@ -148,8 +154,9 @@ class PolicyEngine:
             base += t.fuzzy_weight * max(0.0, fuzzy.get(position, 0.0) - t.fuzzy_floor)
             raw[position] = base
         unadjusted = dict(raw)
+        own_conduct = bool(FIRST_PERSON.search(question)) and not ABOUT_STAFF.search(question)
         for position in raw:
-            raw[position] += self._audience_adjustment(self.index.clauses[position], role)
+            raw[position] += self._audience_adjustment(self.index.clauses[position], role, own_conduct)
         ranked = sorted(raw, key=raw.get, reverse=True)
         matches = tuple(
             Match(self.index.clauses[p], self._calibrate(raw[p]), raw[p], best_sentence.get(p, (0, ""))[1]) for p in ranked[:10]
@@ -185,14 +192,15 @@ class PolicyEngine:
             out[clause] = max(out.get(clause, 0.0), score / 100.0)
         return out
 
-    def _audience_adjustment(self, clause: Clause, role: str) -> float:
+    def _audience_adjustment(self, clause: Clause, role: str, own_conduct: bool) -> float:
+        """Prefer clauses written for the asker; strongly so when they ask about their own conduct."""
         t = self.tuning
         if clause.audience == "everyone":
             return 0.0
         mine = "parents" if role == "parent" else "staff"
         if clause.audience == mine or (role == "staff" and clause.audience == "site_creators"):
             return t.audience_bonus
-        return -t.audience_penalty
+        return -(t.own_conduct_penalty if own_conduct else t.audience_penalty)
 
     def _calibrate(self, raw: float) -> float:
         t = self.tuning
