@@ -1,0 +1,95 @@
+"""The console chat: the same replies and flows as the Telegram bot, in a terminal.
+
+State lives in the same SQLite database as the bot's, so a report started here survives a restart.
+Buttons are numbered; typing the number presses it. Messages the office sends back (answers to
+unanswered questions, a closed report) are shown at the next prompt.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from typing import TextIO
+
+from bot.dialogue import Dialogue, Outgoing, Person, plain_buttons
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+PROMPT = "> "
+
+
+def console_person() -> Person:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name (e.g. a container without one)
+        user = "console"
+    return Person(channel="console", user_id=user, chat_id=user, name=user)
+
+
+def render(outgoing: list[Outgoing], first_number: int = 1) -> str:
+    """Plain text for a batch of replies, with buttons numbered across the whole batch."""
+    lines: list[str] = []
+    number = first_number
+    for item in outgoing:
+        text = item.answer.reply if item.answer is not None else item.text
+        lines.append(text)
+        labels = []
+        for row in item.buttons:
+            for button in row:
+                labels.append(f"[{number}] {button.label}")
+                number += 1
+        if labels:
+            lines.append("  " + "   ".join(labels))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def load_learned(advisor, storage: Storage) -> None:
+    """Questions the office has answered match their sections from the start."""
+    pairs = storage.learned_alternates()
+    if pairs and hasattr(advisor.engine, "add_alternates"):
+        advisor.engine.add_alternates(pairs)
+
+
+def deliver_pending(storage: Storage, user_key: str, texts, stdout: TextIO) -> None:
+    for message in storage.messages_for(user_key, "console"):
+        stdout.write(f"{texts.get('conversation.console_delivered')}\n{message['text']}\n\n")
+        storage.mark_delivered(message["id"])
+
+
+def run_chat(advisor, settings, role: str, stdin: TextIO, stdout: TextIO) -> int:
+    """Chat until EOF or /quit; returns the exit code (0)."""
+    storage = Storage(settings.database_path)
+    try:
+        load_learned(advisor, storage)
+        dialogue = Dialogue(advisor, storage, settings)
+        person = console_person()
+        user_key = storage.user_key(person.channel, person.user_id)
+        if role in ("staff", "parent"):
+            storage.set_role(user_key, role)
+        stdout.write(dialogue.texts.get("conversation.welcome") + "\n")
+        stdout.write(dialogue.texts.get("conversation.console_intro") + "\n\n")
+        resumed = dialogue.resume(person)
+        stdout.write(render(resumed))
+        buttons = plain_buttons(resumed)
+        while True:
+            deliver_pending(storage, user_key, dialogue.texts, stdout)
+            stdout.write(PROMPT)
+            stdout.flush()
+            line = stdin.readline()
+            if not line:
+                stdout.write("\n")
+                return 0
+            line = line.rstrip("\r\n")
+            if line.strip().lower() in ("/quit", "/exit"):
+                return 0
+            typed = line.strip()
+            if typed.isdigit() and buttons and 1 <= int(typed) <= len(buttons):
+                out = dialogue.handle(person, action=buttons[int(typed) - 1].action)
+            else:
+                out = dialogue.handle(person, text=line)
+            buttons = plain_buttons(out)
+            stdout.write(render(out))
+            stdout.flush()
+    finally:
+        storage.close()

@@ -1,0 +1,383 @@
+"""The school office's work, channel-free: unanswered questions, answering them (which teaches the engine),
+reports, cases, closing them, statistics and CSV export.
+
+Telegram handlers and `policybot office` call the same methods. Who may call them is checked by the caller
+at the moment of each action (`Office.is_admin`); every action is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from bot.storage import CASE_KINDS, Case, Storage, stamp
+from intents.flows import Button
+
+OFFICE_YAML = Path(__file__).resolve().parent / "data" / "office.yaml"
+ITEM_PREFIX = "U-"
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class OfficeTexts:
+    """The office's texts from `bot/data/office.yaml`."""
+
+    def __init__(self, path: Path = OFFICE_YAML):
+        with path.open(encoding="utf-8") as handle:
+            self.data = yaml.safe_load(handle) or {}
+
+    def get(self, key: str, **values) -> str:
+        node = self.data
+        for part in key.split("."):
+            node = node[part]
+        return str(node).strip().format_map(_Blank(values))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of an office action: whether it happened, and what to tell the person who acted."""
+
+    ok: bool
+    message: str
+
+
+def parse_item_ref(text: str) -> int | None:
+    """"U-12" or "12" → 12; anything else → None."""
+    text = (text or "").strip().upper().removeprefix(ITEM_PREFIX)
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def short_time(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%d %b %H:%M UTC")
+    except (TypeError, ValueError):
+        return iso or ""
+
+
+class Office:
+    """The office service over storage and the advisor's engine."""
+
+    def __init__(self, storage: Storage, advisor, settings, texts: OfficeTexts | None = None, person_texts=None):
+        self.storage = storage
+        self.advisor = advisor
+        self.settings = settings
+        self.texts = texts or OfficeTexts()
+        self.person_texts = person_texts  # FlowTexts, for what the asker/reporter is told
+
+    # --- who may act ---------------------------------------------------------------------------------
+
+    def is_admin(self, user_id: int | None, chat_id: int | None) -> bool:
+        """Only ADMIN_USER_IDS, and only in the office chat or in private with the bot."""
+        if user_id is None or int(user_id) not in self.settings.admin_user_ids:
+            return False
+        return chat_id is None or int(chat_id) == int(user_id) or int(chat_id) == self.settings.office_chat_id
+
+    # --- notices (what the office chat is sent) -----------------------------------------------------
+
+    def unanswered_notice(self, item: dict) -> tuple[str, list[list[tuple[str, str]]]]:
+        t = self.texts
+        pack = self.advisor.engine.pack
+        clauses = [c for c in (pack.clause(cid) for cid in item.get("suggestions", [])[:3]) if c is not None]
+        suggestions = (
+            t.get("suggestions_line", sections=", ".join(f"{c.label} {c.title}".strip() for c in clauses))
+            if clauses
+            else t.get("no_suggestions")
+        )
+        text = t.get(
+            "unanswered_notice",
+            id=item["id"],
+            role=item.get("role") or "staff",
+            created=short_time(item.get("created", "")),
+            text=item["text"],
+            suggestions=suggestions,
+        )
+        rows = [[(t.get("answer_with", section=c.label), f"of:a:{item['id']}:{c.id}")] for c in clauses]
+        rows.append([(t.get("write_answer"), f"of:w:{item['id']}"), (t.get("dismiss"), f"of:d:{item['id']}")])
+        return text, rows
+
+    def case_notice(self, case: Case) -> tuple[str, list[list[tuple[str, str]]]]:
+        t = self.texts
+        row = dict(case.row)
+        none = t.get("none_given")
+        values = {k: (v if v not in (None, "") else none) for k, v in row.items()}
+        if case.kind == "breach":
+            evidence = json.loads(row.get("evidence") or "[]")
+            clauses = json.loads(row.get("clauses") or "[]")
+            values.update(
+                urgent=t.get("urgent_marker") if row.get("urgent") else "",
+                about_leadership=t.get("yes") if row.get("about_leadership") else t.get("no"),
+                pupil_risk=t.get(f"pupil_risk.{row.get('pupil_risk') or 'none'}"),
+                evidence_count=len(evidence),
+                clauses=", ".join(clauses) or none,
+                reporter=t.get("reporter_anonymous")
+                if row.get("anonymous")
+                else t.get("reporter_named", name=row.get("reporter_name") or none, role=row.get("role") or none),
+            )
+        if case.kind == "safeguarding":
+            values["context"] = t.get(f"alert_context.{row.get('context') or 'message'}")
+        text = t.get(f"case_notice.{case.kind}", **values)
+        rows = [[(t.get("acknowledge"), f"of:k:{case.ref}"), (t.get("close_with_note"), f"of:c:{case.ref}")]]
+        if case.kind == "breach" and json.loads(row.get("evidence") or "[]"):
+            count = len(json.loads(row["evidence"]))
+            rows.append([(t.get("show_evidence", count=count), f"of:e:{case.ref}")])
+        return text, rows
+
+    def target_for(self, case: Case) -> str:
+        return case.row.get("routed_to") or "office"
+
+    # --- unanswered questions -----------------------------------------------------------------------
+
+    def unanswered(self) -> list[dict]:
+        return self.storage.unanswered_items("open")
+
+    def unanswered_listing(self) -> str:
+        items = self.unanswered()
+        if not items:
+            return self.texts.get("none_unanswered")
+        return "\n".join(
+            self.texts.get("unanswered_line", id=i["id"], role=i["role"], created=short_time(i["created"]), text=i["text"][:200])
+            for i in items
+        )
+
+    def answer_with_clause(self, item_id: int, clause_ref: str, actor: str) -> Outcome:
+        """Answer with a section: the asker gets the quoted clause, and the engine learns the question."""
+        t = self.texts
+        pack = self.advisor.engine.pack
+        clause = pack.clause(clause_ref)
+        if clause is None:
+            found = pack.find_section(clause_ref)
+            clause = found[0] if found else None
+        if clause is None:
+            return Outcome(False, t.get("unknown_section", section=clause_ref[:20]))
+        item = self.storage.unanswered_item(item_id)
+        if item is None:
+            return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
+        pt = self.person_texts
+        body = pt.get("conversation.office_answer_clause", question=item["text"])
+        heading = f" — {clause.title}" if clause.title else ""
+        message = f"{body}\n\n{pt.get('conversation.section_label', section=clause.label)}{heading}\n“{clause.text}”"
+        with self.storage.transaction() as db:
+            if not self.storage.resolve_unanswered(item_id, "answered", actor, clause_id=clause.id, db=db):
+                return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
+            self.storage.add_learned_alternate(clause.id, item["text"], db=db)
+            self._send_to_asker(db, item, message)
+            self.storage.audit(actor, "answer", f"{ITEM_PREFIX}{item_id}", f"section {clause.id}", db=db)
+        self.advisor.engine.add_alternate(clause.id, item["text"])
+        taught = t.get("taught", section=clause.label)
+        return Outcome(True, t.get("answered", id=item_id, how=clause.label, actor=actor, taught=taught))
+
+    def answer_with_text(self, item_id: int, answer: str, actor: str) -> Outcome:
+        """Answer in the office's own words; nothing is learned (no clause to attach the question to)."""
+        t = self.texts
+        answer = (answer or "").strip()
+        item = self.storage.unanswered_item(item_id)
+        if item is None:
+            return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
+        if not answer:
+            return Outcome(False, t.get("answer_usage"))
+        message = self.person_texts.get("conversation.office_answer", question=item["text"], answer=answer[:3000])
+        with self.storage.transaction() as db:
+            if not self.storage.resolve_unanswered(item_id, "answered", actor, answer_text=answer, db=db):
+                return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
+            self._send_to_asker(db, item, message)
+            self.storage.audit(actor, "answer", f"{ITEM_PREFIX}{item_id}", "written answer", db=db)
+        return Outcome(True, t.get("answered", id=item_id, how="a written answer", actor=actor, taught=""))
+
+    def dismiss(self, item_id: int, actor: str) -> Outcome:
+        t = self.texts
+        item = self.storage.unanswered_item(item_id)
+        if item is None:
+            return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
+        with self.storage.transaction() as db:
+            if not self.storage.resolve_unanswered(item_id, "dismissed", actor, db=db):
+                return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
+            self.storage.audit(actor, "dismiss", f"{ITEM_PREFIX}{item_id}", db=db)
+        return Outcome(True, t.get("dismissed", id=item_id, actor=actor))
+
+    def _send_to_asker(self, db, item: dict, message: str) -> None:
+        self.storage.enqueue(
+            db,
+            target="user",
+            channel=item.get("channel") or "telegram",
+            chat_id=item.get("chat_id") or "",
+            user_key=item.get("user_key") or "",
+            kind="answer",
+            ref=f"{ITEM_PREFIX}{item['id']}",
+            text=message,
+        )
+
+    # --- cases --------------------------------------------------------------------------------------
+
+    def reports(self) -> list[Case]:
+        return self.storage.cases(("open", "acknowledged"))
+
+    def reports_listing(self) -> str:
+        cases = self.reports()
+        if not cases:
+            return self.texts.get("none_open")
+        return "\n".join(self.case_line(c) for c in cases)
+
+    def case_line(self, case: Case) -> str:
+        t = self.texts
+        return t.get(
+            "case_line",
+            ref=case.ref,
+            kind=t.get(f"kinds.{case.kind}"),
+            status=t.get(f"status_names.{case.status}"),
+            created=short_time(case.row.get("created", "")),
+            urgent=" · URGENT" if case.row.get("urgent") else "",
+        )
+
+    def case_detail(self, ref: str) -> Outcome:
+        case = self.storage.case(ref)
+        if case is None:
+            return Outcome(False, self.texts.get("unknown_case", ref=(ref or "")[:20]))
+        text, _ = self.case_notice(case)
+        extra = [self.case_line(case)]
+        if case.row.get("acknowledged_by"):
+            extra.append(f"Acknowledged by {case.row['acknowledged_by']} at {short_time(case.row['acknowledged_at'])}")
+        if case.row.get("closed_by"):
+            extra.append(f"Closed by {case.row['closed_by']} at {short_time(case.row['closed_at'])}: {case.row['close_note']}")
+        return Outcome(True, text + "\n\n" + "\n".join(extra))
+
+    def acknowledge(self, ref: str, actor: str) -> Outcome:
+        t = self.texts
+        case = self.storage.case(ref)
+        if case is None:
+            return Outcome(False, t.get("unknown_case", ref=(ref or "")[:20]))
+        if case.status != "open":
+            return Outcome(False, t.get("already_closed", ref=case.ref) if case.status == "closed" else t.get("acknowledged", ref=case.ref, actor=case.row["acknowledged_by"]))
+        with self.storage.transaction() as db:
+            self.storage.update_case(case.ref, {"status": "acknowledged", "acknowledged_by": actor, "acknowledged_at": stamp()}, db)
+            self.storage.audit(actor, "acknowledge", case.ref, db=db)
+        return Outcome(True, t.get("acknowledged", ref=case.ref, actor=actor))
+
+    def close(self, ref: str, note: str, actor: str) -> Outcome:
+        """Close a case with a note; a reporter who gave their identity is told."""
+        t = self.texts
+        note = (note or "").strip()
+        case = self.storage.case(ref)
+        if case is None:
+            return Outcome(False, t.get("unknown_case", ref=(ref or "")[:20]))
+        if not note:
+            return Outcome(False, t.get("close_usage"))
+        if case.status == "closed":
+            return Outcome(False, t.get("already_closed", ref=case.ref))
+        with self.storage.transaction() as db:
+            changed = self.storage.update_case(
+                case.ref,
+                {"status": "closed", "closed_by": actor, "closed_at": stamp(), "close_note": note[:2000]},
+                db,
+                unless_status="closed",
+            )
+            if not changed:
+                return Outcome(False, t.get("already_closed", ref=case.ref))
+            self.storage.audit(actor, "close", case.ref, note[:200], db=db)
+            if case.row.get("reporter_chat") and self.person_texts is not None:
+                pt = self.person_texts
+                kind = pt.get(f"conversation.case_kinds.{case.kind}")
+                message = pt.get(
+                    "conversation.closed_notice",
+                    kind=kind,
+                    ref=case.ref,
+                    note=pt.get("conversation.closed_note", note=note[:1000]),
+                )
+                self.storage.enqueue(
+                    db,
+                    target="user",
+                    channel=case.row.get("reporter_channel") or "telegram",
+                    chat_id=case.row["reporter_chat"],
+                    user_key=case.row.get("reporter_key") or "",
+                    kind="case_update",
+                    ref=case.ref,
+                    text=message,
+                )
+        return Outcome(True, t.get("closed", ref=case.ref, actor=actor, note=note[:500]))
+
+    def evidence(self, ref: str) -> list[str]:
+        case = self.storage.case(ref)
+        if case is None or case.kind != "breach":
+            return []
+        return list(json.loads(case.row.get("evidence") or "[]"))
+
+    # --- statistics and export ------------------------------------------------------------------------
+
+    def stats_text(self, days: int = 14) -> str:
+        s = self.storage.stats(days)
+        share = round(100 * s["answered"] / s["questions"]) if s["questions"] else 0
+        per_day = ", ".join(f"{day[5:]}: {n}" for day, n, _ in s["per_day"]) or "—"
+        top = ", ".join(f"{clause} ({n})" for clause, n in s["top_sections"]) or "—"
+        return self.texts.get(
+            "stats",
+            days=days,
+            questions=s["questions"],
+            answered=s["answered"],
+            share=share,
+            per_day=per_day,
+            top=top,
+            up=s["thumbs_up"],
+            down=s["thumbs_down"],
+            open_unanswered=s["open_unanswered"],
+            open_breach=s["open_cases"]["breach"],
+            open_complaint=s["open_cases"]["complaint"],
+            open_safeguarding=s["open_cases"]["safeguarding"],
+            undelivered=s["undelivered"],
+        )
+
+    def export_csv(self, destination: Path | str, what: str = "all") -> list[Path]:
+        """Write CSV files (one per table) into a folder, or one table to a .csv file. Pseudonyms only."""
+        destination = Path(destination)
+        tables = {
+            "unanswered": "unanswered",
+            "questions": "questions",
+            "feedback": "feedback",
+            "breach": CASE_KINDS["BR"],
+            "complaints": CASE_KINDS["CR"],
+            "safeguarding": CASE_KINDS["SA"],
+            "audit": "audit_log",
+        }
+        chosen = tables if what == "all" else {what: tables[what]}
+        written = []
+        single = destination.suffix.lower() == ".csv" and len(chosen) == 1
+        if not single:
+            destination.mkdir(parents=True, exist_ok=True)
+        for name, table in chosen.items():
+            path = destination if single else destination / f"{name}.csv"
+            with self.storage._lock:
+                columns = [c.name for c in self.storage.db[table].columns]
+                rows = list(self.storage.db[table].rows)
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=[c for c in columns if c not in ("chat_id", "reporter_chat")], extrasaction="ignore")
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+            written.append(path)
+        return written
+
+    # --- digest ------------------------------------------------------------------------------------
+
+    def digest(self) -> list[tuple[str, list[list[tuple[str, str]]]]]:
+        """The daily digest: a header, then one notice (with buttons) per open question."""
+        items = self.unanswered()
+        if not items:
+            return []
+        return [(self.texts.get("digest_header", count=len(items)), [])] + [self.unanswered_notice(i) for i in items]
+
+
+def _csv_safe(value):
+    """Spreadsheet apps run cells starting with = + - @ as formulas; prefix them so they stay text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def buttons_from_rows(rows: list[list[tuple[str, str]]]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(Button(label, action) for label, action in row) for row in rows)
