@@ -54,7 +54,7 @@ def slug(text: str) -> str:
 def _is_heading_text(rest: str, *, allow_mixed: bool) -> bool:
     """A short line with no closing full stop that reads like a title."""
     rest = rest.strip()
-    if not rest or len(rest) > 90 or rest[-1] in ".,;" or not rest[0].isalpha():
+    if not rest or len(rest) > 90 or rest[-1] in ".,;:" or not rest[0].isalpha():
         return False
     letters = [c for c in rest if c.isalpha()]
     if len(letters) < 3:
@@ -313,7 +313,7 @@ class _Reader:
             self.part_heading = normalise(f"{self.part_heading} — {stripped}")
             self.heading_open = True
             return
-        if self.plain_headings and gap and self._plain_heading(stripped, next_raw):
+        if (self.plain_headings or self.open is None) and gap and self._plain_heading(stripped, next_raw):
             self.heading("", stripped)
             return
         m = LETTERED.match(raw)

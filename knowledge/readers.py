@@ -152,8 +152,11 @@ class _Numbering:
     def label(self, paragraph, style: str) -> str:
         from docx.oxml.ns import qn
 
-        ppr = paragraph._p.pPr
-        numpr = ppr.find(qn("w:numPr")) if ppr is not None else None
+        numpr = _find_numpr(paragraph._p.pPr)
+        style_obj = paragraph.style
+        while numpr is None and style_obj is not None:  # "List Number" carries its numbering in the style
+            numpr = _find_numpr(style_obj.element.pPr)
+            style_obj = style_obj.base_style
         if numpr is None:
             return "•" if "bullet" in style.lower() else ""
         num_id_node, level_node = numpr.find(qn("w:numId")), numpr.find(qn("w:ilvl"))
@@ -173,6 +176,17 @@ class _Numbering:
             return _format_number(max(counts[lvl], 1), lvl_fmt)
 
         return re.sub(r"%(\d)", render, pattern)
+
+
+def _find_numpr(ppr):
+    from docx.oxml.ns import qn
+
+    if ppr is None:
+        return None
+    numpr = ppr.find(qn("w:numPr"))
+    if numpr is None or numpr.find(qn("w:numId")) is None and numpr.find(qn("w:ilvl")) is None:
+        return None
+    return numpr
 
 
 def _format_number(n: int, fmt: str) -> str:
@@ -269,7 +283,8 @@ def join_wrapped_hyphens(lines: list[str]) -> list[str]:
             continue
         head = m.group(1)
         joined = head + w.group(1)
-        hyphen = "" if vocabulary[joined.lower()] and not vocabulary[head.lower()] else "-"
+        # "pro" is counted once by this very line; more uses mean it is a word of its own.
+        hyphen = "" if vocabulary[joined.lower()] and vocabulary[head.lower()] <= 1 else "-"
         out[i] = line.rstrip()[: -1] + hyphen + w.group(1) + w.group(2)
         out[j] = nxt[w.end():]
     return out
