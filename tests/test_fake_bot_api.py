@@ -9,6 +9,7 @@ import time
 import urllib.request
 
 import pytest
+import pytest_asyncio
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -324,3 +325,14 @@ async def test_faults_can_target_one_chat_and_unknown_methods_say_so(fake_bot_ap
             await bot.send_venue(other, 51.5, -0.1, "School", "1 High St")
         fake_bot_api.recover()
         assert (await bot.send_message(USER, "unblocked")).text == "unblocked"
+
+
+@pytest_asyncio.fixture
+async def fixture_loop():
+    return asyncio.get_running_loop()
+
+
+async def test_async_fixtures_and_tests_share_one_event_loop(fixture_loop):
+    # conftest puts async tests on the session loop that pyproject gives async fixtures, so an
+    # Application built in a fixture can be driven by the test.
+    assert fixture_loop is asyncio.get_running_loop()
