@@ -302,8 +302,8 @@ class _Reader:
         if self.mode == "document":
             self.pieces.append(("text", stripped))
             return
-        if not self.pieces and not self.unnumbered and not self.part and _is_subtitle(stripped):
-            self.pieces.append(("heading", stripped))  # the document's title, above any section
+        if self._in_title(gap) and _is_subtitle(stripped):
+            self.heading("", stripped)  # the document's title, above any section (may run over lines)
             return
         if heading_open and not self.plain_headings and self.open is None and not self.unnumbered and (
             _is_subtitle(stripped) or (_is_subtitle(stripped[:1].upper() + stripped[1:]) and len(stripped.split()) <= 6)
@@ -351,6 +351,14 @@ class _Reader:
             last.lines.append(stripped)
         else:
             self.unnumbered.append(_Paragraph([strip_bullet(stripped)], bullet))
+
+    def _in_title(self, gap: bool) -> bool:
+        """At the top of the document, before any text: the first line, or one straight after a title line."""
+        if self.clauses or self.open is not None or self.unnumbered or self.part:
+            return False
+        if not self.pieces:
+            return True
+        return not gap and all(kind == "heading" for kind, _ in self.pieces)
 
     def _plain_heading(self, stripped: str, next_raw: str) -> bool:
         """In a document without numbers, a short title-like line standing alone starts a section."""
