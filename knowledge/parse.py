@@ -31,6 +31,11 @@ SIGNATURE = re.compile(
     r"Adopted by\b|Review date\b|.*[…_]{4,}|.*\.{6,})",
     re.IGNORECASE,
 )
+FRONT_MATTER = re.compile(
+    r"^\s*(version\b|v\d|approved\b|adopted\b|date[d]?\b|review(ed)?\b|next review\b|last (updated|reviewed)\b|"
+    r"issued\b|owner\b|author\b|ratified\b|status\b)",
+    re.IGNORECASE,
+)
 SENTENCE_END = re.compile(r"[.:;!?)\"”’]\s*$")
 
 
@@ -305,6 +310,9 @@ class _Reader:
         if self._in_title(gap) and _is_subtitle(stripped):
             self.heading("", stripped)  # the document's title, above any section (may run over lines)
             return
+        if self._in_title(gap) and self.pieces and FRONT_MATTER.match(stripped):
+            self.pieces.append(("text", stripped))  # "Version 2.3 - approved by ..." under the title
+            return
         if heading_open and not self.plain_headings and self.open is None and not self.unnumbered and (
             _is_subtitle(stripped) or (_is_subtitle(stripped[:1].upper() + stripped[1:]) and len(stripped.split()) <= 6)
         ):
@@ -400,9 +408,29 @@ def _has_numbering(lines: list[str]) -> bool:
     return count >= 3
 
 
+TRAILING_NUMBER = re.compile(r"(?:(?<=[.;:!?”’\")])\s+|^\s*)((?:[A-Z]|\d{1,2})(?:\.\d{1,3})+)\.?\s*$")
+
+
+def _carry_trailing_numbers(lines: list[str]) -> list[str]:
+    """A clause number a PDF left at the end of a line ("...accounts. 4.2" / "Suspicious messages...")
+    belongs at the start of the next line, where its text is."""
+    out = list(lines)
+    for i, line in enumerate(out):
+        m = TRAILING_NUMBER.search(line)
+        if not m:
+            continue
+        j = next((k for k in range(i + 1, len(out)) if out[k].strip()), None)
+        if j is None or not out[j].lstrip()[:1].isupper():
+            continue
+        out[i] = line[: m.start()]
+        out[j] = f"{m.group(1)} {out[j].lstrip()}"
+    return out
+
+
 def parse_document(text: str) -> tuple[ParsedDocument, ParseDetails]:
     """Split a policy's text into clauses, with the lead-ins of bullet lists and any text left unplaced."""
     lines = [raw.replace("\t", "    ") for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = _carry_trailing_numbers(lines)
     reader = _Reader(plain_headings=not _has_numbering(lines))
     for i, raw in enumerate(lines):
         following = next((line for line in lines[i + 1 :] if line.strip()), "")
