@@ -127,6 +127,14 @@ class Dialogue:
     def flow_context(self, role: str | None) -> FlowContext:
         return FlowContext(self.texts, self.suggest_clauses, self.find_section, role or "staff")
 
+    def is_safeguarding(self, text: str) -> bool:
+        """A quick check, without the model, that a message may be about a child at risk (never rate-limited)."""
+        rules = getattr(getattr(self.advisor, "classifier", None), "rules", None)
+        try:
+            return bool(rules and rules.risk_in(text))
+        except Exception:
+            return False
+
     def safeguarding_text(self) -> str:
         """The advisor's safeguarding reply (one text for the school to maintain), else the flows' default."""
         text = self.advisor.text("safeguarding") if hasattr(self.advisor, "text") else ""

@@ -9,6 +9,7 @@ from fake_bot_api import FakeBotApi
 # Fixture modules living in tests/, by module name (tests/ is on sys.path), one per line.
 pytest_plugins = [
     "engine_fixtures",
+    "bot_fixtures",
 ]
 
 

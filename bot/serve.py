@@ -1,0 +1,48 @@
+"""`policybot serve`: run the Telegram bot — long polling, or a webhook (with Telegram's secret token check)
+when WEBHOOK_URL is set."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from urllib.parse import urlsplit
+
+from bot.settings import SettingsError, check_serve_settings
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=getattr(logging, level.upper(), logging.INFO))
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run_serve(settings) -> int:
+    try:
+        check_serve_settings(settings)
+    except SettingsError as exc:
+        print(f"policybot serve: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    from bot.runtime import build_advisor
+    from bot.telegram.app import ALLOWED_UPDATES, build_application
+
+    advisor = build_advisor(settings)
+    application = build_application(settings, advisor)
+    if settings.webhook_url:
+        path = urlsplit(settings.webhook_url).path.lstrip("/")
+        log.info("starting the bot with a webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        log.info("starting the bot with long polling")
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0

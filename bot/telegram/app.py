@@ -1,0 +1,145 @@
+"""Wire the Telegram application: builder configuration, services in `bot_data`, handlers, jobs.
+
+The dialogue and office services are created here (from an advisor built once per process), kept in
+`application.bot_data`, and the storage is closed in `post_shutdown`. Jobs: the outbox (retry with
+backoff), the office digest (OFFICE_NOTIFY=digest) and the daily retention purge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import time as day_time
+from zoneinfo import ZoneInfo
+
+import yaml
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.console import load_learned
+from bot.dialogue import Dialogue
+from bot.office import Office, OfficeTexts
+from bot.storage import Storage
+from bot.telegram import handlers
+from bot.telegram.outbox import deliver_due
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_YAML = Path(__file__).resolve().parent.parent / "data" / "telegram.yaml"
+OFFICE_COMMANDS = ["unanswered", "reports", "case", "close", "stats", "answer"]
+
+
+def file_url_for(base_url: str) -> str:
+    """Telegram's file URL sits beside its API URL: …/bot → …/file/bot."""
+    base = base_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+def bot_commands() -> list[BotCommand]:
+    data = yaml.safe_load(TELEGRAM_YAML.read_text(encoding="utf-8")) or {}
+    return [BotCommand(name, str(description)) for name, description in (data.get("commands") or {}).items()]
+
+
+def build_application(
+    settings,
+    advisor,
+    *,
+    storage: Storage | None = None,
+    outbox_interval: float = 10.0,
+    backoff_base: float = 5.0,
+    poll_read_timeout: float | None = None,
+) -> Application:
+    """The bot, ready for `run_polling`, `run_webhook`, or `async with` in tests."""
+    storage = storage or Storage(settings.database_path)
+
+    async def post_init(application: Application) -> None:
+        await asyncio.to_thread(load_learned, advisor, storage)
+        try:
+            await application.bot.set_my_commands(bot_commands())
+        except Exception:  # a cosmetic call; the bot works without its menu
+            log.warning("could not set the bot's command menu")
+
+    async def post_shutdown(application: Application) -> None:
+        storage.close()
+
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(file_url_for(settings.telegram_base_url))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone)))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if poll_read_timeout is not None:
+        builder = builder.get_updates_read_timeout(poll_read_timeout)
+    application = builder.build()
+
+    dialogue = Dialogue(advisor, storage, settings)
+    office = Office(storage, advisor, settings, OfficeTexts(), dialogue.texts)
+    application.bot_data.update(
+        dialogue=dialogue,
+        office=office,
+        storage=storage,
+        settings=settings,
+        advisor=advisor,
+        outbox_lock=asyncio.Lock(),
+        backoff_base=backoff_base,
+        rate_limiter=handlers.RateLimiter(settings.rate_limit_per_minute),
+    )
+
+    private_or_group = filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler(OFFICE_COMMANDS, handlers.office_command, filters=private_or_group))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(MessageHandler(private_or_group & filters.TEXT, handlers.on_text))
+    application.add_handler(MessageHandler(private_or_group & filters.PHOTO, handlers.on_photo))
+    application.add_handler(MessageHandler(private_or_group & ~filters.TEXT & ~filters.PHOTO & ~filters.StatusUpdate.ALL, handlers.on_other))
+    application.add_error_handler(handlers.on_error)
+
+    jobs = application.job_queue
+    jobs.run_repeating(outbox_job, interval=outbox_interval, first=1.0, name="outbox")
+    jobs.run_repeating(retention_job, interval=24 * 3600, first=60.0, name="retention")
+    if settings.office_notify == "digest":
+        jobs.run_daily(digest_job, time=day_time(16, 0, tzinfo=ZoneInfo(settings.timezone)), name="digest")
+    return application
+
+
+async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    data = context.application.bot_data
+    await deliver_due(context.bot, data["storage"], data["settings"], data["outbox_lock"], data["backoff_base"])
+
+
+async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    data = context.application.bot_data
+    settings = data["settings"]
+    counts = await asyncio.to_thread(data["storage"].purge, settings.retention_days, settings.report_retention_days)
+    log.info("retention: deleted %s rows", sum(counts.values()))
+
+
+async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """OFFICE_NOTIFY=digest: post the open unanswered questions once a day, through the outbox."""
+    data = context.application.bot_data
+    office: Office = data["office"]
+    storage: Storage = data["storage"]
+
+    def queue() -> None:
+        with storage.transaction() as db:
+            for text, rows in office.digest():
+                storage.enqueue(db, target="office", text=text, buttons=rows, kind="digest")
+
+    await asyncio.to_thread(queue)
+    await outbox_job(context)
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]

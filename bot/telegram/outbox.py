@@ -1,0 +1,67 @@
+"""Delivering the outbox: office notices, answers to askers and closing notes, retried with backoff.
+
+A message is queued in SQLite in the same transaction as the thing it reports, then sent from here; a
+failure (network, 5xx, 429, a misconfigured office chat) leaves it queued for the next attempt, so nothing
+the office must see is lost. A person who blocked the bot (403) is marked undeliverable, not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.storage import Storage, utc_now
+from bot.telegram.render import render_plain_text
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 3600
+
+
+def backoff(attempts: int, base: float = 5.0) -> timedelta:
+    return timedelta(seconds=min(MAX_BACKOFF_SECONDS, base * (2 ** max(0, attempts))))
+
+
+def resolve_chat(row: dict, settings) -> int | str | None:
+    if row["target"] == "office":
+        return settings.office_chat_id
+    if row["target"] == "escalation":
+        return settings.escalation_chat_id
+    return row["chat_id"] or None
+
+
+async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_backoff: float = 5.0) -> int:
+    """Send every due message once; returns how many were delivered."""
+    delivered = 0
+    async with lock:
+        rows = await asyncio.to_thread(storage.due_messages, "telegram")
+        for row in rows:
+            chat_id = resolve_chat(row, settings)
+            if chat_id is None:
+                log.warning("outbox %s: no chat configured for target %s; kept for later", row["id"], row["target"])
+                await asyncio.to_thread(storage.mark_failed, row["id"], "no chat configured", utc_now() + backoff(row["attempts"], base_backoff))
+                continue
+            try:
+                message_id = None
+                for text, markup in render_plain_text(row["text"], row["buttons"]):
+                    sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+                    message_id = sent.message_id
+                await asyncio.to_thread(storage.mark_delivered, row["id"], message_id)
+                delivered += 1
+            except RetryAfter as exc:
+                wait = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+                await asyncio.to_thread(storage.mark_failed, row["id"], "rate limited", utc_now() + timedelta(seconds=wait))
+                break  # Telegram asked us to slow down: stop this round
+            except Forbidden:
+                # Blocked by the person (or removed from the chat): trying again will not help.
+                log.warning("outbox %s: forbidden for target %s; marked undeliverable", row["id"], row["target"])
+                await asyncio.to_thread(storage.mark_failed, row["id"], "forbidden", None)
+            except (TimedOut, NetworkError, BadRequest, TelegramError) as exc:
+                log.warning("outbox %s: %s; will retry", row["id"], type(exc).__name__)
+                await asyncio.to_thread(
+                    storage.mark_failed, row["id"], type(exc).__name__, utc_now() + backoff(row["attempts"], base_backoff)
+                )
+    return delivered

@@ -1,0 +1,141 @@
+"""Replies as Telegram HTML: answers with the verdict line, section and heading, the quote in a blockquote and
+related sections; everything else as escaped text. Every message stays within Telegram's 4096 characters,
+split at line breaks (never inside a tag), with the buttons on the last part.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.dialogue import Outgoing
+from intents.flows import Button
+
+TELEGRAM_LIMIT = 4096
+# A little room under the limit: entity parsing and the closing tag of a split block.
+CHUNK_LIMIT = 4000
+
+Block = tuple[str, str]  # (tag or "", plain text); the tag wraps the escaped text
+
+
+def keyboard(rows) -> InlineKeyboardMarkup | None:
+    """Rows of Buttons, or of (label, action) pairs, as an inline keyboard."""
+    built = []
+    for row in rows or ():
+        buttons = []
+        for button in row:
+            label, action = (button.label, button.action) if isinstance(button, Button) else (button[0], button[1])
+            buttons.append(InlineKeyboardButton(str(label)[:64], callback_data=str(action)))
+        if buttons:
+            built.append(buttons)
+    return InlineKeyboardMarkup(built) if built else None
+
+
+def answer_blocks(reply, phrases=None) -> list[Block]:
+    """The advisor's answer for a phone: verdict, section · heading, the quote, a note and related sections."""
+    answer = reply.answer
+    if answer is None:
+        return [("", reply.reply)]
+    section_word = (phrases or {}).get("section", "Section")
+    heading = f" · {answer.heading}" if answer.heading else ""
+    blocks: list[Block] = [("b", answer.verdict_line), ("i", f"{section_word} {answer.section_label}{heading}"), ("blockquote", answer.quote)]
+    if answer.note:
+        blocks.append(("", answer.note))
+    if answer.see_also:
+        see_also = (phrases or {}).get("see_also", "See also")
+        gist = "; ".join(f"{c.label} {c.heading or c.summary or c.title}".strip() for c in answer.see_also)
+        blocks.append(("", f"{see_also}: {gist}."))
+    # The advisor adds the safeguarding contacts to the plain reply; keep them in the HTML too.
+    tail = _plain_tail(reply)
+    if tail:
+        blocks.append(("", tail))
+    return blocks
+
+
+def _plain_tail(reply) -> str:
+    """Any text the advisor added after the composed answer (e.g. safeguarding contacts)."""
+    if not getattr(reply, "safeguarding", False):
+        return ""
+    lines = reply.reply.splitlines()
+    return lines[-1] if lines else ""
+
+
+def section_blocks(outgoing: Outgoing) -> list[Block]:
+    clause = outgoing.section
+    first_line = outgoing.text.split("\n", 1)[0]
+    return [("b", first_line), ("blockquote", clause.text)]
+
+
+def blocks_of(outgoing: Outgoing, phrases=None) -> list[Block]:
+    if outgoing.answer is not None and getattr(outgoing.answer, "answer", None) is not None:
+        return answer_blocks(outgoing.answer, phrases)
+    if outgoing.section is not None:
+        return section_blocks(outgoing)
+    return [("", outgoing.text)]
+
+
+def _html(tag: str, text: str) -> str:
+    body = escape(text, quote=False)
+    return f"<{tag}>{body}</{tag}>" if tag else body
+
+
+def _split_text(text: str, limit: int) -> list[str]:
+    """Plain text in pieces of at most `limit` escaped characters, at line breaks, then spaces."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(escape(candidate, quote=False)) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        current = ""
+        while len(escape(line, quote=False)) > limit:
+            cut = limit
+            while len(escape(line[:cut], quote=False)) > limit:
+                cut -= max(1, (len(escape(line[:cut], quote=False)) - limit))
+            space = line.rfind(" ", 0, cut)
+            cut = space if space > limit // 2 else cut
+            pieces.append(line[:cut])
+            line = line[cut:].lstrip(" ")
+        current = line
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def to_html_chunks(blocks: list[Block], limit: int = CHUNK_LIMIT) -> list[str]:
+    """Pack blocks into messages of at most `limit` characters; a block too long for one is split."""
+    parts: list[str] = []
+    for tag, text in blocks:
+        if not text.strip():
+            continue
+        room = limit - (len(tag) * 2 + 5 if tag else 0)
+        for piece in _split_text(text.strip("\n"), room):
+            parts.append(_html(tag, piece))
+    chunks: list[str] = []
+    current = ""
+    for part in parts:
+        candidate = f"{current}\n{part}" if current else part
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            chunks.append(current)
+            current = part
+    if current:
+        chunks.append(current)
+    return chunks or [" "]
+
+
+def render(outgoing: Outgoing, phrases=None) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """One reply as Telegram messages: (html, keyboard) pairs, the keyboard on the last."""
+    chunks = to_html_chunks(blocks_of(outgoing, phrases))
+    markup = keyboard(outgoing.buttons)
+    return [(chunk, markup if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
+
+
+def render_plain_text(text: str, rows=None) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """Plain text (e.g. an office notice from the outbox) as escaped, split messages."""
+    return render(Outgoing(text, tuple(tuple(Button(l, a) for l, a in row) for row in rows or ())))

@@ -1,0 +1,69 @@
+"""Fixtures for the bot's tests: settings pointing at a fresh SQLite file (and, end to end, at the fake
+Bot API), the storage and the dialogue service over the session's one advisor."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+
+import pytest
+
+OFFICE_CHAT = -1001
+ESCALATION_CHAT = -2002
+ADMIN = 900
+SECOND_ADMIN = 901
+
+
+@pytest.fixture
+def bot_settings(engine_settings, tmp_path):
+    """Settings for one test: its own database, an office chat, two admins."""
+    return replace(
+        engine_settings,
+        database_path=tmp_path / "policybot.db",
+        office_chat_id=OFFICE_CHAT,
+        escalation_chat_id=ESCALATION_CHAT,
+        admin_user_ids=(ADMIN, SECOND_ADMIN),
+        dsl_contact="Ms Rivera, 01632 960000",
+        office_contact="the school office (01632 960001)",
+    )
+
+
+@pytest.fixture
+def storage(bot_settings):
+    from bot.storage import Storage
+
+    store = Storage(bot_settings.database_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def dialogue(advisor, storage, bot_settings):
+    from bot.dialogue import Dialogue
+
+    return Dialogue(advisor, storage, bot_settings)
+
+
+@pytest.fixture
+def telegram_settings(bot_settings, fake_bot_api):
+    fake_bot_api.add_chat(OFFICE_CHAT, "supergroup", title="Office")
+    fake_bot_api.add_chat(ESCALATION_CHAT, "private")
+    return replace(bot_settings, telegram_bot_token=fake_bot_api.token, telegram_base_url=fake_bot_api.base_url)
+
+
+@pytest.fixture
+def start_bot(telegram_settings, advisor):
+    """An async context manager factory: the real Application polling the fake Bot API."""
+    from fake_bot_api import running
+
+    from bot.telegram.app import build_application
+
+    @contextlib.asynccontextmanager
+    async def start(settings=None, **options):
+        options.setdefault("outbox_interval", 0.3)
+        options.setdefault("backoff_base", 0.2)
+        application = build_application(settings or telegram_settings, advisor, **options)
+        async with running(application):
+            yield application
+
+    return start
