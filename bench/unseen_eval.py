@@ -1,0 +1,129 @@
+"""How well a freshly ingested, uncurated pack answers plain staff questions: top-1 / top-3 by quoted clause.
+
+For each policy in bench/unseen/ (its questions in <name>.yaml), ingest the document into a temporary
+packs folder exactly as `policybot ingest` would, build the engine, and check whether the clause it
+quotes contains the labelled snippet. `--baseline` also scores plain MiniLM over the clause texts (no
+engine), for reference. `--advisor` measures through the full Advisor (intent routing included).
+
+    python bench/unseen_eval.py [--baseline] [--advisor] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from knowledge.ingest import ingest_document  # noqa: E402
+from knowledge.pack import load_pack  # noqa: E402
+
+UNSEEN = ROOT / "bench" / "unseen"
+
+
+def key(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").lower()
+    return " ".join(text.split())
+
+
+def hits(expect: str, clauses) -> list[bool]:
+    wanted = key(expect)
+    return [wanted in key(c.text) for c in clauses]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", action="store_true", help="also score plain MiniLM over clause texts")
+    parser.add_argument("--advisor", action="store_true", help="score through intents.advisor.Advisor")
+    parser.add_argument("--misses", action="store_true", help="list the questions missed at top-1")
+    parser.add_argument("--no-headings", action="store_true", help="drop the guessed headings (ablation)")
+    args = parser.parse_args()
+
+    from knowledge.encoder import load_encoder
+    from knowledge.engine import PolicyEngine
+
+    started = time.perf_counter()
+    encoder = load_encoder()
+    print(f"model loaded in {time.perf_counter() - started:.1f} s")
+    totals = {"n": 0, "top1": 0, "top3": 0, "base1": 0, "base3": 0}
+    with tempfile.TemporaryDirectory() as tmp:
+        packs = Path(tmp) / "packs"
+        for spec_path in sorted(UNSEEN.glob("*.yaml")):
+            spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+            name = spec_path.stem
+            t0 = time.perf_counter()
+            result = ingest_document(UNSEEN / spec["document"], name, packs, school=spec.get("school", ""))
+            ingest_s = time.perf_counter() - t0
+            pack = load_pack(name, packs)
+            if args.no_headings:
+                from dataclasses import replace
+
+                pack = replace(pack, clauses=tuple(replace(c, heading="") for c in pack.clauses))
+            t0 = time.perf_counter()
+            engine = PolicyEngine(pack, encoder, cache_dir=Path(tmp) / "cache")
+            build_s = time.perf_counter() - t0
+            questions = spec["questions"]
+            for q in questions:
+                labelled = [c for c in pack.clauses if key(q["expect"]) in key(c.text)]
+                if len(labelled) != 1:
+                    raise SystemExit(f"{name}: label {q['expect']!r} matches {len(labelled)} clauses")
+            texts = [q["q"] for q in questions]
+            if args.advisor:
+                from intents.advisor import Advisor
+
+                replies = Advisor(engine).respond_many(texts, "staff")
+                ranked = [[m.clause for m in r.matches] if r.answer is not None else [] for r in replies]
+            else:
+                ranked = [[m.clause for m in s.matches] for s in engine.search_many(texts, "staff")]
+            top1 = top3 = 0
+            missed = []
+            for q, clauses in zip(questions, ranked):
+                got = hits(q["expect"], clauses[:3])
+                top1 += bool(got[:1] and got[0])
+                top3 += any(got)
+                if not (got[:1] and got[0]):
+                    missed.append((q["q"], q["expect"], clauses[0].id if clauses else "-", clauses[0].text[:70] if clauses else ""))
+            n = len(questions)
+            line = (f"{name:12s} {result.kind:4s} {len(pack.clauses):3d} clauses  top-1 {top1 / n:.2f}  top-3 {top3 / n:.2f}"
+                    f"  (n={n}; ingest {ingest_s:.2f} s, engine build {build_s:.2f} s)")
+            if args.baseline:
+                import numpy as np
+
+                vectors = np.asarray(encoder.encode([c.text for c in pack.clauses]))
+                queries = np.asarray(encoder.encode(texts))
+                scores = queries @ vectors.T
+                b1 = b3 = 0
+                for q, row in zip(questions, scores):
+                    order = [pack.clauses[i] for i in np.argsort(-row)[:3]]
+                    got = hits(q["expect"], order)
+                    b1 += got[0]
+                    b3 += any(got)
+                totals["base1"] += b1
+                totals["base3"] += b3
+                line += f"   baseline top-1 {b1 / n:.2f} top-3 {b3 / n:.2f}"
+            print(line)
+            if args.misses:
+                for question, expect, cid, text in missed:
+                    print(f"   miss: {question!r} wanted {expect!r}; quoted [{cid}] {text}")
+            totals["n"] += n
+            totals["top1"] += top1
+            totals["top3"] += top3
+    n = totals["n"]
+    summary = f"ALL          {n} questions  top-1 {totals['top1'] / n:.2f}  top-3 {totals['top3'] / n:.2f}"
+    if args.baseline:
+        summary += f"   baseline top-1 {totals['base1'] / n:.2f} top-3 {totals['base3'] / n:.2f}"
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
