@@ -46,10 +46,22 @@ def main() -> int:
     parser.add_argument("--advisor", action="store_true", help="score through intents.advisor.Advisor")
     parser.add_argument("--misses", action="store_true", help="list the questions missed at top-1")
     parser.add_argument("--no-headings", action="store_true", help="drop the guessed headings (ablation)")
+    parser.add_argument(
+        "--ablate", action="append", default=[], choices=["derived", "sentences"],
+        help="measure without the engine's derived questions or sentence entries (patched here, not in the engine)",
+    )
     args = parser.parse_args()
 
     from knowledge.encoder import load_encoder
     from knowledge.engine import PolicyEngine
+
+    if args.ablate:
+        import knowledge.index as index_module
+
+        if "derived" in args.ablate:
+            index_module.questions_from_clause = lambda clause: []
+        if "sentences" in args.ablate:
+            index_module.sentences = lambda text: []
 
     started = time.perf_counter()
     encoder = load_encoder()

@@ -228,33 +228,38 @@ def _page_lines(page) -> list[str]:
     pypdf's plain extraction gives the words in order but no paragraph gaps; its layout mode keeps the
     gaps but is twice as slow, so the gaps are read from where each line sits on the page instead.
     """
-    chunks: list[tuple[str, float, float]] = []  # text, y, x (page space)
+    chunks: list[tuple[str, float, float, float]] = []  # text, y, x (page space), font size on the page
 
     def visit(text, cm, tm, font_dict, font_size):
         if text:
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            chunks.append((text, y, x))
+            size = abs(font_size * (tm[3] or 1) * (cm[3] or 1))
+            chunks.append((text, y, x, size))
 
     page.extract_text(visitor_text=visit)
-    lines: list[list] = [["", None, None]]  # text, y, x of the line's first visible chunk
-    for text, y, x in chunks:
+    lines: list[list] = [["", None, None, 0.0]]  # text, y, x and size of the line's first visible chunk
+    for text, y, x, size in chunks:
         parts = text.split("\n")
         for n, part in enumerate(parts):
             if n:
-                lines.append(["", None, None])
+                lines.append(["", None, None, 0.0])
             if part.strip() and lines[-1][1] is None:
-                lines[-1][1], lines[-1][2] = y, x
+                lines[-1][1:] = [y, x, size]
             lines[-1][0] += part
     lines = [line for line in lines if line[0].strip()]
     placed = [line for line in lines if line[1] is not None]
     gaps = sorted(a[1] - b[1] for a, b in zip(placed, placed[1:]) if a[1] - b[1] > 0.5)
-    spacing = gaps[len(gaps) // 2] if gaps else 0.0
+    median = gaps[len(gaps) // 2] if gaps else 0.0
+    # The line pitch: the smallest ordinary gap (a page of one-line paragraphs has no wrapped lines to
+    # measure, so the font size caps it).
+    pitch = min((g for g in gaps if g >= 0.4 * median), default=0.0)
     margin = min((line[2] for line in placed), default=0.0)
     out: list[str] = []
     previous_y = None
-    for text, y, x in lines:
-        if spacing and previous_y is not None and y is not None and previous_y - y > 1.35 * spacing:
+    for text, y, x, size in lines:
+        limit = 1.3 * min(pitch, 1.3 * size) if size else 1.3 * pitch
+        if limit and previous_y is not None and y is not None and previous_y - y > limit:
             out.append("")
         indent = "    " if x is not None and x - margin > 12 else ""
         out.append(indent + text.strip())

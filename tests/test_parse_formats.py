@@ -156,3 +156,28 @@ def test_unreadable_files_raise_one_clear_error(tmp_path):
         read_document(tmp_path / "p.rtf")
     with pytest.raises(ReadError, match="no such file"):
         read_document(tmp_path / "missing.txt")
+
+
+def test_unnumbered_pdf_paragraphs_from_line_gaps(tmp_path):
+    fpdf = pytest.importorskip("fpdf")
+    pdf = fpdf.FPDF(format="A4")
+    pdf.add_page()
+    body = [
+        ("heading", "Staff Guidance on Social Media"),
+        ("heading", "Personal accounts"),
+        ("text", "Keep your personal accounts private and check the privacy settings every term, because "
+                 "settings change without warning and old posts can become public again."),
+        ("text", "Do not accept friend requests from pupils or from former pupils who are still under eighteen."),
+        ("heading", "Monitoring"),
+        ("text", "The school monitors all use of its network and devices, including social media sites visited "
+                 "on school laptops and tablets during and outside the school day."),
+    ]
+    for kind, text in body:
+        pdf.set_font("Helvetica", "B" if kind == "heading" else "", 13 if kind == "heading" else 11)
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+    path = tmp_path / "guidance.pdf"
+    pdf.output(str(path))
+    parsed = parse_document(read_document(path).text)[0]
+    assert [c.section for c in parsed.clauses] == ["Personal accounts ¶1", "Personal accounts ¶2", "Monitoring ¶1"]
+    assert parsed.clauses[0].text.startswith("Keep your personal") and parsed.clauses[0].text.endswith("public again.")
