@@ -26,9 +26,9 @@ def packs_dir_from(args: argparse.Namespace) -> Path | None:
 
 
 def _add_packs_dir(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: never overwrite a --packs-dir the main parser already read.
+    # None when not given: the CLI then fills it from the POLICY_PACKS_DIR setting (.env or environment).
     parser.add_argument(
-        "--packs-dir", default=argparse.SUPPRESS, metavar="DIR",
+        "--packs-dir", default=None, metavar="DIR",
         help="folder holding the packs (default: POLICY_PACKS_DIR, else the project's own)",
     )
 
