@@ -21,7 +21,8 @@ PROHIBITION = re.compile(
     r"is not (?:allowed|permitted)|not be (?:allowed|permitted|used|published|posted|shared|disclosed)|"
     r"(?:is|are) (?:strictly )?prohibited|(?:is|are) forbidden|never (?:be )?(?:post|share|use|accept|"
     r"disclose|publish|contact|give|tolerated)|do not|don[’']t|no\s+\w+\s+(?:is|are) (?:allowed|permitted)|"
-    r"under no circumstances|does not want|do not want|no\s+(?:\w+\s+){0,6}(?:may|can|should) be)\b",
+    r"under no circumstances|does not want|do not want|no\s+(?:\w+\s+){0,6}(?:may|can|should) be|"
+    r"must (?:decline|refuse)|I will not|I agree not to)\b",
     re.IGNORECASE,
 )
 APPROVAL = re.compile(
@@ -29,9 +30,17 @@ APPROVAL = re.compile(
     r"sign(?:ed)? off|agreed in advance|with the agreement of)\b",
     re.IGNORECASE,
 )
+STRONG_REQUIREMENT = re.compile(r"\b(must|shall|are required to|is required to|have to|has to)\b", re.IGNORECASE)
 REQUIREMENT = re.compile(
-    r"\b(must|shall|are required to|is required to|are expected to|is expected to|have to|has to|need to|"
-    r"needs to|are responsible for|is responsible for|will ensure|should always|always)\b",
+    r"\b(are expected to|is expected to|need to|needs to|are responsible for|is responsible for|will ensure|"
+    r"should always|always|are asked to|is asked to|(?:is|lies) (?:ultimately )?(?:the|with the) responsibility)\b|"
+    r"^\W*(stay|keep|make sure|ensure|check|remember|report|tell|respect|follow|set|use only|only use)\b",
+    re.IGNORECASE,
+)
+# The approval words only make a rule of it when something governs them ("must be sought", "only with").
+APPROVAL_GOVERNED = re.compile(
+    r"\b(only|must|needs?|require[sd]?|sought|obtain(?:ed)?|seek|subject to|with the (?:approval|agreement|"
+    r"permission|consent)|once|until|unless|before)\b",
     re.IGNORECASE,
 )
 CAUTION = re.compile(
@@ -49,18 +58,18 @@ PERMISSION = re.compile(
 
 SITE_WORK = re.compile(
     r"\b((?:creat\w*|set(?:ting)? up|moderat\w*|administ\w*)\s(?:\w+\s){0,4}(?:sites?|pages?|groups?)|"
-    r"(?:sites?|pages?|groups?) (?:\w+ ){0,3}(?:created|set up|moderated|administered)|"
+    r"(?:sites?|pages?|groups?) (?:\w+ ){0,3}(?:creat\w*|set up|moderated|administered)|"
     r"moderat\w+|administrators?|house rules|terms of use)\b",
     re.IGNORECASE,
 )
 PARENTS_SUBJECT = re.compile(
-    r"(^|[.;:]\s+)(?:the\s+|all\s+|our\s+|some\s+|any\s+)?(parents?|carers?|families|guardians?)\b|\b(ask|asks|asked|expect|expects|request)\s+"
-    r"(?:all\s+)?(parents?|carers?|families)\b|\b(parents?|carers?)\s+(?:and carers\s+)?(?:are|is|may|must|should|will|can)\b",
+    r"(^|[.;:]\s+)(?:the\s+|all\s+|our\s+|some\s+|any\s+)?(parents?|carers?|families|guardians?)\b|"
+    r"\b(ask|asks|asked|expect|expects|request)\s+(?:all\s+)?(parents?|carers?|families)\b",
     re.IGNORECASE,
 )
 STAFF = re.compile(
     r"\b(staff|employees?|colleagues?|teachers?|workers?|volunteers?|governors?|contractors?|pupils?|students?|"
-    r"children|learners?|you|your|representatives?|trainees?|members of staff|personnel)\b",
+    r"children|learners?|you|your|representatives?|trainees?|members of staff|personnel|users?|officers?)\b",
     re.IGNORECASE,
 )
 MODAL_SENTENCE = re.compile(
@@ -95,28 +104,35 @@ def guess_verdict_kind(text: str, lead: str = "") -> str:
     if lead and not MODAL_SENTENCE.search(text):
         sentence = f"{lead} {text}"
     if PROHIBITION.search(sentence):
-        # "must not ... without authorisation" is a permission with a condition, not a ban.
-        if APPROVAL.search(sentence) and re.search(r"\b(without|unless|until|only with|except with)\b", sentence, re.I):
-            return "needs_approval"
         return "not_allowed"
-    if APPROVAL.search(sentence) and re.search(r"\b(only|must|needs?|require|sought|obtain|seek|with|without)\b", sentence, re.I):
+    if APPROVAL.search(sentence) and APPROVAL_GOVERNED.search(sentence):
         return "needs_approval"
-    if CAUTION.search(sentence):
+    if CAUTION.search(sentence) and not STRONG_REQUIREMENT.search(sentence):
         return "advised_against"
-    if REQUIREMENT.search(sentence):
+    if STRONG_REQUIREMENT.search(sentence) or REQUIREMENT.search(sentence):
         return "required"
     if PERMISSION.search(sentence):
         return "allowed"
     return "information"
 
 
-def guess_audience(text: str, lead: str = "", heading: str = "") -> str:
-    """Who the clause is written for, from who it names: site creators, parents, staff, else everyone."""
+GENERAL_HEADING = re.compile(r"^\W*(introduction|scope|purpose|aims?|overview|definitions?|background|about)\b", re.I)
+
+
+def guess_audience(text: str, lead: str = "", heading: str = "", kind: str = "") -> str:
+    """Who the clause is written for, from who it names: site creators, parents, staff, else everyone.
+
+    `heading` is the clause's section heading and any heading above it ("APPENDIX A — Requirements for
+    creating social media sites", "CHILDREN AND YOUNG PEOPLE"); what an introduction or scope says
+    (`kind` information) is for everyone.
+    """
     whole = f"{lead} {text}".strip()
     if SITE_WORK.search(whole) or SITE_WORK.search(heading):
         return "site_creators"
     if PARENTS_SUBJECT.search(whole) or re.search(r"\b(parents?|carers?)\b", heading, re.I):
         return "parents"
+    if kind == "information" and GENERAL_HEADING.search(heading.split(" | ")[-1]):
+        return "everyone"
     if STAFF.search(whole):
         return "staff"
     return "everyone"
@@ -137,12 +153,17 @@ def guess_verdict(kind: str) -> str:
     return str((_texts().get("verdicts") or {}).get(kind, ""))
 
 
-def guess_enrichment(clause: Clause, lead: str = "") -> dict:
-    """The enrichment stub for one clause, marked as a guess (curated: false)."""
+def guess_enrichment(clause: Clause, lead: str = "", context: str = "") -> dict:
+    """The enrichment stub for one clause, marked as a guess (curated: false).
+
+    `context` is the heading of the top-level part the clause sits in, when that differs from its own
+    section heading (an appendix "Requirements for creating social media sites" above "A.2 CHILDREN").
+    """
     kind = guess_verdict_kind(clause.text, lead)
+    headings = " | ".join(h for h in (context, clause.part_heading) if h)
     return {
         "heading": guess_heading(clause),
-        "audience": guess_audience(clause.text, lead, clause.part_heading),
+        "audience": guess_audience(clause.text, lead, headings, kind),
         "verdict_kind": kind,
         "verdict": guess_verdict(kind),
         "summary": "",

@@ -124,7 +124,7 @@ def ingest_document(
     leads = dict(details.leads)
     if previous is not None:
         clauses, leads, changes = _stabilise_ids(clauses, leads, previous)
-    enrichment, carried = _enrichment(clauses, leads, previous)
+    enrichment, carried = _enrichment(clauses, leads, previous, details.headings)
 
     meta = dict(previous["meta"]) if previous else {}
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -266,7 +266,9 @@ def _stabilise_ids(
     return out, new_leads, changes
 
 
-def _enrichment(clauses: list[Clause], leads: dict[str, str], previous: dict | None) -> tuple[dict, list[str]]:
+def _enrichment(
+    clauses: list[Clause], leads: dict[str, str], previous: dict | None, headings: dict[str, str] | None = None
+) -> tuple[dict, list[str]]:
     """Guessed notes for every clause; notes of unchanged clauses come over from the last version."""
     old_notes: dict = {}
     top: dict = {}
@@ -285,7 +287,9 @@ def _enrichment(clauses: list[Clause], leads: dict[str, str], previous: dict | N
             carried.append(clause.id)
             continue
         lead = by_id[leads[clause.id]].text if clause.id in leads and leads[clause.id] in by_id else ""
-        notes[clause.id] = guess_enrichment(clause, lead)
+        top_part = clause.part.split(".")[0]
+        context = (headings or {}).get(top_part, "") if top_part != clause.part else ""
+        notes[clause.id] = guess_enrichment(clause, lead, context)
     out = dict(top)
     out.setdefault("version", 1)
     out["clauses"] = notes

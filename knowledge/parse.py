@@ -127,6 +127,7 @@ class ParseDetails:
 
     leads: dict[str, str]  # bullet clause id -> id of the clause that introduces its list ("Staff must not:")
     unplaced: tuple[str, ...]  # text kept in the document but in no clause
+    headings: dict[str, str] = field(default_factory=dict)  # part ("6", "A", "A.2") -> its heading as read
 
 
 class _Reader:
@@ -146,6 +147,7 @@ class _Reader:
         self.mode = "body"  # "body" | "agreement" | "document"
         self.seen = Counter()
         self.plain_headings = plain_headings  # the document has no numbering: titles alone mark sections
+        self.part_headings: dict[str, str] = {}
 
     # -- emitting -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -172,6 +174,10 @@ class _Reader:
             self.open = None
         if self.unnumbered:
             self._close_unnumbered()
+
+    def _note_heading(self) -> None:
+        if self.part:
+            self.part_headings[self.part] = self.part_heading
 
     def _unique(self, key: str) -> str:
         self.seen[key] += 1
@@ -215,6 +221,7 @@ class _Reader:
 
     def start(self, clause: _Open, marker: str) -> None:
         """Open a clause; its place among the pieces is kept so headings inside it stay in order."""
+        self._note_heading()
         if marker:
             self.pieces.append(("marker", marker))
         clause.slot = len(self.pieces)
@@ -237,6 +244,7 @@ class _Reader:
         gap, self.gap = self.gap, False
         for piece in self._split_mid_line(raw):
             self._line(piece, gap, next_raw)
+            self._note_heading()
             gap = False
 
     def _split_mid_line(self, raw: str) -> list[str]:
@@ -444,7 +452,7 @@ def parse_document(text: str) -> tuple[ParsedDocument, ParseDetails]:
     problems.extend(_missing_numbers([c.section for c in reader.clauses]))
     unplaced = tuple(text for kind, text in reader.pieces if kind == "text")
     parsed = ParsedDocument(tuple(reader.clauses), tuple(reader.pieces), tuple(problems))
-    return parsed, ParseDetails(dict(reader.leads), unplaced)
+    return parsed, ParseDetails(dict(reader.leads), unplaced, dict(reader.part_headings))
 
 
 def parse_policy(text: str) -> ParsedDocument:

@@ -238,3 +238,13 @@ def test_pack_show_never_loads_the_model(tmp_path):
     )
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
+
+
+def test_guesses_agree_with_the_schools_own_notes_on_clearwell(tmp_path):
+    """The guessed audience and verdict kind match most of what Clearwell's office wrote by hand."""
+    curated = {c.id: c for c in load_pack("clearwell").clauses if c.curated}
+    assert len(curated) >= 30
+    guessed = {c.id: c for c in ingest_document(CLEARWELL, "cw", tmp_path).clauses}
+    kinds = sum(guessed[i].verdict_kind == c.verdict_kind for i, c in curated.items()) / len(curated)
+    audiences = sum(guessed[i].audience == c.audience for i, c in curated.items()) / len(curated)
+    assert kinds >= 0.8 and audiences >= 0.75, (kinds, audiences)
