@@ -35,7 +35,8 @@ ENRICHMENT_HEADER = """\
 # Entries with `curated: false` are the bot's guesses from the wording: check them, correct heading,
 # audience (staff / parents / everyone / site_creators), verdict_kind (not_allowed / allowed /
 # needs_approval / required / advised_against / information) and verdict, add alternate questions
-# people ask, then set `curated: true`. Curated notes of unchanged clauses survive a re-ingest.
+# people ask, then set `curated: true`. Curated notes of unchanged clauses survive a re-ingest; notes of
+# clauses that were reworded or removed are kept under `retired` with the old wording, to copy back.
 """
 
 
@@ -290,8 +291,23 @@ def _enrichment(
         top_part = clause.part.split(".")[0]
         context = (headings or {}).get(top_part, "") if top_part != clause.part else ""
         notes[clause.id] = guess_enrichment(clause, lead, context)
+    # The office's own notes on clauses that were removed or reworded are kept aside, with the wording they
+    # were written for, so nothing curated is silently lost (the loader reads only `clauses`).
+    old_clauses = {c.id: c for c in previous["clauses"]} if previous is not None else {}
+    retired = dict(top.pop("retired", None) or {})
+    for cid, note in old_notes.items():
+        if cid in carried or not isinstance(note, dict) or not note.get("curated", True):
+            continue
+        if cid in old_clauses:
+            retired[cid] = {
+                "reason": "reworded" if cid in by_id else "removed",
+                "old_text": old_clauses[cid].text,
+                "notes": note,
+            }
     out = dict(top)
     out.setdefault("version", 1)
+    if retired:
+        out["retired"] = retired
     out["clauses"] = notes
     return out, carried
 

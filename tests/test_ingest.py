@@ -126,6 +126,10 @@ def test_reingest_keeps_ids_and_curated_notes_of_unchanged_clauses(tmp_path):
     assert (packs / "hilltop" / "previous" / "v1.txt").exists() and not (packs / "hilltop" / "v1.txt").exists()
     report = health_report(pack)
     assert report.changes == changes and report.curated == 1
+    # The office's notes on the reworded clause are kept aside with the wording they were written for.
+    retired = yaml.safe_load(enrichment_path.read_text(encoding="utf-8"))["retired"]
+    assert retired["1.2"]["reason"] == "reworded" and retired["1.2"]["notes"]["heading"] == "Posting about work"
+    assert retired["1.2"]["old_text"] == "Staff should not post about their working day."
 
 
 def test_reingest_same_document_changes_nothing(tmp_path):
