@@ -308,7 +308,10 @@ class _Turn:
 
     def apply(self, name: str, outcome: FlowOutcome) -> list[Outgoing]:
         answers = (outcome.state or self.flow_state() or {}).get("answers", {})
-        self.state["flow"] = outcome.state
+        if outcome.state is None:
+            self.state.pop("flow", None)
+        else:
+            self.state["flow"] = outcome.state
         out: list[Outgoing] = []
         if outcome.safeguarding:
             self.state["pending_alert"] = {"text": str(answers.get("what", ""))[:2000], "context": name}

@@ -16,15 +16,14 @@ SECOND_ADMIN = 901
 
 @pytest.fixture
 def bot_settings(engine_settings, tmp_path):
-    """Settings for one test: its own database, an office chat, two admins."""
+    """Settings for one test: its own database, an office chat, two admins. The texts' settings (DSL contact,
+    office hours…) stay those of the session's advisor, as they are in one running bot."""
     return replace(
         engine_settings,
         database_path=tmp_path / "policybot.db",
         office_chat_id=OFFICE_CHAT,
         escalation_chat_id=ESCALATION_CHAT,
         admin_user_ids=(ADMIN, SECOND_ADMIN),
-        dsl_contact="Ms Rivera, 01632 960000",
-        office_contact="the school office (01632 960001)",
     )
 
 

@@ -91,3 +91,286 @@ async def test_start_role_question_quotes_the_right_section(fake_bot_api, start_
         # The role survives: a parent's view is different.
         full = await press(fake, STAFF, answer, button(answer, "Full section"))
         assert full[0]["text"].startswith("Section 6.5")
+
+
+def open_store(settings):
+    from bot.storage import Storage
+
+    return Storage(settings.database_path)
+
+
+async def become(fake, user, role):
+    messages = await say(fake, user, "/start")
+    await press(fake, user, messages[-1], f"role:{role}")
+
+
+async def test_unanswered_question_reaches_the_office_and_the_answer_reaches_the_asker(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    question = "Can I wear a smartwatch in class?"
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        [not_sure, *_] = await say(fake, STAFF, question)
+        assert "not sure" in not_sure["text"].lower()
+        assert "office" in not_sure["text"].lower()
+        did_you_mean = [data for _, data in buttons(not_sure) if data.startswith("sec:")]
+        assert 1 <= len(did_you_mean) <= 3
+
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        assert question in notice["text"]
+        answer_with = [(label, data) for label, data in buttons(notice) if label.startswith("Answer with")]
+        assert answer_with and any(label == "Write an answer" for label, _ in buttons(notice))
+        label, data = answer_with[0]
+        section = label.removeprefix("Answer with ").strip()
+
+        before = len(fake.sent_messages(STAFF))
+        fake.press_button(ADMIN, notice, data)
+        [*_, delivered] = await fake.wait_for_messages(STAFF, before + 1, timeout=10)
+        assert question in delivered["text"] and f"Section {section}" in delivered["text"]
+        # The office message now says what was done, and its buttons are gone.
+        await fake.wait_for(lambda c: c.method == "editMessageText" and "answered" in c.params.get("text", ""), timeout=10)
+        assert not buttons(fake.message(OFFICE_CHAT, notice["message_id"]))
+
+        # The engine learned the question: asked again, it is answered with that section, no restart.
+        [answer, *_] = await say(fake, STAFF, question)
+        assert f"Section {section}" in answer["text"]
+
+    store = open_store(telegram_settings)
+    try:
+        [item] = list(store.db["unanswered"].rows)
+        assert item["status"] == "answered" and item["resolved_by"] == f"tg:{ADMIN}"
+        learned = list(store.db["learned_alternates"].rows)
+        assert [(r["text"]) for r in learned] == [question]
+        assert set(learned[0]) == {"id", "clause_id", "text", "created"}  # no link to the asker
+        assert any(e["action"] == "answer" for e in store.audit_entries())
+    finally:
+        store.close()
+
+
+async def test_write_an_answer_goes_to_the_asker(fake_bot_api, start_bot):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, PARENT, "parent")
+        await say(fake, PARENT, "May I use AI chatbots to write reports?")
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        fake.press_button(ADMIN, notice, button(notice, "Write an answer"))
+        await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
+        before = len(fake.sent_messages(PARENT))
+        fake.send_text(ADMIN, "Please ask the class teacher <b>directly</b> & they will explain.", chat_id=OFFICE_CHAT, chat_type="supergroup")
+        [*_, delivered] = await fake.wait_for_messages(PARENT, before + 1, timeout=10)
+        assert "Please ask the class teacher <b>directly</b> & they will explain." in delivered["text"]
+
+
+async def complete_breach_report(fake, user, *, leadership="no", risk="none", photo=True, anonymous=False):
+    intro = await say(fake, user, "/report")
+    assert "What happened" in intro[-1]["text"]
+    where = await say(fake, user, "A teaching assistant posted a photo of our Year 5 class trip on Instagram")
+    [when] = await press(fake, user, where[-1], button(where[-1], "Instagram"))
+    [who] = await say(fake, user, "yesterday evening")
+    [lead] = await say(fake, user, "A teaching assistant")
+    risk_q = (await press(fake, user, lead, f"f:leadership:{leadership}"))[-1]
+    assert "pupil" in risk_q["text"].lower()
+    risk_replies = await press(fake, user, risk_q, f"f:pupil_risk:{risk}")
+    evidence = risk_replies[-1]
+    assert "screenshots" in evidence["text"].lower()
+    if photo:
+        before = len(fake.sent_messages(user))
+        fake.send_photo(user)
+        await fake.wait_for_messages(user, before + 1, timeout=10)
+        evidence = fake.sent_messages(user)[-1]
+        assert "received" in evidence["text"]
+    anon_q = (await press(fake, user, evidence, "f:evidence:done"))[-1]
+    clauses = await press(fake, user, anon_q, "f:anonymous:anonymous" if anonymous else "f:anonymous:named")
+    clause_q = clauses[-1]
+    assert "breached" in clause_q["text"] or "section" in clause_q["text"].lower()
+    [summary] = await press(fake, user, clause_q, button(clause_q, "right") if "right" in str(buttons(clause_q)) else "f:clauses:none")
+    assert "Here is your report" in summary["text"]
+    [stored] = await press(fake, user, summary, "f:confirm:send")
+    return stored
+
+
+async def test_full_breach_report_reaches_the_office_chat_and_the_database(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        stored = await complete_breach_report(fake, STAFF, risk="identifiable")
+        assert "BR-" in stored["text"]
+        ref = next(w.strip(".,") for w in stored["text"].split() if w.startswith("BR-"))
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        assert ref in notice["text"] and "Instagram" in notice["text"] and "data-protection" in notice["text"]
+        labels = [label for label, _ in buttons(notice)]
+        assert "Acknowledge" in labels and "Close with a note" in labels
+        assert not fake.sent_messages(ESCALATION_CHAT)
+
+        status = await say(fake, STAFF, f"/status {ref}")
+        assert "not yet looked at" in status[0]["text"]
+        # Only the reporter learns the status.
+        await become(fake, STRANGER, "staff")
+        other = await say(fake, STRANGER, f"/status {ref}")
+        assert "can't find" in other[0]["text"]
+
+        # The office acknowledges, then closes with a note; the reporter is told.
+        fake.press_button(ADMIN, notice, button(notice, "Acknowledge"))
+        await fake.wait_for(lambda c: c.method == "editMessageText" and "acknowledged" in c.params.get("text", ""), timeout=10)
+        status = await say(fake, STAFF, f"/status {ref}")
+        assert "being looked at" in status[0]["text"]
+        before = len(fake.sent_messages(STAFF))
+        fake.send_text(ADMIN, f"/close {ref} Spoke to the TA; the post was removed.", chat_id=OFFICE_CHAT, chat_type="supergroup")
+        [*_, closed] = await fake.wait_for_messages(STAFF, before + 1, timeout=10)
+        assert ref in closed["text"] and "the post was removed" in closed["text"]
+
+    store = open_store(telegram_settings)
+    try:
+        case = store.case(ref)
+        row = case.row
+        assert row["status"] == "closed" and row["data_protection"] == 1 and row["urgent"] == 0
+        assert row["where_"] == "Instagram" and "Year 5" in row["what"]
+        assert len(json.loads(row["evidence"])) == 1
+        assert row["reporter_key"] == store.user_key("telegram", STAFF)
+    finally:
+        store.close()
+
+
+async def test_report_about_the_headteacher_goes_to_escalation_not_the_office(fake_bot_api, start_bot):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        stored = await complete_breach_report(fake, STAFF, leadership="yes", photo=False, anonymous=True)
+        assert "chair of governors" in stored["text"]
+        assert "anonymous" in stored["text"]
+        [notice] = await fake.wait_for_messages(ESCALATION_CHAT, 1, timeout=10)
+        assert "Breach report" in notice["text"] and "anonymous" in notice["text"]
+        assert not [m for m in fake.sent_messages(OFFICE_CHAT) if "Breach report" in m["text"]]
+
+
+async def test_complaint_referral(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, PARENT, "parent")
+        [route] = await say(fake, PARENT, "/complaint")
+        assert "10.3" in route["text"] and "personally" in route["text"]
+        [about] = await press(fake, PARENT, route, "f:route:continue")
+        [who] = await say(fake, PARENT, "Homework feedback for my son has stopped")
+        [tried] = await press(fake, PARENT, who, "f:who:skip")
+        [outcome] = await say(fake, PARENT, "I spoke to the class teacher twice")
+        [contact] = await say(fake, PARENT, "Regular feedback again")
+        [summary] = await press(fake, PARENT, contact, "f:contact:email")
+        assert "Homework feedback" in summary["text"] and "By email" in summary["text"]
+        [stored] = await press(fake, PARENT, summary, "f:confirm:send")
+        ref = next(w.strip(".,") for w in stored["text"].split() if w.startswith("CR-"))
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        assert ref in notice["text"] and "Homework feedback" in notice["text"]
+        status = await say(fake, PARENT, f"/status {ref}")
+        assert ref in status[0]["text"]
+    store = open_store(telegram_settings)
+    try:
+        assert store.case(ref).row["tried"] == "I spoke to the class teacher twice"
+    finally:
+        store.close()
+
+
+async def test_safeguarding_in_the_middle_of_a_breach_report(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        await say(fake, STAFF, "/report")
+        where = await say(fake, STAFF, "Someone posted pupils' names in a public group")
+        assert "Where" in where[-1]["text"]
+        replies = await say(fake, STAFF, "I think a pupil is being groomed online by an adult")
+        safeguarding = replies[0]
+        assert "999" in safeguarding["text"] and telegram_settings.dsl_contact in safeguarding["text"]
+        assert "A.2.3" in safeguarding["text"]
+        # The report is not lost: the bot asks the same step again.
+        assert "Where was it posted" in replies[-1]["text"]
+        # Accepting the offer sends an urgent alert to the office.
+        [alerted] = await press(fake, STAFF, safeguarding, button(safeguarding, "Alert"))
+        assert "SA-" in alerted["text"]
+        [alert] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        assert "URGENT" in alert["text"] and "groomed" in alert["text"]
+        # …and the report goes on from where it was.
+        [when] = await say(fake, STAFF, "Facebook")
+        assert "When" in when["text"]
+
+
+OFFICE_ACTIONS = ["/unanswered", "/reports", "/case {ref}", "/close {ref} done", "/stats", "/answer U-{item} 6.5"]
+
+
+async def test_non_admins_get_a_polite_refusal_for_every_office_command_and_button(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    other_group = -3003
+    fake.add_chat(other_group, "group", title="Some other group")
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        stored = await complete_breach_report(fake, STAFF, photo=True)
+        ref = next(w.strip(".,") for w in stored["text"].split() if w.startswith("BR-"))
+        await say(fake, STAFF, "Can I run a crypto trading channel?")
+        notices = await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
+        case_notice = next(m for m in notices if ref in m["text"])
+        item_notice = next(m for m in notices if "Unanswered" in m["text"])
+        item = int(button(item_notice, "Dismiss").split(":")[2])
+        staff_messages = len(fake.sent_messages(STAFF))
+
+        # Every office command, from a stranger in private and in the office chat, and from an admin in another group.
+        for user, chat, chat_type in ((STRANGER, None, "private"), (STRANGER, OFFICE_CHAT, "supergroup"), (ADMIN, other_group, "group")):
+            for command in OFFICE_ACTIONS:
+                text = command.format(ref=ref, item=item)
+                target = chat if chat is not None else user
+                before = len(fake.sent_messages(target))
+                fake.send_text(user, text, chat_id=chat, chat_type=chat_type)
+                [*_, refusal] = await fake.wait_for_messages(target, before + 1, timeout=10)
+                assert refusal["text"] == "Sorry — that is only available to the school office."
+                assert ref not in refusal["text"]
+
+        # Every office button, genuine and forged.
+        datas = [data for _, data in buttons(case_notice) + buttons(item_notice)]
+        datas += ["of:k:BR-2026-9999", "of:a:99999:6.5", "of:c:CR-2026-0001", "of:zz", "of:e:" + ref]
+        for data in datas:
+            update_id = fake.press_button(STRANGER, case_notice, data)
+            call = await fake.wait_for(
+                lambda c, n=len(fake.calls): c.method == "answerCallbackQuery", since=len(fake.calls) - 1, timeout=10
+            )
+            await fake.wait_for_confirmed(update_id, timeout=10)
+        answers = [c.params for c in fake.calls_to("answerCallbackQuery")]
+        assert len(answers) >= len(datas)
+        assert all(a.get("text") == "Sorry — that is only available to the school office." for a in answers[-len(datas):])
+
+        # Nothing happened: the case is open, the question unanswered, the reporter and asker heard nothing more.
+        assert len(fake.sent_messages(STAFF)) == staff_messages
+        assert not fake.calls_to("sendPhoto")
+    store = open_store(telegram_settings)
+    try:
+        assert store.case(ref).status == "open"
+        assert store.unanswered_item(item)["status"] == "open"
+        assert not store.audit_entries()
+    finally:
+        store.close()
+
+
+async def test_restart_in_the_middle_of_a_report_continues_where_the_person_was(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        await say(fake, STAFF, "/report")
+        await say(fake, STAFF, "A parent shared a video of the nativity play with pupils' faces")
+        [when] = await say(fake, STAFF, "WhatsApp group of Year 2 parents")
+        assert "When" in when["text"]
+    # A new process: a new Application over the same database.
+    async with start_bot():
+        [who] = await say(fake, STAFF, "Last Friday")
+        assert "Who is involved" in who["text"]
+        [lead] = await say(fake, STAFF, "A parent")
+        risk_q = (await press(fake, STAFF, lead, "f:leadership:no"))[-1]
+        evidence = (await press(fake, STAFF, risk_q, "f:pupil_risk:identifiable"))[-1]
+        anon_q = (await press(fake, STAFF, evidence, "f:evidence:done"))[-1]
+        clause_q = (await press(fake, STAFF, anon_q, "f:anonymous:named"))[-1]
+    async with start_bot():
+        [summary] = await press(fake, STAFF, clause_q, "f:clauses:none")
+        assert "nativity play" in summary["text"] and "WhatsApp group" in summary["text"] and "Last Friday" in summary["text"]
+        [stored] = await press(fake, STAFF, summary, "f:confirm:send")
+        assert "BR-" in stored["text"]
+    store = open_store(telegram_settings)
+    try:
+        [report] = list(store.db["breach_reports"].rows)
+        assert report["when_"] == "Last Friday" and report["who"] == "A parent" and report["pupil_risk"] == "identifiable"
+        assert store.load_state(store.user_key("telegram", STAFF)) == {}
+    finally:
+        store.close()
