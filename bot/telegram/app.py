@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from datetime import time as day_time
 from zoneinfo import ZoneInfo
 
@@ -26,13 +27,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.console import load_learned
 from bot.dialogue import Dialogue
 from bot.office import Office, OfficeTexts
 from bot.storage import Storage
 from bot.telegram import handlers
 from bot.telegram.outbox import deliver_due
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ def build_application(
     storage = storage or Storage(settings.database_path)
 
     async def post_init(application: Application) -> None:
-        await asyncio.to_thread(load_learned, advisor, storage)
+        await asyncio.to_thread(learn_from_database, application.bot_data)
         try:
             await application.bot.set_my_commands(bot_commands())
         except Exception:  # a cosmetic call; the bot works without its menu
@@ -118,6 +117,16 @@ def build_application(
 async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     data = context.application.bot_data
     await deliver_due(context.bot, data["storage"], data["settings"], data["outbox_lock"], data["backoff_base"])
+    await asyncio.to_thread(learn_from_database, data)
+
+
+def learn_from_database(data: dict) -> None:
+    """Answers given from `policybot office answer` (another process) teach the running bot too."""
+    pairs = data["storage"].learned_alternates()
+    known = data.get("learned_known", 0)
+    if len(pairs) > known:
+        data["advisor"].engine.add_alternates(pairs[known:])
+        data["learned_known"] = len(pairs)
 
 
 async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,0 +1,154 @@
+"""`policybot office …`: the office's work from a terminal, on the same database as the running bot.
+
+  policybot office unanswered                  open unanswered questions
+  policybot office answer U-12 6.13            answer with a section (the asker is sent it; the bot learns)
+  policybot office answer U-12 --text "…"      answer in your own words
+  policybot office reports                     open breach reports, referrals and alerts
+  policybot office export FOLDER|FILE.csv      CSV (pseudonymised) of the office's records
+  policybot office backup FILE                 a consistent copy of the database, safe while the bot runs
+
+Answers are queued in the outbox; the running bot delivers them and picks up what it learned.
+The model is not loaded: these commands are instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXPORTS = ("all", "unanswered", "questions", "feedback", "breach", "complaints", "safeguarding", "audit")
+
+
+class _PackOnly:
+    """The office needs the policy's clauses, not the model; the running bot learns from the database."""
+
+    class _Engine:
+        def __init__(self, pack):
+            self.pack = pack
+
+        def add_alternate(self, clause_id: str, question: str) -> bool:
+            return False
+
+    def __init__(self, pack):
+        self.engine = self._Engine(pack)
+
+
+def _office(settings):
+    from bot.office import Office, OfficeTexts
+    from bot.storage import Storage
+    from intents.flows import FlowTexts, placeholders_from
+    from knowledge.pack import load_pack
+
+    pack = load_pack(settings.policy_pack, settings.policy_packs_dir)
+    storage = Storage(settings.database_path)
+    texts = FlowTexts.load(placeholders_from(settings, pack.school, pack.version))
+    return Office(storage, _PackOnly(pack), settings, OfficeTexts(), texts)
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+def cmd_unanswered(args) -> int:
+    office = _office(args.settings)
+    try:
+        print(office.unanswered_listing())
+        for item in office.unanswered():
+            text, rows = office.unanswered_notice(item)
+            suggestions = [label for row in rows for label, action in row if action.startswith("of:a:")]
+            if suggestions:
+                print(f"  U-{item['id']}: {', '.join(suggestions)}")
+    finally:
+        office.storage.close()
+    return 0
+
+
+def cmd_answer(args) -> int:
+    from bot.office import parse_item_ref
+
+    item_id = parse_item_ref(args.item)
+    if item_id is None:
+        print(f"policybot office answer: {args.item!r} is not an item like U-12", file=sys.stderr)
+        return 2
+    if not args.section and not args.text:
+        print("policybot office answer: give a section (e.g. 6.13) or --text \"your answer\"", file=sys.stderr)
+        return 2
+    office = _office(args.settings)
+    try:
+        if args.text:
+            outcome = office.answer_with_text(item_id, args.text, _actor())
+        else:
+            outcome = office.answer_with_clause(item_id, args.section, _actor())
+    finally:
+        office.storage.close()
+    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if outcome.ok else 1
+
+
+def cmd_reports(args) -> int:
+    office = _office(args.settings)
+    try:
+        print(office.reports_listing())
+        if args.full:
+            for case in office.reports():
+                print()
+                print(office.case_detail(case.ref).message)
+    finally:
+        office.storage.close()
+    return 0
+
+
+def cmd_export(args) -> int:
+    office = _office(args.settings)
+    try:
+        written = office.export_csv(args.destination, args.what)
+    finally:
+        office.storage.close()
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_backup(args) -> int:
+    from bot.storage import Storage
+
+    storage = Storage(args.settings.database_path)
+    try:
+        path = storage.backup(args.file)
+    finally:
+        storage.close()
+    print(path)
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add `office unanswered|answer|reports|export|backup` to the CLI."""
+    office = subparsers.add_parser("office", help="the office's work from a terminal (unanswered, answer, reports, export, backup)")
+    sub = office.add_subparsers(dest="office_command", metavar="ACTION", required=True)
+
+    unanswered = sub.add_parser("unanswered", help="open unanswered questions")
+    unanswered.set_defaults(func=cmd_unanswered)
+
+    answer = sub.add_parser("answer", help="answer an unanswered question (the asker is sent the answer)")
+    answer.add_argument("item", help="the item, e.g. U-12")
+    answer.add_argument("section", nargs="?", help="the section that answers it, e.g. 6.13 (the bot learns the question)")
+    answer.add_argument("--text", help="an answer in your own words instead of a section")
+    answer.set_defaults(func=cmd_answer)
+
+    reports = sub.add_parser("reports", help="open breach reports, complaint referrals and safeguarding alerts")
+    reports.add_argument("--full", action="store_true", help="show each case in full")
+    reports.set_defaults(func=cmd_reports)
+
+    export = sub.add_parser("export", help="write CSV files (pseudonymised)")
+    export.add_argument("destination", help="a folder (one CSV per table) or FILE.csv with --what")
+    export.add_argument("--what", choices=EXPORTS, default="all", help="which records (default: all)")
+    export.set_defaults(func=cmd_export)
+
+    backup = sub.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")
+    backup.add_argument("file", help="where to write the copy")
+    backup.set_defaults(func=cmd_backup)
