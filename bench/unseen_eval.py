@@ -45,9 +45,10 @@ def main() -> int:
     parser.add_argument("--baseline", action="store_true", help="also score plain MiniLM over clause texts")
     parser.add_argument("--advisor", action="store_true", help="score through intents.advisor.Advisor")
     parser.add_argument("--misses", action="store_true", help="list the questions missed at top-1")
+    parser.add_argument("--only", default="", help="run one policy (its name, e.g. riverside)")
     parser.add_argument("--no-headings", action="store_true", help="drop the guessed headings (ablation)")
     parser.add_argument(
-        "--ablate", action="append", default=[], choices=["derived", "sentences"],
+        "--ablate", action="append", default=[], choices=["derived", "sentences", "lead-items"],
         help="measure without the engine's derived questions or sentence entries (patched here, not in the engine)",
     )
     args = parser.parse_args()
@@ -62,6 +63,22 @@ def main() -> int:
             index_module.questions_from_clause = lambda clause: []
         if "sentences" in args.ablate:
             index_module.sentences = lambda text: []
+        if "lead-items" in args.ablate:
+            # Experiment (not an ablation): each list item also stands as "lead-in + item", so
+            # "(c) not enter into debates..." is matched as "Officers ... must: not enter into debates...".
+            plain_sentences = index_module.sentences
+
+            def with_lead_items(text: str) -> list[str]:
+                out = list(plain_sentences(text))
+                m = re.match(r"(.*?:)\s+(?=\(?[a-z]\)|[•▪])", text)
+                if m:
+                    lead = m.group(1).split(". ")[-1]
+                    items = re.split(r"\s+(?=\([a-z]\)\s|[•▪]\s)", text[m.end():])
+                    marker = re.compile(r"^(\([a-z]\)|[•▪])\s*")
+                    out += [lead + " " + marker.sub("", i).rstrip(";.") for i in items if i.strip()]
+                return out
+
+            index_module.sentences = with_lead_items
 
     started = time.perf_counter()
     encoder = load_encoder()
@@ -69,7 +86,7 @@ def main() -> int:
     totals = {"n": 0, "top1": 0, "top3": 0, "base1": 0, "base3": 0}
     with tempfile.TemporaryDirectory() as tmp:
         packs = Path(tmp) / "packs"
-        for spec_path in sorted(UNSEEN.glob("*.yaml")):
+        for spec_path in sorted(UNSEEN.glob(f"{args.only or '*'}.yaml")):
             spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
             name = spec_path.stem
             t0 = time.perf_counter()
@@ -103,7 +120,8 @@ def main() -> int:
                 top1 += bool(got[:1] and got[0])
                 top3 += any(got)
                 if not (got[:1] and got[0]):
-                    missed.append((q["q"], q["expect"], clauses[0].id if clauses else "-", clauses[0].text[:70] if clauses else ""))
+                    top = " ".join(f"[{c.id}|{c.audience}]" for c in clauses[:3])
+                    missed.append((q["q"], q["expect"], top, f"{'top-3 hit' if any(got) else 'NOT in top 3'}"))
             n = len(questions)
             line = (f"{name:12s} {result.kind:4s} {len(pack.clauses):3d} clauses  top-1 {top1 / n:.2f}  top-3 {top3 / n:.2f}"
                     f"  (n={n}; ingest {ingest_s:.2f} s, engine build {build_s:.2f} s)")
