@@ -1,0 +1,126 @@
+"""The office service and `policybot office …`: answering teaches the engine, items resolve once, closing
+tells the reporter, export and backup work on the live database."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from bot.dialogue import Person
+
+pytestmark = pytest.mark.slow
+
+ASKER = Person("telegram", "7001", "7001", "Asker")
+
+
+def ask_unanswerable(dialogue, text="Can I run a crypto trading channel?"):
+    dialogue.storage.set_role(dialogue.storage.user_key("telegram", ASKER.user_id), "staff")
+    out = dialogue.handle(ASKER, text=text)
+    assert "not sure" in out[0].text.lower()
+    [item] = [i for i in dialogue.office.unanswered() if i["text"] == text]
+    return item
+
+
+def test_unanswered_item_is_noticed_with_suggestions(dialogue):
+    item = ask_unanswerable(dialogue)
+    text, rows = dialogue.office.unanswered_notice(item)
+    assert item["text"] in text
+    actions = [a for row in rows for _, a in row]
+    assert any(a.startswith(f"of:a:{item['id']}:") for a in actions)
+    assert f"of:w:{item['id']}" in actions and f"of:d:{item['id']}" in actions
+    [queued] = dialogue.storage.due_messages()
+    assert queued["target"] == "office" and queued["ref"] == f"U-{item['id']}"
+
+
+def test_answering_with_a_section_teaches_the_engine_once(dialogue, advisor):
+    question = "Could I set up a Mastodon server for my form group?"
+    before = advisor.respond(question, "staff")
+    item = ask_unanswerable(dialogue, question) if not before.answered else pytest.skip("already answered")
+    office = dialogue.office
+    outcome = office.answer_with_clause(item["id"], "6.4", "tester")
+    assert outcome.ok and "6.4" in outcome.message
+    after = advisor.respond(question, "staff")
+    assert after.answered and after.matches[0].clause.id == "6.4"
+    # The item resolves once; a second answer is refused.
+    again = office.answer_with_clause(item["id"], "6.5", "tester")
+    assert not again.ok and "already" in again.message
+    # The asker is sent the section; the learned question has no link to them.
+    [answer] = [m for m in dialogue.storage.due_messages() if m["kind"] == "answer"]
+    assert answer["chat_id"] == ASKER.chat_id and "Section 6.4" in answer["text"]
+    assert dialogue.storage.learned_alternates() == [("6.4", question)]
+
+
+def test_unknown_items_sections_and_cases_are_refused(dialogue):
+    office = dialogue.office
+    assert not office.answer_with_clause(424242, "6.5", "t").ok
+    item = ask_unanswerable(dialogue)
+    assert "no section" in office.answer_with_clause(item["id"], "99.9", "t").message
+    assert not office.dismiss(424242, "t").ok
+    assert not office.close("BR-2026-9999", "note", "t").ok
+    assert not office.acknowledge("nonsense", "t").ok
+    assert not office.case_detail("CR-1").ok
+
+
+def file_complaint(dialogue, person):
+    dialogue.storage.set_role(dialogue.storage.user_key("telegram", person.user_id), "parent")
+    for step in ["/complaint"]:
+        dialogue.handle(person, text=step)
+    dialogue.handle(person, action="f:route:continue")
+    for text in ["The class blog shows my child's name", "Year 3", "Emailed the teacher", "Remove the name", "Reply here"]:
+        dialogue.handle(person, text=text)
+    out = dialogue.handle(person, action="f:confirm:send")
+    return next(w.strip(".,") for w in out[-1].text.split() if w.startswith("CR-"))
+
+
+def test_acknowledge_and_close_tell_the_reporter(dialogue):
+    parent = Person("telegram", "7002", "7002", "Parent")
+    ref = file_complaint(dialogue, parent)
+    office = dialogue.office
+    assert [c.ref for c in office.reports()] == [ref]
+    assert office.acknowledge(ref, "tester").ok
+    assert not office.acknowledge(ref, "tester").ok
+    assert office.close(ref, "Name removed from the blog.", "tester").ok
+    assert not office.close(ref, "again", "tester").ok
+    assert office.reports() == []
+    [notice] = [m for m in dialogue.storage.due_messages() if m["kind"] == "case_update"]
+    assert notice["chat_id"] == parent.chat_id and "Name removed" in notice["text"] and ref in notice["text"]
+    actions = [(e["action"], e["target"]) for e in dialogue.storage.audit_entries()]
+    assert actions == [("acknowledge", ref), ("close", ref)]
+    assert "closed" in dialogue.handle(parent, text=f"/status {ref}")[0].text
+
+
+def test_stats_text(dialogue):
+    ask_unanswerable(dialogue)
+    text = dialogue.office.stats_text()
+    assert "Questions: 1, answered 0 (0%)" in text and "1 unanswered" in text
+
+
+def test_cli_reports_export_and_backup(dialogue, bot_settings, monkeypatch, tmp_path, capsys):
+    from bot.cli import main
+
+    parent = Person("telegram", "7003", "7003", "=HYPERLINK(\"http://evil\")")
+    ref = file_complaint(dialogue, parent)
+    item = ask_unanswerable(dialogue)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(bot_settings.database_path))
+    assert main(["office", "reports"]) == 0
+    assert ref in capsys.readouterr().out
+    assert main(["office", "unanswered"]) == 0
+    assert f"U-{item['id']}" in capsys.readouterr().out
+    assert main(["office", "answer", f"U-{item['id']}", "--text", "Not allowed on school devices."]) == 0
+    assert "answered" in capsys.readouterr().out
+    assert main(["office", "answer", "nonsense", "6.5"]) == 2
+    assert main(["office", "export", str(tmp_path / "out")]) == 0
+    with (tmp_path / "out" / "complaints.csv").open(newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["ref"] == ref and row["reporter_name"].startswith("'=")  # no formula injection
+    assert "reporter_chat" not in row
+    assert main(["office", "backup", str(tmp_path / "copy.db")]) == 0
+    from bot.storage import Storage
+
+    copy = Storage(tmp_path / "copy.db")
+    try:
+        assert copy.case(ref) is not None
+    finally:
+        copy.close()
