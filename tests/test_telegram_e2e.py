@@ -374,3 +374,82 @@ async def test_restart_in_the_middle_of_a_report_continues_where_the_person_was(
         assert store.load_state(store.user_key("telegram", STAFF)) == {}
     finally:
         store.close()
+
+
+async def test_office_notice_waits_in_the_outbox_until_the_office_chat_works(fake_bot_api, start_bot):
+    fake = fake_bot_api
+    fake.fail("sendMessage", 502, times=None, chat_id=OFFICE_CHAT)
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        [reply, *_] = await say(fake, STAFF, "Can I play music from Spotify in assembly?")
+        assert "not sure" in reply["text"].lower()  # the person is answered even though the office chat is down
+        await fake.wait_for(lambda c: c.method == "sendMessage" and str(c.params.get("chat_id")) == str(OFFICE_CHAT) and not c.ok, timeout=10)
+        stats = await say(fake, ADMIN, "/stats")
+        assert "Undelivered notifications: 1" in stats[0]["text"]
+        fake.recover()
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=15)
+        assert "Spotify" in notice["text"]
+        stats = await say(fake, ADMIN, "/stats")
+        assert "Undelivered notifications: 0" in stats[0]["text"]
+
+
+async def test_privacy_mydata_and_forget(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, PARENT, "parent")
+        await say(fake, PARENT, "Can I post photos of the school play on Facebook?")
+        [privacy] = await say(fake, PARENT, "/privacy")
+        assert "pseudonym" in privacy["text"] and "days" in privacy["text"]
+        [mydata] = await say(fake, PARENT, "/mydata")
+        assert "Role: parent" in mydata["text"] and "school play" in mydata["text"]
+        [confirm] = await say(fake, PARENT, "/forget")
+        assert "Reports" in confirm["text"] and "kept" in confirm["text"]
+        [done] = await press(fake, PARENT, confirm, "fg:yes")
+        assert "erased" in done["text"]
+        [mydata] = await say(fake, PARENT, "/mydata")
+        assert "school play" not in mydata["text"] and "Role:" not in mydata["text"]
+    store = open_store(telegram_settings)
+    try:
+        key = store.user_key("telegram", PARENT)
+        assert store.data_of(key)["questions"] == [] and store.role_of(key) is None
+    finally:
+        store.close()
+
+
+async def test_user_text_is_escaped_in_every_reply(fake_bot_api, start_bot):
+    fake = fake_bot_api
+    nasty = "<b>bold</b> & <script>alert(1)</script> *_[]` <blockquote>"
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        await say(fake, STAFF, "/report")
+        await say(fake, STAFF, nasty)
+        [when] = await say(fake, STAFF, "Instagram")
+        await say(fake, STAFF, "today")
+        [lead] = await say(fake, STAFF, "someone")
+        risk_q = (await press(fake, STAFF, lead, "f:leadership:no"))[-1]
+        evidence = (await press(fake, STAFF, risk_q, "f:pupil_risk:none"))[-1]
+        anon_q = (await press(fake, STAFF, evidence, "f:evidence:done"))[-1]
+        clause_q = (await press(fake, STAFF, anon_q, "f:anonymous:named"))[-1]
+        [summary] = await press(fake, STAFF, clause_q, "f:clauses:none")
+        assert nasty in summary["text"]  # shown exactly as typed: escaped, not interpreted
+        await press(fake, STAFF, summary, "f:confirm:send")
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        assert nasty in notice["text"]
+    assert all(call.ok for call in fake.calls_to("sendMessage"))
+
+
+async def test_rate_limit_answers_floods_politely_but_never_holds_back_safeguarding(fake_bot_api, start_bot, telegram_settings):
+    from dataclasses import replace
+
+    fake = fake_bot_api
+    settings = replace(telegram_settings, rate_limit_per_minute=3)
+    async with start_bot(settings):
+        for text in ("/start", "hello", "Can I post photos of the school play on Facebook?"):
+            await say(fake, STRANGER, text)
+        [limited] = await say(fake, STRANGER, "Can I message a parent on WhatsApp?")
+        assert "quickly" in limited["text"]
+        replies = await say(fake, STRANGER, "I think a pupil is being groomed online by an adult")
+        assert "999" in replies[0]["text"]
+        # Someone else is not held back.
+        [other] = await say(fake, PARENT, "/help")
+        assert "/report" in other["text"]
