@@ -453,3 +453,43 @@ async def test_rate_limit_answers_floods_politely_but_never_holds_back_safeguard
         # Someone else is not held back.
         [other] = await say(fake, PARENT, "/help")
         assert "/report" in other["text"]
+
+
+async def test_digest_mode_posts_one_daily_digest_instead_of_each_question(fake_bot_api, start_bot, telegram_settings):
+    from dataclasses import replace
+    import asyncio
+
+    fake = fake_bot_api
+    async with start_bot(replace(telegram_settings, office_notify="digest")) as application:
+        await become(fake, STAFF, "staff")
+        await say(fake, STAFF, "Can I wear a smartwatch during PE lessons?")
+        await asyncio.sleep(1.0)
+        assert not fake.sent_messages(OFFICE_CHAT)
+        [job] = application.job_queue.get_jobs_by_name("digest")
+        await job.run(application)
+        header, notice = await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
+        assert "digest" in header["text"].lower() and "smartwatch" in notice["text"]
+        assert any(label == "Dismiss" for label, _ in buttons(notice))
+
+
+async def test_evidence_is_shown_only_to_the_office_on_request(fake_bot_api, start_bot):
+    fake = fake_bot_api
+    photos_sent = []
+
+    def send_photo(params):
+        photos_sent.append(params)
+        return {"message_id": 10_000 + len(photos_sent), "date": 0, "chat": {"id": int(params["chat_id"]), "type": "supergroup"},
+                "photo": [{"file_id": params["photo"], "file_unique_id": "u", "width": 1, "height": 1}]}
+
+    fake.handle("sendPhoto", send_photo)
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        stored = await complete_breach_report(fake, STAFF, photo=True)
+        ref = next(w.strip(".,") for w in stored["text"].split() if w.startswith("BR-"))
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        assert not photos_sent  # evidence is not forwarded anywhere by itself
+        fake.press_button(STRANGER, notice, button(notice, "Screenshots"))
+        fake.press_button(ADMIN, notice, button(notice, "Screenshots"))
+        await fake.wait_for(lambda c: c.method == "sendPhoto", timeout=10)
+        assert [str(p["chat_id"]) for p in photos_sent] == [str(OFFICE_CHAT)]
+        assert photos_sent[0]["caption"] == ref
