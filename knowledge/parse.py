@@ -329,12 +329,19 @@ class _Reader:
             self.part_heading = normalise(f"{self.part_heading} — {stripped}")
             self.heading_open = True
             return
-        if (self.plain_headings or self.open is None) and gap and self._plain_heading(stripped, next_raw):
+        if gap and (self.plain_headings or self.open is None or self._may_end_clause()) and self._plain_heading(
+            stripped, next_raw
+        ):
             self.heading("", stripped)
             return
         m = LETTERED.match(raw)
+        part_key = self.part or slug(self.part_heading)
         if m and self.open is None and not self.unnumbered or (
-            m and self.open is not None and self.open.key.startswith(f"{self.part}.") and self._lettered_open()
+            m
+            and self.open is not None
+            and self.open.key.startswith(f"{part_key}.")
+            and self._lettered_open()
+            and not self._roman_under_letter(m.group(1))
         ):
             self.close()
             letter = m.group(1)
@@ -384,7 +391,29 @@ class _Reader:
         if last is not None and not last.bullet and not SENTENCE_END.search(last.lines[-1]):
             return False  # the previous paragraph has not finished its sentence
         following = next_raw.strip()
-        return not following or following[:1].isupper() or bool(BULLET_GLYPH.match(following))
+        return (
+            not following
+            or following[:1].isupper()
+            or bool(BULLET_GLYPH.match(following) or LETTERED.match(following) or NUMBERED.match(following))
+        )
+
+    def _may_end_clause(self) -> bool:
+        """A title line after a finished sentence may start a new section even though a clause is open."""
+        return (
+            self.mode == "body"
+            and self.open is not None
+            and bool(SENTENCE_END.search(self.open.items[-1]))
+            and not self.open.items[-1].rstrip().endswith(":")
+        )
+
+    def _roman_under_letter(self, marker: str) -> bool:
+        """"(i)" after "(a)" numbers a sub-item of (a); "i." after "h." is the next letter."""
+        if not re.fullmatch(r"[ivx]+", marker) or self.open is None:
+            return False
+        current = self.open.key.rsplit(".", 1)[-1]
+        if len(current) == 1 and marker == chr(ord(current) + 1):
+            return False
+        return True
 
     def _lettered_open(self) -> bool:
         """True when the open clause is itself a lettered item (so a new letter starts a sibling)."""

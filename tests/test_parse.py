@@ -106,16 +106,19 @@ Section 3: Official accounts
 a. Only the office may open an official account.
 (b) Every official account needs two administrators.
 i. Passwords are held by the office.
+c. Official accounts are reviewed every year.
 """
 
 
 def test_section_headings_and_lettered_items():
     parsed, _ = parse_document(SECTIONS)
     by_id = {c.id: c for c in parsed.clauses}
-    assert list(by_id) == ["1.0", "2.1", "2.2", "3.a", "3.b", "3.i"]
+    assert list(by_id) == ["1.0", "2.1", "2.2", "3.a", "3.b", "3.c"]
+    # "i." after "(b)" is a sub-item of (b), not the ninth letter.
+    assert by_id["3.b"].items == ("Every official account needs two administrators.", "i. Passwords are held by the office.")
     assert by_id["1.0"].part_heading == "Who this applies to"
     assert by_id["2.2"].part_heading == "Personal accounts"
-    assert by_id["3.b"].section == "3(b)" and by_id["3.b"].text == "Every official account needs two administrators."
+    assert by_id["3.b"].section == "3(b)"
     assert ("heading", "Section 2 — Personal accounts") in parsed.pieces
     sentences_placed_once(SECTIONS, parsed)
 
@@ -178,3 +181,24 @@ def test_no_text_invented_and_bad_input_never_crashes():
         parsed, _ = parse_document(text)
         for clause in parsed.clauses:
             assert all(word in text for word in clause.text.split())
+
+
+def test_roman_sub_items_stay_with_their_letter_and_plain_documents_letter_siblings():
+    text = """\
+3. OFFICIAL ACCOUNTS
+a. Official accounts must be approved by the head.
+b. Official accounts must:
+   (i) have two administrators;
+   (ii) use the school logo.
+c. Passwords are kept by the office.
+
+Sharing photographs
+a) Only use school devices.
+b) Delete photographs once uploaded.
+"""
+    parsed, _ = parse_document(text)
+    by_id = {c.id: c for c in parsed.clauses}
+    assert list(by_id) == ["3.a", "3.b", "3.c", "sharing-photographs.a", "sharing-photographs.b"]
+    assert by_id["3.b"].items == ("Official accounts must:", "(i) have two administrators;", "(ii) use the school logo.")
+    assert by_id["sharing-photographs.b"].section == "Sharing photographs (b)"
+    sentences_placed_once(text, parsed)
