@@ -252,3 +252,33 @@ def test_guesses_agree_with_the_schools_own_notes_on_clearwell(tmp_path):
     kinds = sum(guessed[i].verdict_kind == c.verdict_kind for i, c in curated.items()) / len(curated)
     audiences = sum(guessed[i].audience == c.audience for i, c in curated.items()) / len(curated)
     assert kinds >= 0.8 and audiences >= 0.75, (kinds, audiences)
+
+
+def test_same_pack_from_txt_docx_and_pdf(tmp_path):
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    packs = tmp_path / "packs"
+    results = {
+        kind: ingest_document(path, f"cw-{kind}", packs)
+        for kind, path in (("txt", CLEARWELL), ("docx", fixtures / "clearwell.docx"), ("pdf", fixtures / "clearwell.pdf"))
+    }
+    flat = {k: [(c.id, "".join(c.text.split()), c.verdict_kind, c.audience) for c in r.clauses] for k, r in results.items()}
+    assert len(flat["txt"]) == 83 and flat["txt"] == flat["docx"] == flat["pdf"]
+    meta = yaml.safe_load((packs / "cw-pdf" / "pack.yaml").read_text(encoding="utf-8"))
+    assert meta["source"] == "clearwell.pdf" and meta["text"] == "policy.txt" and meta["format"] == "pdf"
+    assert (packs / "cw-pdf" / "clearwell.pdf").exists() and (packs / "cw-pdf" / "policy.txt").exists()
+
+
+def test_damaged_and_scanned_documents_give_one_clear_error(tmp_path):
+    broken = tmp_path / "policy.docx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(IngestError, match="could not read this .docx"):
+        ingest_document(broken, "broken", tmp_path / "packs")
+    fpdf = pytest.importorskip("fpdf")
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60)  # a scan has pictures, not text
+    scanned = tmp_path / "scan.pdf"
+    pdf.output(str(scanned))
+    with pytest.raises(IngestError, match="no text layer"):
+        ingest_document(scanned, "scan", tmp_path / "packs")
+    assert not (tmp_path / "packs" / "scan").exists()
