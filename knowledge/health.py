@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge.ingest import Changes
-from knowledge.pack import Pack
+from knowledge.pack import Pack, read_yaml
+from knowledge.parse import parse_document
 
 LONG_WORDS = 220  # a clause longer than this probably swallowed the next one
 SHORT_WORDS = 5  # a clause shorter than this is probably a stray fragment
@@ -81,13 +82,18 @@ def health_report(pack: Pack) -> HealthReport:
 
 
 def _stored(pack: Pack) -> dict:
+    """What the parser recorded at ingest; for a pack with no clauses.json, read its text again."""
     path = pack.folder / "clauses.json"
-    if not path.exists():
+    if path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return {}
+    meta = read_yaml(pack.folder / "pack.yaml")
+    text = pack.folder / str(meta.get("text", meta.get("source", "policy.txt")))
+    if not text.is_file():
         return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return {}
+    return {"unplaced": list(parse_document(text.read_text(encoding="utf-8"))[1].unplaced)}
 
 
 def _short(text: str, limit: int = 90) -> str:

@@ -282,3 +282,9 @@ def test_damaged_and_scanned_documents_give_one_clear_error(tmp_path):
     with pytest.raises(IngestError, match="no text layer"):
         ingest_document(scanned, "scan", tmp_path / "packs")
     assert not (tmp_path / "packs" / "scan").exists()
+
+
+def test_pack_show_on_the_projects_own_pack_without_clauses_json(monkeypatch):
+    monkeypatch.delenv("POLICY_PACKS_DIR", raising=False)
+    code, out = cli(["pack", "show", "clearwell"])
+    assert code == 0 and "Clauses found: 83" in out and "Signed" in out and "9.3 is missing" in out
