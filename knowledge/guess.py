@@ -150,6 +150,7 @@ def guess_heading(clause: Clause) -> str:
 
 
 def guess_verdict(kind: str) -> str:
+    """Empty unless guess_texts.yaml sets one: the answer then opens with the standard line for the kind."""
     return str((_texts().get("verdicts") or {}).get(kind, ""))
 
 

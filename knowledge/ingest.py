@@ -34,7 +34,8 @@ ENRICHMENT_HEADER = """\
 # Notes on each clause, used to answer questions. Written by `policybot ingest`.
 # Entries with `curated: false` are the bot's guesses from the wording: check them, correct heading,
 # audience (staff / parents / everyone / site_creators), verdict_kind (not_allowed / allowed /
-# needs_approval / required / advised_against / information) and verdict, add alternate questions
+# needs_approval / required / advised_against / information) and verdict (empty: the answer opens with
+# the standard line for the verdict kind; write your own plain one-liner to replace it), add alternate questions
 # people ask, then set `curated: true`. Curated notes of unchanged clauses survive a re-ingest; notes of
 # clauses that were reworded or removed are kept under `retired` with the old wording, to copy back.
 """
