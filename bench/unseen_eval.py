@@ -108,8 +108,10 @@ def main() -> int:
             texts = [q["q"] for q in questions]
             if args.advisor:
                 from intents.advisor import Advisor
+                from intents.classify import IntentClassifier
 
-                replies = Advisor(engine).respond_many(texts, "staff")
+                classifier = IntentClassifier(encoder, cache_dir=Path(tmp) / "cache")
+                replies = Advisor(engine, classifier).respond_many(texts, "staff")
                 ranked = [[m.clause for m in r.matches] if r.answer is not None else [] for r in replies]
             else:
                 ranked = [[m.clause for m in s.matches] for s in engine.search_many(texts, "staff")]

@@ -149,6 +149,17 @@ def guess_heading(clause: Clause) -> str:
     return heading
 
 
+def guess_summary(text: str, lead: str = "", words: int = 14) -> str:
+    """The clause's rule in its own words, clipped ("Employees must not accept or send friend…"), for lists
+    such as "Did you mean" where a section heading shared by several clauses cannot tell them apart.
+    Empty when the clause is already that short. A list item is given with its lead-in."""
+    sentence = _rule_sentence(text, lead) if not lead else f"{lead} {text}"
+    parts = sentence.split()
+    if len(parts) <= words:
+        return sentence if lead or sentence != text.strip() else ""
+    return " ".join(parts[:words]).rstrip(",;:") + "…"
+
+
 def guess_verdict(kind: str) -> str:
     """Empty unless guess_texts.yaml sets one: the answer then opens with the standard line for the kind."""
     return str((_texts().get("verdicts") or {}).get(kind, ""))
@@ -167,7 +178,7 @@ def guess_enrichment(clause: Clause, lead: str = "", context: str = "") -> dict:
         "audience": guess_audience(clause.text, lead, headings, kind),
         "verdict_kind": kind,
         "verdict": guess_verdict(kind),
-        "summary": "",
+        "summary": guess_summary(clause.text, lead),
         "related": [],
         "alternates": [],
         "curated": False,
