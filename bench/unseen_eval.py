@@ -113,6 +113,13 @@ def main() -> int:
                 classifier = IntentClassifier(encoder, cache_dir=Path(tmp) / "cache")
                 replies = Advisor(engine, classifier).respond_many(texts, "staff")
                 ranked = [[m.clause for m in r.matches] if r.answer is not None else [] for r in replies]
+                withheld = sum(
+                    1 for q, r in zip(questions, replies)
+                    if r.answer is None and r.matches and hits(q["expect"], [r.matches[0].clause])[0]
+                )
+                intents = sorted({r.intent for r in replies if r.intent != "question"})
+                print(f"{name}: answered {sum(r.answer is not None for r in replies)}/{len(replies)}; "
+                      f"right clause found but not answered (below threshold): {withheld}; other intents: {intents}")
             else:
                 ranked = [[m.clause for m in s.matches] for s in engine.search_many(texts, "staff")]
             top1 = top3 = 0

@@ -290,3 +290,12 @@ def test_pack_show_on_the_projects_own_pack_without_clauses_json(monkeypatch):
     monkeypatch.delenv("POLICY_PACKS_DIR", raising=False)
     code, out = cli(["pack", "show", "clearwell"])
     assert code == 0 and "Clauses found: 83" in out and "Signed" in out and "9.3 is missing" in out
+
+
+def test_guessed_summary_is_the_rule_in_its_own_words():
+    from knowledge.guess import guess_summary
+
+    long = "Employees must not accept or send friend or follow requests to current pupils on any personal account."
+    assert guess_summary(long) == "Employees must not accept or send friend or follow requests to current pupils on…"
+    assert guess_summary("share photographs of pupils", lead="Staff must not:") == "Staff must not: share photographs of pupils"
+    assert guess_summary("Staff may use LinkedIn.") == ""
