@@ -46,6 +46,7 @@ def main() -> int:
     parser.add_argument("--advisor", action="store_true", help="score through intents.advisor.Advisor")
     parser.add_argument("--misses", action="store_true", help="list the questions missed at top-1")
     parser.add_argument("--only", default="", help="run one policy (its name, e.g. riverside)")
+    parser.add_argument("--confidence", action="store_true", help="answered rate and precision at several thresholds")
     parser.add_argument("--no-headings", action="store_true", help="drop the guessed headings (ablation)")
     parser.add_argument(
         "--ablate", action="append", default=[], choices=["derived", "sentences", "lead-items"],
@@ -84,6 +85,7 @@ def main() -> int:
     encoder = load_encoder()
     print(f"model loaded in {time.perf_counter() - started:.1f} s")
     totals = {"n": 0, "top1": 0, "top3": 0, "base1": 0, "base3": 0}
+    confidences: list[tuple[float, bool]] = []
     with tempfile.TemporaryDirectory() as tmp:
         packs = Path(tmp) / "packs"
         for spec_path in sorted(UNSEEN.glob(f"{args.only or '*'}.yaml")):
@@ -121,7 +123,12 @@ def main() -> int:
                 print(f"{name}: answered {sum(r.answer is not None for r in replies)}/{len(replies)}; "
                       f"right clause found but not answered (below threshold): {withheld}; other intents: {intents}")
             else:
-                ranked = [[m.clause for m in s.matches] for s in engine.search_many(texts, "staff")]
+                searches = engine.search_many(texts, "staff")
+                ranked = [[m.clause for m in s.matches] for s in searches]
+                confidences.extend(
+                    (s.confidence, bool(s.matches) and hits(q["expect"], [s.matches[0].clause])[0])
+                    for q, s in zip(questions, searches)
+                )
             top1 = top3 = 0
             missed = []
             for q, clauses in zip(questions, ranked):
@@ -161,6 +168,13 @@ def main() -> int:
     if args.baseline:
         summary += f"   baseline top-1 {totals['base1'] / n:.2f} top-3 {totals['base3'] / n:.2f}"
     print(summary)
+    if args.confidence and confidences:
+        print("threshold  answered  right-when-answered  right-but-withheld")
+        for threshold in (0.2, 0.3, 0.4, 0.5, 0.6):
+            shown = [ok for c, ok in confidences if c >= threshold]
+            withheld = sum(ok for c, ok in confidences if c < threshold)
+            precision = sum(shown) / len(shown) if shown else 0.0
+            print(f"  {threshold:.1f}      {len(shown):3d}/{len(confidences)}   {precision:.2f}                 {withheld}")
     return 0
 
 
