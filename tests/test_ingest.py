@@ -299,3 +299,16 @@ def test_guessed_summary_is_the_rule_in_its_own_words():
     assert guess_summary(long) == "Employees must not accept or send friend or follow requests to current pupils on…"
     assert guess_summary("share photographs of pupils", lead="Staff must not:") == "Staff must not: share photographs of pupils"
     assert guess_summary("Staff may use LinkedIn.") == ""
+
+
+def test_markdown_and_windows_text_ingest(tmp_path):
+    md = write(tmp_path, "guidance.md", "# Staff guidance\n\n## Phones\n\nStaff must not:\n\n- use TikTok\n- film pupils on personal phones\n\nA\n")
+    result = ingest_document(md, "guidance", tmp_path / "packs")
+    assert [c.text for c in result.clauses] == ["Staff must not:", "use TikTok", "film pupils on personal phones", "A"]
+    assert [c.verdict_kind for c in result.clauses[1:3]] == ["not_allowed", "not_allowed"]
+    report = health_report(load_pack("guidance", tmp_path / "packs"))
+    assert [cid for cid, _ in report.short] == ["phones-1", "phones-4"]  # list items are short by nature
+    legacy = tmp_path / "old.txt"
+    legacy.write_bytes("1.1 Staff must not post \u201cjokes\u201d about pupils.\n1.2 Staff may use LinkedIn.\n1.3 Staff must be kind.\n".encode("cp1252"))
+    clauses = ingest_document(legacy, "legacy", tmp_path / "packs").clauses
+    assert clauses[0].text == "Staff must not post \u201cjokes\u201d about pupils."
