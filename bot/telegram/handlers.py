@@ -285,7 +285,7 @@ async def on_office_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if outcome.ok and query.message is not None and query.message.text:
         try:
             await query.edit_message_text(
-                text=escape(query.message.text, quote=False)[:3500] + "\n\n✅ " + escape(outcome.message, quote=False),
+                text=escape(query.message.text[:3000], quote=False) + "\n\n✅ " + escape(outcome.message[:500], quote=False),
                 reply_markup=None,
             )
         except BadRequest:

@@ -75,9 +75,26 @@ def blocks_of(outgoing: Outgoing, phrases=None) -> list[Block]:
     return [("", outgoing.text)]
 
 
+def size(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units), an upper bound on the parsed text's length."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _html(tag: str, text: str) -> str:
     body = escape(text, quote=False)
     return f"<{tag}>{body}</{tag}>" if tag else body
+
+
+def _longest_prefix(line: str, limit: int) -> int:
+    """How many characters of `line` fit in `limit` once escaped (binary search; at least one)."""
+    low, high = 1, len(line)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if size(escape(line[:middle], quote=False)) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _split_text(text: str, limit: int) -> list[str]:
@@ -86,16 +103,14 @@ def _split_text(text: str, limit: int) -> list[str]:
     current = ""
     for line in text.split("\n"):
         candidate = f"{current}\n{line}" if current else line
-        if len(escape(candidate, quote=False)) <= limit:
+        if size(escape(candidate, quote=False)) <= limit:
             current = candidate
             continue
         if current:
             pieces.append(current)
         current = ""
-        while len(escape(line, quote=False)) > limit:
-            cut = limit
-            while len(escape(line[:cut], quote=False)) > limit:
-                cut -= max(1, (len(escape(line[:cut], quote=False)) - limit))
+        while size(escape(line, quote=False)) > limit:
+            cut = _longest_prefix(line, limit)
             space = line.rfind(" ", 0, cut)
             cut = space if space > limit // 2 else cut
             pieces.append(line[:cut])
@@ -119,7 +134,7 @@ def to_html_chunks(blocks: list[Block], limit: int = CHUNK_LIMIT) -> list[str]:
     current = ""
     for part in parts:
         candidate = f"{current}\n{part}" if current else part
-        if len(candidate) <= limit:
+        if size(candidate) <= limit:
             current = candidate
         else:
             chunks.append(current)
