@@ -121,7 +121,7 @@ def main() -> int:
                 )
                 intents = sorted({r.intent for r in replies if r.intent != "question"})
                 print(f"{name}: answered {sum(r.answer is not None for r in replies)}/{len(replies)}; "
-                      f"right clause found but not answered (below threshold): {withheld}; other intents: {intents}")
+                      f"right clause on top but no answer shown (below threshold or routed to another intent): {withheld}; other intents: {intents}")
             else:
                 searches = engine.search_many(texts, "staff")
                 ranked = [[m.clause for m in s.matches] for s in searches]
