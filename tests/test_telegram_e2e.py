@@ -493,3 +493,48 @@ async def test_evidence_is_shown_only_to_the_office_on_request(fake_bot_api, sta
         await fake.wait_for(lambda c: c.method == "sendPhoto", timeout=10)
         assert [str(p["chat_id"]) for p in photos_sent] == [str(OFFICE_CHAT)]
         assert photos_sent[0]["caption"] == ref
+
+
+async def test_webhook_mode_rejects_requests_without_the_secret_token(fake_bot_api, telegram_settings, advisor):
+    import asyncio
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from bot.telegram.app import ALLOWED_UPDATES, build_application
+
+    fake = fake_bot_api
+    fake.add_chat(STAFF, "private")  # the update comes straight to the webhook, not through the fake
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    application = build_application(telegram_settings, advisor)
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": STAFF, "type": "private"},
+              "from": {"id": STAFF, "is_bot": False, "first_name": "S"}, "text": "/help",
+              "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+
+    def post(headers):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/hook", data=json.dumps(update).encode(),
+                                         headers={"Content-Type": "application/json", **headers})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    async with application:
+        await application.start()
+        await application.updater.start_webhook(listen="127.0.0.1", port=port, url_path="hook",
+                                                webhook_url=f"https://bot.example.org/hook", secret_token="s3cret",
+                                                allowed_updates=ALLOWED_UPDATES)
+        try:
+            assert await asyncio.to_thread(post, {}) == 403
+            assert await asyncio.to_thread(post, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}) == 403
+            await asyncio.sleep(0.5)
+            assert not fake.sent_messages(STAFF)
+            assert await asyncio.to_thread(post, {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}) == 200
+            [help_text] = await fake.wait_for_messages(STAFF, 1, timeout=10)
+            assert "/report" in help_text["text"]
+        finally:
+            await application.updater.stop()
+            await application.stop()
