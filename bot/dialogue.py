@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ROLES = ("staff", "parent")
 MAX_MESSAGE_CHARS = 4000  # a flow answer may be long; beyond this we ask the person to shorten
 SUGGESTION_FLOOR = 0.3  # an engine match below this is not worth offering as a breached clause
+MID_FLOW_SAFEGUARDING_SCORE = 0.5  # the classifier's similarity to safeguarding examples
 OFFICE_COMMANDS = {"unanswered", "reports", "case", "close", "stats", "answer"}
 
 
@@ -135,6 +136,14 @@ class Dialogue:
         except Exception:
             return False
 
+    def interrupts_flow(self, text: str, reply) -> bool:
+        """Mid-flow, short answers ("take them down") must not read as a child at risk: interrupt on the
+        safeguarding rules, or when the classifier is clearly sure."""
+        if reply.intent != "safeguarding":
+            return False
+        scores = reply.scores if isinstance(getattr(reply, "scores", None), dict) else {}
+        return self.is_safeguarding(text) or scores.get("safeguarding", 1.0) >= MID_FLOW_SAFEGUARDING_SCORE
+
     def safeguarding_text(self) -> str:
         """The advisor's safeguarding reply (one text for the school to maintain), else the flows' default."""
         text = self.advisor.text("safeguarding") if hasattr(self.advisor, "text") else ""
@@ -196,12 +205,14 @@ class _Turn:
             return [self.say("conversation.empty")]
         if len(text) > MAX_MESSAGE_CHARS:
             return [self.say("conversation.too_long", length=len(text), limit=MAX_MESSAGE_CHARS)]
-        if reply is not None and reply.intent == "safeguarding":
+        in_flow = bool(self.flow_state())
+        at_risk = reply is not None and (self.d.interrupts_flow(text, reply) if in_flow else reply.intent == "safeguarding")
+        if at_risk:
             out = self.safeguarding(text, reply.reply)
-            if self.flow_state():
+            if in_flow:
                 out += [self.say("conversation.resume")] + self.ask_again()
             return out
-        if self.flow_state():
+        if in_flow:
             return self.step(FlowInput(text=text))
         return self.answer(text, reply)
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot_fixtures import ADMIN, ESCALATION_CHAT, OFFICE_CHAT
+from bot_fixtures import ADMIN, ESCALATION_CHAT, OFFICE_CHAT, SECOND_ADMIN
 
 pytestmark = pytest.mark.slow
 
@@ -538,3 +538,44 @@ async def test_webhook_mode_rejects_requests_without_the_secret_token(fake_bot_a
         finally:
             await application.updater.stop()
             await application.stop()
+
+
+async def test_office_commands_and_buttons_for_an_admin(fake_bot_api, start_bot):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, PARENT, "parent")
+        [route] = await say(fake, PARENT, "/complaint")
+        [about] = await press(fake, PARENT, route, "f:route:continue")
+        for text in ["Photos of my daughter on the class page", "Year 1", "Asked the teacher", "Take them down"]:
+            await say(fake, PARENT, text)
+        [summary] = await press(fake, PARENT, fake.sent_messages(PARENT)[-1], "f:contact:here")
+        [stored] = await press(fake, PARENT, summary, "f:confirm:send")
+        ref = next(w.strip(".,") for w in stored["text"].split() if w.startswith("CR-"))
+        await say(fake, PARENT, "Can I run a crypto trading channel?")
+        notices = await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
+        case_notice = next(m for m in notices if ref in m["text"])
+        item_notice = next(m for m in notices if "Unanswered" in m["text"])
+
+        # In private with the bot, an admin can list and read.
+        [reports] = await say(fake, ADMIN, "/reports")
+        assert ref in reports["text"]
+        [case] = await say(fake, ADMIN, f"/case {ref}")
+        assert "Photos of my daughter" in case["text"]
+        unanswered = await say(fake, ADMIN, "/unanswered")
+        assert any("crypto" in m["text"] for m in unanswered)
+        [stats] = await say(fake, ADMIN, "/stats")
+        assert "1 referral" in stats["text"]
+
+        # Dismiss a question; close a case with a note through the button.
+        fake.press_button(ADMIN, item_notice, button(item_notice, "Dismiss"))
+        await fake.wait_for(lambda c: c.method == "editMessageText" and "dismissed" in c.params.get("text", ""), timeout=10)
+        office_count = len(fake.sent_messages(OFFICE_CHAT))
+        fake.press_button(SECOND_ADMIN, case_notice, button(case_notice, "Close with a note"))
+        [*_, prompt] = await fake.wait_for_messages(OFFICE_CHAT, office_count + 1, timeout=10)
+        assert ref in prompt["text"]
+        before = len(fake.sent_messages(PARENT))
+        fake.send_text(SECOND_ADMIN, "Photos removed; we'll check consent forms.", chat_id=OFFICE_CHAT, chat_type="supergroup")
+        [*_, closed] = await fake.wait_for_messages(PARENT, before + 1, timeout=10)
+        assert ref in closed["text"] and "consent forms" in closed["text"]
+        [reports] = await say(fake, ADMIN, "/reports")
+        assert ref not in reports["text"]
