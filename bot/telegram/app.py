@@ -27,16 +27,20 @@ from telegram.ext import (
     filters,
 )
 
+from bot.answer_pool import BatchedAdvisor
 from bot.dialogue import Dialogue
 from bot.office import Office, OfficeTexts
 from bot.storage import Storage
 from bot.telegram import handlers
+from bot.telegram.concurrency import PerPersonUpdateProcessor, widen_worker_threads
 from bot.telegram.outbox import deliver_due
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_YAML = Path(__file__).resolve().parent.parent / "data" / "telegram.yaml"
 OFFICE_COMMANDS = ["unanswered", "reports", "case", "close", "stats", "answer"]
+# Updates worked on at once (each person's in order); also the width of the worker thread pool.
+MAX_WORKING_UPDATES = 64
 
 
 def file_url_for(base_url: str) -> str:
@@ -61,8 +65,10 @@ def build_application(
 ) -> Application:
     """The bot, ready for `run_polling`, `run_webhook`, or `async with` in tests."""
     storage = storage or Storage(settings.database_path)
+    answerer = BatchedAdvisor(advisor)  # questions asked at the same moment are answered in one batch
 
     async def post_init(application: Application) -> None:
+        widen_worker_threads(asyncio.get_running_loop(), MAX_WORKING_UPDATES)
         await asyncio.to_thread(learn_from_database, application.bot_data)
         try:
             await application.bot.set_my_commands(bot_commands())
@@ -70,6 +76,7 @@ def build_application(
             log.warning("could not set the bot's command menu")
 
     async def post_shutdown(application: Application) -> None:
+        await asyncio.to_thread(answerer.close)
         storage.close()
 
     builder = (
@@ -80,12 +87,13 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone)))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .concurrent_updates(PerPersonUpdateProcessor(MAX_WORKING_UPDATES))
     )
     if poll_read_timeout is not None:
         builder = builder.get_updates_read_timeout(poll_read_timeout)
     application = builder.build()
 
-    dialogue = Dialogue(advisor, storage, settings)
+    dialogue = Dialogue(answerer, storage, settings)
     office = Office(storage, advisor, settings, OfficeTexts(), dialogue.texts)
     application.bot_data.update(
         dialogue=dialogue,
