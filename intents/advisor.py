@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from intents.classify import IntentClassifier, IntentResult
-from knowledge.compose import ComposedAnswer, compose_answer, render_plain
+from knowledge.compose import ComposedAnswer, compose_answer, render_plain, see_also_line
 from knowledge.engine import Match, PolicyEngine, Search
 from knowledge.pack import read_yaml
 
@@ -131,7 +131,7 @@ class Advisor:
             lines = [self.text("not_sure")]
             if search.matches:
                 lines.append(self.text("did_you_mean"))
-                lines += [f"• {m.clause.label}: {m.clause.heading or m.clause.summary or m.clause.title}" for m in search.matches]
+                lines += [f"• {see_also_line(m.clause)}" for m in search.matches]
             lines.append(self.text("office_will_answer"))
             if intent.safeguarding_risk:
                 lines.append(self.text("safeguarding_contacts"))

@@ -28,22 +28,55 @@ class IntentResult:
     safeguarding_risk: bool  # a risk pattern matched (even if the intent is a question about the rules)
 
 
+# "can I…", "is that allowed", "…?": someone asking what the rules are, not asking to file something.
+QUESTION_FORM = re.compile(
+    r"\?\s*$|^\W*(can|could|may|am|is|are|do|does|did|should|would|will|what|whats|what's|how|which|who|why|when|where)\b|"
+    r"\b(allowed|ok|okay|alright|against the rules|a problem|permitted)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class SafeguardingRules:
     risk: tuple[re.Pattern, ...]
     policy_question: tuple[re.Pattern, ...]
+    concern: tuple[re.Pattern, ...] = ()
 
     @classmethod
     def load(cls, path: Path = DATA / "safeguarding.yaml") -> "SafeguardingRules":
         data = read_yaml(path)
         compile_all = lambda items: tuple(re.compile(p, re.IGNORECASE) for p in items or ())
-        return cls(compile_all(data.get("risk_patterns")), compile_all(data.get("policy_question_patterns")))
+        return cls(
+            compile_all(data.get("risk_patterns")),
+            compile_all(data.get("policy_question_patterns")),
+            compile_all(data.get("concern_patterns")),
+        )
 
     def risk_in(self, text: str) -> bool:
         return any(p.search(text) for p in self.risk)
 
+    def concern_in(self, text: str) -> bool:
+        return any(p.search(text) for p in self.concern)
+
     def asks_about_policy(self, text: str) -> bool:
         return any(p.search(text) for p in self.policy_question)
+
+
+@dataclass(frozen=True)
+class IntentCues:
+    """Plain words of intent ("I want to report…", "complaint") and how close a score must be to follow them."""
+
+    patterns: dict[str, tuple[re.Pattern, ...]]
+    margin: float = 0.12
+
+    @classmethod
+    def load(cls, path: Path = DATA / "cues.yaml") -> "IntentCues":
+        data = read_yaml(path)
+        patterns = {name: tuple(re.compile(p, re.IGNORECASE) for p in items or ()) for name, items in (data.get("cues") or {}).items()}
+        return cls(patterns, float(data.get("margin", 0.12)))
+
+    def matching(self, text: str) -> list[str]:
+        return [name for name, pats in self.patterns.items() if any(p.search(text) for p in pats)]
 
 
 def load_examples(path: Path = DATA / "intents.yaml") -> dict[str, list[str]]:
@@ -57,9 +90,10 @@ def load_examples(path: Path = DATA / "intents.yaml") -> dict[str, list[str]]:
 class IntentClassifier:
     """k-nearest examples per intent, over the same embeddings the engine uses (one encode per message)."""
 
-    def __init__(self, encoder, cache_dir: Path | None = None, examples: dict[str, list[str]] | None = None, rules: SafeguardingRules | None = None, k: int = 3) -> None:
+    def __init__(self, encoder, cache_dir: Path | None = None, examples: dict[str, list[str]] | None = None, rules: SafeguardingRules | None = None, k: int = 3, cues: IntentCues | None = None) -> None:
         self.examples = examples if examples is not None else load_examples()
         self.rules = rules or SafeguardingRules.load()
+        self.cues = cues or IntentCues.load()
         self.k = k
         texts, labels = [], []
         for intent, items in self.examples.items():
@@ -80,17 +114,33 @@ class IntentClassifier:
         return out
 
     def classify(self, text: str, vector: np.ndarray, question_fit: float = 0.0) -> IntentResult:
-        """`question_fit` is how well the message matches the policy's own questions (the engine's raw score)."""
+        """`question_fit` is how well the message matches the policy's own questions (the engine's raw score).
+
+        Order: a child at risk first; then plain words of intent; then the nearest examples, where the
+        policy's own questions decide between a policy question and small talk or other topics."""
         risk = self.rules.risk_in(text)
         scores = self.scores(vector)
-        scores["question"] = max(scores.get("question", 0.0), question_fit)
         if risk and not self.rules.asks_about_policy(text):
             return IntentResult("safeguarding", scores, True)
-        ranked = sorted(scores, key=scores.get, reverse=True)
-        best = ranked[0] if ranked else "question"
-        if risk:
-            return IntentResult("question", scores, True)
-        # Recall over precision for a child at risk: close to the top is enough.
-        if scores.get("safeguarding", 0.0) >= 0.55 and scores["safeguarding"] >= scores[best] - 0.03:
+        concern = risk or self.rules.concern_in(text)
+        if not scores:
+            return IntentResult("question", scores, concern)
+        best = max(scores, key=scores.get)
+        safeguarding = scores.get("safeguarding", 0.0)
+        near_risk = safeguarding >= 0.55 and safeguarding >= scores[best] - 0.03
+        policy_question = QUESTION_FORM.search(text) is not None and question_fit >= safeguarding + 0.05
+        if not concern and near_risk and not policy_question:
+            # Recall over precision for a child at risk: close to the top is enough, unless the message
+            # plainly asks one of the policy's own questions (then it is answered, with the contacts added).
             return IntentResult("safeguarding", scores, True)
-        return IntentResult(best, scores, False)
+        concern = concern or near_risk
+        for cue in self.cues.matching(text):
+            if scores.get(cue, 0.0) >= scores[best] - self.cues.margin:
+                return IntentResult(cue, scores, concern)
+        if best in ("report_breach", "complaint") and QUESTION_FORM.search(text):
+            best = "question"  # asking whether something is allowed; the reply offers the report button
+        if best in ("out_of_scope", "greeting", "thanks", "help") and question_fit > scores[best] + 0.05:
+            best = "question"  # it reads like one of the policy's own questions after all
+        if concern and best not in ("question", "report_breach", "complaint"):
+            best = "question"  # a question about the safeguarding rules
+        return IntentResult(best, scores, concern)

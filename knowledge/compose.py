@@ -101,9 +101,16 @@ def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> 
     )
 
 
+def gist(clause: Clause) -> str:
+    """A few words that tell this clause apart: the school's heading, else the guessed summary."""
+    if clause.curated:
+        return clause.heading or clause.summary or clause.title
+    return clause.summary or clause.heading or clause.title
+
+
 def see_also_line(clause: Clause) -> str:
-    gist = clause.heading or clause.summary or clause.title
-    return f"{clause.label}: {gist}" if gist else clause.label
+    gist_text = gist(clause)
+    return f"{clause.label}: {gist_text}" if gist_text else clause.label
 
 
 def render_plain(answer: ComposedAnswer, phrases: dict | None = None) -> str:

@@ -32,12 +32,14 @@ class Tuning:
     """How the signals combine. Defaults were set on the Clearwell development set (see README)."""
 
     text_bonus: float = 0.02  # policy wording vs. a question: asymmetric, so it scores lower for the same fit
-    fuzzy_weight: float = 0.12
+    fuzzy_weight: float = 0.2
     fuzzy_floor: float = 0.55
     audience_penalty: float = 0.06  # a clause written for the other role
     own_conduct_penalty: float = 0.16  # ...when the asker plainly asks about their own conduct
     audience_bonus: float = 0.02  # a clause written for the asker's role
-    calibration_mid: float = 0.56  # raw score at which confidence is 0.5
+    support_k: int = 3  # a clause many of whose questions fit is surer than one with a single lucky fit
+    support_weight: float = 0.4
+    calibration_mid: float = 0.535  # raw score at which confidence is 0.5
     calibration_scale: float = 0.05
     top_k_entries: int = 200
 
@@ -136,27 +138,32 @@ class PolicyEngine:
     def _rank(self, question: str, role: str, hits: list[dict]) -> Search:
         t = self.tuning
         entries = self.index.entries
-        asked: dict[int, float] = {}
+        asked: dict[int, list[float]] = {}
         worded: dict[int, float] = {}
         best_sentence: dict[int, tuple[float, str]] = {}
         for hit in hits:
             entry = entries[hit["corpus_id"]]
             score = float(hit["score"])
-            table = asked if entry.kind in QUESTION_KINDS else worded
-            if score > table.get(entry.clause, -1.0):
-                table[entry.clause] = score
+            if entry.kind in QUESTION_KINDS:
+                asked.setdefault(entry.clause, []).append(score)  # hits arrive best first
+            elif score > worded.get(entry.clause, -1.0):
+                worded[entry.clause] = score
             if entry.kind in ("sentence", "text") and score > best_sentence.get(entry.clause, (-1.0, ""))[0]:
                 best_sentence[entry.clause] = (score, entry.text)
         fuzzy = self._fuzzy(question)
         raw: dict[int, float] = {}
         for position in set(asked) | set(worded) | set(fuzzy):
-            base = max(asked.get(position, 0.0), worded.get(position, 0.0) + t.text_bonus)
+            fits = asked.get(position, [0.0])
+            support = sum(fits[: t.support_k]) / t.support_k
+            question_score = (1 - t.support_weight) * fits[0] + t.support_weight * support
+            base = max(question_score, worded.get(position, 0.0) + t.text_bonus)
             base += t.fuzzy_weight * max(0.0, fuzzy.get(position, 0.0) - t.fuzzy_floor)
             raw[position] = base
         unadjusted = dict(raw)
-        own_conduct = bool(FIRST_PERSON.search(question)) and not ABOUT_STAFF.search(question)
+        about_staff = bool(ABOUT_STAFF.search(question))
+        own_conduct = bool(FIRST_PERSON.search(question)) and not about_staff
         for position in raw:
-            raw[position] += self._audience_adjustment(self.index.clauses[position], role, own_conduct)
+            raw[position] += self._audience_adjustment(self.index.clauses[position], role, own_conduct, about_staff)
         ranked = sorted(raw, key=raw.get, reverse=True)
         matches = tuple(
             Match(self.index.clauses[p], self._calibrate(raw[p]), raw[p], best_sentence.get(p, (0, ""))[1]) for p in ranked[:10]
@@ -192,10 +199,12 @@ class PolicyEngine:
             out[clause] = max(out.get(clause, 0.0), score / 100.0)
         return out
 
-    def _audience_adjustment(self, clause: Clause, role: str, own_conduct: bool) -> float:
-        """Prefer clauses written for the asker; strongly so when they ask about their own conduct."""
+    def _audience_adjustment(self, clause: Clause, role: str, own_conduct: bool, about_staff: bool) -> float:
+        """Prefer clauses written for the asker; strongly so when they ask about their own conduct.
+
+        A parent asking what a teacher may do is answered from the staff rules, with no preference."""
         t = self.tuning
-        if clause.audience == "everyone":
+        if clause.audience == "everyone" or (role == "parent" and about_staff):
             return 0.0
         mine = "parents" if role == "parent" else "staff"
         if clause.audience == mine or (role == "staff" and clause.audience == "site_creators"):

@@ -41,6 +41,10 @@ def clause_entries(position: int, clause: Clause, expand) -> list[Entry]:
     """All the texts that stand for one clause, de-duplicated."""
     out: list[Entry] = [Entry(position, "text", clause.text)]
     out += [Entry(position, "sentence", s) for s in sentences(clause.text)]
+    if len(clause.items) > 1:
+        # A list item means little without its lead-in ("Staff must not: use the school logo").
+        lead = clause.items[0]
+        out += [Entry(position, "sentence", f"{lead} {item}") for item in clause.items[1:]]
     if clause.heading:  # the clause's own heading; a section heading shared by many clauses tells them apart poorly
         out.append(Entry(position, "heading", clause.heading))
     if clause.summary:
