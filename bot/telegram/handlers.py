@@ -153,7 +153,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if data.startswith("fb:") and out:
         await query.answer(text=out[0].text[:190])
         return
-    await query.answer()
+    try:
+        await query.answer()
+    except BadRequest:  # a press delivered again after a restart: Telegram no longer takes an answer to it
+        pass
     if query.message is not None and not data.startswith(("sec:", "fb:")):
         # A step's buttons are used once: take them off the message so an old one can't be pressed.
         try:

@@ -56,7 +56,14 @@ async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_
                 await asyncio.to_thread(storage.mark_failed, row["id"], "rate limited", utc_now() + timedelta(seconds=wait))
                 break  # Telegram asked us to slow down: stop this round
             except Forbidden:
-                # Blocked by the person (or removed from the chat): trying again will not help.
+                if row["target"] in ("office", "escalation"):
+                    # The bot was removed from the office chat: a setting to fix, after which it must arrive.
+                    log.warning("outbox %s: forbidden for target %s; will retry", row["id"], row["target"])
+                    await asyncio.to_thread(
+                        storage.mark_failed, row["id"], "forbidden", utc_now() + backoff(row["attempts"], base_backoff)
+                    )
+                    continue
+                # Blocked by the person: trying again will not help.
                 log.warning("outbox %s: forbidden for target %s; marked undeliverable", row["id"], row["target"])
                 await asyncio.to_thread(storage.mark_failed, row["id"], "forbidden", None)
             except (TimedOut, NetworkError, BadRequest, TelegramError) as exc:

@@ -1,0 +1,272 @@
+"""Nothing lost: reports are stored before anyone is told, office notices survive a failing Bot API until
+delivered, a person who blocked the bot harms no one else, a killed process (SIGKILL) resumes where each
+person was, and an update delivered twice is handled once. The real bot, model and SQLite throughout; the
+kill tests run `policybot serve` as a separate process against the fake Bot API."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot_fixtures import ADMIN, OFFICE_CHAT
+from test_telegram_e2e import become, button, buttons, complete_breach_report, press, say, settle
+
+pytestmark = pytest.mark.slow
+
+STAFF = 6001
+OTHER = 6002
+BLOCKED = 6003
+REF = re.compile(r"\b(BR|CR|SA)-\d{4}-\d{4}\b")
+TABLES = {"BR": "breach_reports", "CR": "complaint_referrals", "SA": "safeguarding_alerts"}
+REPO = Path(__file__).resolve().parent.parent
+WHAT = "A teaching assistant posted a photo of our Year 5 class trip on Instagram"
+UNSURE = "Can I play music from Spotify in assembly?"  # the policy does not say: it goes to the office
+
+
+def rows(database: Path, sql: str, params=()) -> list[tuple]:
+    """Read through a separate connection: it sees only what has been committed."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def watch_references(fake, database: Path, person: int) -> dict[str, bool]:
+    """Wrap sendMessage so that, at the moment the bot tells `person` a reference, we look in the database
+    (from another connection) for that case. Returns {ref: committed at that moment}."""
+    seen: dict[str, bool] = {}
+
+    def send_message(params):
+        if str(params.get("chat_id")) == str(person):
+            for match in REF.finditer(params.get("text", "")):
+                table = TABLES[match.group(1)]
+                seen[match.group(0)] = bool(rows(database, f"SELECT 1 FROM {table} WHERE ref = ?", [match.group(0)]))
+        return fake._api_sendmessage(params, {})
+
+    fake.handle("sendMessage", send_message)
+    return seen
+
+
+async def test_reports_referrals_and_alerts_are_committed_before_the_person_is_told(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    seen = watch_references(fake, telegram_settings.database_path, STAFF)
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        stored = await complete_breach_report(fake, STAFF, photo=False)
+        replies = await say(fake, STAFF, "I think a pupil is being groomed online by an adult")
+        safeguarding = replies[0]
+        await press(fake, STAFF, safeguarding, button(safeguarding, "Alert"))
+        [route] = await say(fake, STAFF, "/complaint")
+        await press(fake, STAFF, route, "f:route:continue")
+        for text in ["Names on the class blog", "Year 3", "Emailed the teacher", "Take them down"]:
+            await say(fake, STAFF, text)
+        [summary] = await press(fake, STAFF, fake.sent_messages(STAFF)[-1], "f:contact:here")
+        await press(fake, STAFF, summary, "f:confirm:send")
+    assert REF.search(stored["text"])
+    assert sorted(ref[:2] for ref in seen) == ["BR", "CR", "SA"], seen
+    assert all(seen.values()), seen
+
+
+async def test_office_notice_survives_every_kind_of_failure_and_arrives_after_recovery(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    fake.fail("sendMessage", 503, times=None, chat_id=OFFICE_CHAT)
+    async with start_bot(backoff_base=0.001):  # backoff doubles per attempt; kept short for the test
+        await become(fake, STAFF, "staff")
+        [reply, *_] = await say(fake, STAFF, UNSURE)
+        assert "not sure" in reply["text"].lower()  # the person is answered although the office chat is down
+        await fake.wait_for(lambda c: str(c.chat_id) == str(OFFICE_CHAT) and c.status == 503, method="sendMessage", timeout=10)
+        [stats] = await say(fake, ADMIN, "/stats")
+        assert "Undelivered notifications: 1" in stats["text"]
+
+        # Recovery is gradual: each retry meets another kind of failure, and the notice still arrives once.
+        since = len(fake.calls)
+        fake.recover()
+        for status, extra in ((502, {}), (429, {"retry_after": 1}), (403, {}), (400, {}), (500, {})):
+            fake.fail("sendMessage", status, times=1, chat_id=OFFICE_CHAT, **extra)
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=40, since=since)
+        assert "Spotify" in notice["text"]
+        statuses = [c.status for c in fake.calls_to("sendMessage") if str(c.chat_id) == str(OFFICE_CHAT)]
+        assert statuses[-6:] == [502, 429, 403, 400, 500, 200]
+        [stats] = await say(fake, ADMIN, "/stats")
+        assert "Undelivered notifications: 0" in stats["text"]
+    [(status, attempts)] = rows(telegram_settings.database_path, "SELECT status, attempts FROM outbox WHERE target = 'office'")
+    assert status == "delivered" and attempts >= 6
+
+
+async def test_office_notice_is_retried_after_a_timeout(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    # Slower than PTB's read timeout (5 s): the bot sees TimedOut and must try again.
+    fake.delay("sendMessage", 7.0, times=1, chat_id=OFFICE_CHAT)
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        await say(fake, STAFF, UNSURE)
+        notices = await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=40)
+        # Telegram may deliver a timed-out message anyway; what matters is that the office surely got it.
+        assert all("Spotify" in n["text"] for n in notices)
+    [(status, attempts, error)] = rows(
+        telegram_settings.database_path, "SELECT status, attempts, last_error FROM outbox WHERE target = 'office'"
+    )
+    assert status == "delivered" and attempts >= 1 and error == ""
+    assert [c.status for c in fake.calls_to("sendMessage") if str(c.chat_id) == str(OFFICE_CHAT)] == [200, 200]
+
+
+async def test_a_person_who_blocked_the_bot_breaks_nothing_for_others(fake_bot_api, start_bot, telegram_settings, caplog):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, BLOCKED, "staff")
+        await say(fake, BLOCKED, "Can I wear a smartwatch in class?")
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        fake.fail("sendMessage", 403, times=None, chat_id=BLOCKED)  # now they block the bot
+        fake.send_text(BLOCKED, "Can I accept a friend request from a pupil?")
+        await fake.wait_for(lambda c: str(c.chat_id) == str(BLOCKED) and c.status == 403, method="sendMessage", timeout=15)
+        # The office answers them: the answer cannot reach them, and is not retried for ever.
+        before = len(fake.sent_messages(OFFICE_CHAT))
+        fake.press_button(ADMIN, notice, button(notice, "Answer with"))
+        await fake.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params.get("text"), timeout=15)
+        # Everyone else goes on as usual.
+        await become(fake, OTHER, "staff")
+        [answer] = await say(fake, OTHER, "Can I accept a friend request from a pupil?")
+        assert "Section 6.5" in answer["text"]
+        await settle(fake, BLOCKED, quiet=1.0)
+    blocked_sends = [c for c in fake.calls_to("sendMessage") if str(c.chat_id) == str(BLOCKED) and not c.ok]
+    assert blocked_sends and all(c.status == 403 for c in blocked_sends)
+    outbox = rows(telegram_settings.database_path, "SELECT status, attempts FROM outbox WHERE target != 'office'")
+    assert outbox == [("undeliverable", 1)]
+    assert str(BLOCKED) not in caplog.text  # the failure is logged without saying who
+
+
+async def test_the_same_update_delivered_twice_is_handled_once(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        before = len(fake.sent_messages(STAFF))
+        with fake._lock:  # take a copy of the update before the bot can fetch it
+            update_id = fake.send_text(STAFF, "Can I accept a friend request from a pupil?")
+            original = json.loads(json.dumps(fake._updates[-1]))
+        await fake.wait_for_messages(STAFF, before + 1, timeout=15)
+        await settle(fake, STAFF)
+        answered = len(fake.sent_messages(STAFF))
+        await fake.wait_for_confirmed(update_id, timeout=10)
+        redeliver(fake, original)
+        help_replies = await say(fake, STAFF, "/help")  # handled after the duplicate (one person, in order)
+        assert "/report" in help_replies[0]["text"]
+        assert len(fake.sent_messages(STAFF)) == answered + len(help_replies)
+        assert not any("Section 6.5" in m["text"] for m in help_replies)
+    assert rows(telegram_settings.database_path, "SELECT count(*) FROM questions") == [(1,)]
+
+
+def redeliver(fake, update: dict) -> None:
+    """Telegram sends an update again (it was fetched but not confirmed before a crash): same update_id."""
+    with fake._lock:
+        fake._updates.append(json.loads(json.dumps(update)))
+        fake._lock.notify_all()
+
+
+# --- SIGKILL ----------------------------------------------------------------------------------------
+
+
+class ServeProcess:
+    """`policybot serve` in its own process, configured through the environment, as a school runs it."""
+
+    def __init__(self, fake, settings, workdir: Path):
+        self.env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_BASE_URL": fake.base_url,
+            "OFFICE_CHAT_ID": str(OFFICE_CHAT),
+            "ADMIN_USER_IDS": str(ADMIN),
+            "DATABASE_PATH": str(settings.database_path),
+            "CACHE_DIR": str(REPO / "data" / "cache"),
+            "SCHOOL_NAME": "Clearwell School",
+            "LOG_LEVEL": "INFO",
+        }
+        self.workdir = workdir
+        self.fake = fake
+        self.log = workdir / "serve.log"
+        self.process: subprocess.Popen | None = None
+
+    async def start(self) -> None:
+        since = len(self.fake.calls)
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "policybot"), "serve"], cwd=self.workdir, env=self.env, stdout=log, stderr=log
+            )
+        # Ready once it introduces itself (after loading the model, which takes a while on a small machine);
+        # updates sent from then on wait in the fake until it polls.
+        await self.fake.wait_for(method="getMe", since=since, timeout=120)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+async def test_sigkill_mid_report_resumes_and_sigkill_after_confirm_stores_it_exactly_once(fake_bot_api, telegram_settings, tmp_path):
+    fake = fake_bot_api
+    database = telegram_settings.database_path
+    serve = ServeProcess(fake, telegram_settings, tmp_path)
+    try:
+        await serve.start()
+        await become(fake, STAFF, "staff")
+        await say(fake, STAFF, "/report")
+        await say(fake, STAFF, WHAT)
+        [when] = await say(fake, STAFF, "WhatsApp group of Year 5 parents")
+        assert "When" in when["text"]
+        serve.kill()  # mid-report, with no warning
+
+        await serve.start()
+        [who] = await say(fake, STAFF, "Last Friday")
+        assert "Who is involved" in who["text"]  # continues where the person was
+        [lead] = await say(fake, STAFF, "A parent")
+        risk_q = (await press(fake, STAFF, lead, "f:leadership:no"))[-1]
+        evidence = (await press(fake, STAFF, risk_q, "f:pupil_risk:identifiable"))[-1]
+        anon_q = (await press(fake, STAFF, evidence, "f:evidence:done"))[-1]
+        clause_q = (await press(fake, STAFF, anon_q, "f:anonymous:named"))[-1]
+        [summary] = await press(fake, STAFF, clause_q, "f:clauses:none")
+        assert "class trip" in summary["text"] and "Last Friday" in summary["text"]
+        # The office chat is down, so the notice is still in the outbox when the process dies.
+        fake.fail("sendMessage", 503, times=None, chat_id=OFFICE_CHAT)
+        before = len(fake.sent_messages(STAFF))
+        with fake._lock:
+            confirm_id = fake.press_button(STAFF, summary, "f:confirm:send")
+            confirm = json.loads(json.dumps(fake._updates[-1]))
+        [*_, stored] = await fake.wait_for_messages(STAFF, before + 1, timeout=20)
+        serve.kill()  # the moment the reporter has been told
+        ref = REF.search(stored["text"]).group(0)
+        assert rows(database, "SELECT ref, what, where_, when_, who FROM breach_reports") == [
+            (ref, WHAT, "WhatsApp group of Year 5 parents",
+             "Last Friday", "A parent")
+        ]
+
+        # Telegram delivers the confirmation again (it may not have been confirmed before the crash).
+        redeliver(fake, confirm)
+        fake.recover()
+        await serve.start()
+        await fake.wait_for_confirmed(confirm_id, timeout=30)
+        [help_reply, *_] = await say(fake, STAFF, "/help")
+        assert "/report" in help_reply["text"]
+        assert rows(database, "SELECT count(*) FROM breach_reports") == [(1,)]
+        assert len([m for m in fake.sent_messages(STAFF)[before:] if f"stored as {ref}" in m.get("text", "")]) == 1
+        # The office hears of it exactly once, although the process that stored it died before telling them.
+        await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=30)
+        await settle(fake, OFFICE_CHAT, quiet=1.5)
+        assert len([n for n in fake.sent_messages(OFFICE_CHAT) if ref in n["text"]]) == 1
+    finally:
+        serve.stop()
+    log = serve.log.read_text(errors="replace")
+    assert fake.token not in log and fake.token.split(":")[1] not in log, "the token must never be logged"
