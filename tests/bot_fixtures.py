@@ -28,6 +28,17 @@ def bot_settings(engine_settings, tmp_path):
 
 
 @pytest.fixture
+def fresh_engine(advisor):
+    """The session's one engine, with whatever a test taught it (office answers) forgotten afterwards, so
+    one test's learned questions cannot change another test's answers."""
+    index = advisor.engine.index
+    entries, vectors = list(index.entries), index.vectors
+    yield advisor.engine
+    index.entries, index.vectors = entries, vectors
+    advisor.engine._refresh_fuzzy()
+
+
+@pytest.fixture
 def storage(bot_settings):
     from bot.storage import Storage
 
@@ -37,7 +48,7 @@ def storage(bot_settings):
 
 
 @pytest.fixture
-def dialogue(advisor, storage, bot_settings):
+def dialogue(advisor, storage, bot_settings, fresh_engine):
     from bot.dialogue import Dialogue
 
     return Dialogue(advisor, storage, bot_settings)
@@ -51,7 +62,7 @@ def telegram_settings(bot_settings, fake_bot_api):
 
 
 @pytest.fixture
-def start_bot(telegram_settings, advisor):
+def start_bot(telegram_settings, advisor, fresh_engine):
     """An async context manager factory: the real Application polling the fake Bot API."""
     from fake_bot_api import running
 

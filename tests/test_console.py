@@ -9,7 +9,7 @@ import pytest
 
 from bot.console import PROMPT, run_chat
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fresh_engine")]
 
 
 def chat(advisor, settings, lines, role="staff"):

@@ -34,9 +34,9 @@ def test_unanswered_item_is_noticed_with_suggestions(dialogue):
 
 
 def test_answering_with_a_section_teaches_the_engine_once(dialogue, advisor):
-    question = "Could I set up a Mastodon server for my form group?"
-    before = advisor.respond(question, "staff")
-    item = ask_unanswerable(dialogue, question) if not before.answered else pytest.skip("already answered")
+    question = "Can I run a crypto trading channel?"
+    assert not advisor.respond(question, "staff").answered
+    item = ask_unanswerable(dialogue, question)
     office = dialogue.office
     outcome = office.answer_with_clause(item["id"], "6.4", "tester")
     assert outcome.ok and "6.4" in outcome.message

@@ -150,7 +150,7 @@ async def test_write_an_answer_goes_to_the_asker(fake_bot_api, start_bot):
     fake = fake_bot_api
     async with start_bot():
         await become(fake, PARENT, "parent")
-        await say(fake, PARENT, "May I use AI chatbots to write reports?")
+        await say(fake, PARENT, "Can I run a crypto trading channel?")
         [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
         fake.press_button(ADMIN, notice, button(notice, "Write an answer"))
         await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
@@ -323,15 +323,18 @@ async def test_non_admins_get_a_polite_refusal_for_every_office_command_and_butt
         # Every office button, genuine and forged.
         datas = [data for _, data in buttons(case_notice) + buttons(item_notice)]
         datas += ["of:k:BR-2026-9999", "of:a:99999:6.5", "of:c:CR-2026-0001", "of:zz", "of:e:" + ref]
+        refusal = "Sorry — that is only available to the school office."
+        since = len(fake.calls)
         for data in datas:
-            update_id = fake.press_button(STRANGER, case_notice, data)
-            call = await fake.wait_for(
-                lambda c, n=len(fake.calls): c.method == "answerCallbackQuery", since=len(fake.calls) - 1, timeout=10
+            fake.press_button(STRANGER, case_notice, data)
+        for count in range(1, len(datas) + 1):
+            await fake.wait_for(
+                lambda c, n=count: len([x for x in fake.calls[since:] if x.method == "answerCallbackQuery"]) >= n,
+                since=since, timeout=10,
             )
-            await fake.wait_for_confirmed(update_id, timeout=10)
-        answers = [c.params for c in fake.calls_to("answerCallbackQuery")]
-        assert len(answers) >= len(datas)
-        assert all(a.get("text") == "Sorry — that is only available to the school office." for a in answers[-len(datas):])
+        answers = [c.params for c in fake.calls[since:] if c.method == "answerCallbackQuery"]
+        assert len(answers) == len(datas)
+        assert all(a.get("text") == refusal and a.get("show_alert") for a in answers), answers
 
         # Nothing happened: the case is open, the question unanswered, the reporter and asker heard nothing more.
         assert len(fake.sent_messages(STAFF)) == staff_messages
@@ -350,7 +353,7 @@ async def test_restart_in_the_middle_of_a_report_continues_where_the_person_was(
     async with start_bot():
         await become(fake, STAFF, "staff")
         await say(fake, STAFF, "/report")
-        await say(fake, STAFF, "A parent shared a video of the nativity play with pupils' faces")
+        await say(fake, STAFF, "A parent shared a video of the nativity play on a public page")
         [when] = await say(fake, STAFF, "WhatsApp group of Year 2 parents")
         assert "When" in when["text"]
     # A new process: a new Application over the same database.
@@ -495,7 +498,7 @@ async def test_evidence_is_shown_only_to_the_office_on_request(fake_bot_api, sta
         assert photos_sent[0]["caption"] == ref
 
 
-async def test_webhook_mode_rejects_requests_without_the_secret_token(fake_bot_api, telegram_settings, advisor):
+async def test_webhook_mode_rejects_requests_without_the_secret_token(fake_bot_api, telegram_settings, advisor, fresh_engine):
     import asyncio
     import socket
     import urllib.error
