@@ -605,7 +605,8 @@ class Storage:
         with self.transaction() as db:
             for table in ("feedback", "unanswered", "questions", "profiles", "conversation_state"):
                 counts[table] = db.execute(f"DELETE FROM {table} WHERE user_key = ?", [user_key]).rowcount
-            db.execute("DELETE FROM outbox WHERE user_key = ? AND status = 'pending'", [user_key])
+            # Messages to them, sent or not, hold their chat id and their questions: they go too.
+            db.execute("DELETE FROM outbox WHERE user_key = ?", [user_key])
         return counts
 
     # --- retention and backup --------------------------------------------------------------------------

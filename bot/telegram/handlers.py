@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import defaultdict, deque
 from html import escape
@@ -355,7 +356,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure without personal data or the token; tell the person something went wrong."""
     error = context.error
     token = context.bot.token if context.bot else ""
-    detail = str(error).replace(token, "<token>") if token else str(error)
+    detail = str(error)
+    if token:  # PTB may change the case of error text: hide the token's secret part in any case
+        detail = re.sub(re.escape(token.split(":")[-1]), "<token>", detail, flags=re.IGNORECASE)
     update_id = getattr(update, "update_id", None)
     log.error("update %s failed: %s: %s", update_id, type(error).__name__, detail[:300])
     if isinstance(update, Update) and update.effective_chat is not None and is_private(update):
