@@ -106,7 +106,7 @@ async def become(fake, user, role):
 
 async def test_unanswered_question_reaches_the_office_and_the_answer_reaches_the_asker(fake_bot_api, start_bot, telegram_settings):
     fake = fake_bot_api
-    question = "Can I wear a smartwatch in class?"
+    question = "Can I keep a pet snake in the classroom?"
     async with start_bot():
         await become(fake, STAFF, "staff")
         [not_sure, *_] = await say(fake, STAFF, question)
@@ -465,13 +465,13 @@ async def test_digest_mode_posts_one_daily_digest_instead_of_each_question(fake_
     fake = fake_bot_api
     async with start_bot(replace(telegram_settings, office_notify="digest")) as application:
         await become(fake, STAFF, "staff")
-        await say(fake, STAFF, "Can I wear a smartwatch during PE lessons?")
+        await say(fake, STAFF, "May I use AI chatbots to write reports?")
         await asyncio.sleep(1.0)
         assert not fake.sent_messages(OFFICE_CHAT)
         [job] = application.job_queue.get_jobs_by_name("digest")
         await job.run(application)
         header, notice = await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
-        assert "digest" in header["text"].lower() and "smartwatch" in notice["text"]
+        assert "digest" in header["text"].lower() and "AI chatbots" in notice["text"]
         assert any(label == "Dismiss" for label, _ in buttons(notice))
 
 
@@ -582,3 +582,29 @@ async def test_office_commands_and_buttons_for_an_admin(fake_bot_api, start_bot)
         assert ref in closed["text"] and "consent forms" in closed["text"]
         [reports] = await say(fake, ADMIN, "/reports")
         assert ref not in reports["text"]
+
+
+async def test_an_answer_from_the_terminal_reaches_the_asker_and_teaches_the_running_bot(fake_bot_api, start_bot, telegram_settings, monkeypatch, tmp_path):
+    import asyncio
+
+    from bot.cli import main
+
+    fake = fake_bot_api
+    question = "Can I play music from Spotify in assembly?"
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        await say(fake, STAFF, question)
+        await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        store = open_store(telegram_settings)
+        try:
+            [item] = store.unanswered_items()
+        finally:
+            store.close()
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("DATABASE_PATH", str(telegram_settings.database_path))
+        before = len(fake.sent_messages(STAFF))
+        assert await asyncio.to_thread(main, ["office", "answer", f"U-{item['id']}", "6.4"]) == 0
+        [*_, delivered] = await fake.wait_for_messages(STAFF, before + 1, timeout=10)
+        assert "Section 6.4" in delivered["text"] and question in delivered["text"]
+        [answer, *_] = await say(fake, STAFF, question)
+        assert "Section 6.4" in answer["text"]
