@@ -189,7 +189,7 @@ class Office:
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
             self._send_to_asker(db, item, message)
             self.storage.audit(actor, "answer", f"{ITEM_PREFIX}{item_id}", "written answer", db=db)
-        return Outcome(True, t.get("answered", id=item_id, how="a written answer", actor=actor, taught=""))
+        return Outcome(True, t.get("answered", id=item_id, how=t.get("written_answer"), actor=actor, taught=""))
 
     def dismiss(self, item_id: int, actor: str) -> Outcome:
         t = self.texts
@@ -233,7 +233,7 @@ class Office:
             kind=t.get(f"kinds.{case.kind}"),
             status=t.get(f"status_names.{case.status}"),
             created=short_time(case.row.get("created", "")),
-            urgent=" · URGENT" if case.row.get("urgent") else "",
+            urgent=t.get("urgent_tag") if case.row.get("urgent") else "",
         )
 
     def case_detail(self, ref: str) -> Outcome:
@@ -243,9 +243,11 @@ class Office:
         text, _ = self.case_notice(case)
         extra = [self.case_line(case)]
         if case.row.get("acknowledged_by"):
-            extra.append(f"Acknowledged by {case.row['acknowledged_by']} at {short_time(case.row['acknowledged_at'])}")
+            extra.append(self.texts.get("acknowledged_line", actor=case.row["acknowledged_by"], at=short_time(case.row["acknowledged_at"])))
         if case.row.get("closed_by"):
-            extra.append(f"Closed by {case.row['closed_by']} at {short_time(case.row['closed_at'])}: {case.row['close_note']}")
+            extra.append(
+                self.texts.get("closed_line", actor=case.row["closed_by"], at=short_time(case.row["closed_at"]), note=case.row["close_note"])
+            )
         return Outcome(True, text + "\n\n" + "\n".join(extra))
 
     def acknowledge(self, ref: str, actor: str) -> Outcome:
