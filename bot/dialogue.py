@@ -263,7 +263,7 @@ class _Turn:
                 notice, rows = self.d.office.unanswered_notice(item)
                 self.d.storage.enqueue(self.db, target="office", text=notice, buttons=rows, kind="unanswered", ref=f"U-{item_id}")
             buttons = tuple(
-                (Button(f"{m.clause.label} {m.clause.heading or m.clause.title}".strip()[:60], f"sec:{m.clause.id}"),)
+                (Button(short_label(f"{m.clause.label} {m.clause.heading or m.clause.title}"), f"sec:{m.clause.id}"),)
                 for m in suggestions
             )
             out.append(Outgoing(reply.reply, buttons))
@@ -273,8 +273,10 @@ class _Turn:
         return out + self.role_reminder()
 
     def role_reminder(self) -> list[Outgoing]:
-        if self.role:
+        """Ask once for the role when someone starts asking without /start (answers fit staff meanwhile)."""
+        if self.role or self.state.get("role_asked"):
             return []
+        self.state["role_asked"] = True
         return [Outgoing(self.t.get("conversation.role_needed"), self.role_buttons())]
 
     def feedback(self, rest: str) -> list[Outgoing]:
@@ -569,6 +571,14 @@ class _Turn:
 
     def prompt(self, prompt: Prompt) -> Outgoing:
         return Outgoing(prompt.text, prompt.buttons)
+
+
+def short_label(text: str, limit: int = 48) -> str:
+    """A button label that fits a phone: cut at a word, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:—- ") + "…"
 
 
 def plain_buttons(outgoing: Iterable[Outgoing]) -> list[Button]:

@@ -124,8 +124,9 @@ def build_application(
 
 async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     data = context.application.bot_data
-    await deliver_due(context.bot, data["storage"], data["settings"], data["outbox_lock"], data["backoff_base"])
+    # Learn first: by the time an asker reads the office's answer, asking again gets it from the bot.
     await asyncio.to_thread(learn_from_database, data)
+    await deliver_due(context.bot, data["storage"], data["settings"], data["outbox_lock"], data["backoff_base"])
 
 
 def learn_from_database(data: dict) -> None:
