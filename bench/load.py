@@ -84,6 +84,17 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
     base = Settings(cache_dir=REPO / "data" / "cache", school_name="Clearwell School")
     advisor = build_advisor(base)
     print(f"model and pack loaded in {time.monotonic() - started:.1f}s")
+    model_seconds = [0.0]
+    respond_many = advisor.respond_many
+
+    def timed_respond_many(messages, role="staff"):  # how much of the run the model itself takes
+        began = time.perf_counter()
+        try:
+            return respond_many(messages, role)
+        finally:
+            model_seconds[0] += time.perf_counter() - began
+
+    advisor.respond_many = timed_respond_many
 
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as fake:
         fake.add_chat(OFFICE_CHAT, "supergroup", title="Office")
@@ -161,7 +172,8 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
         )
     show = lambda times: f"{times[0] - probe_start:.2f}s" if times else "NO REPLY"  # noqa: E731
     print(f"during the burst: /start answered in {show(newcomer_times)}, safeguarding in {show(at_risk_times)}")
-    print(f"answer batches run: {application.bot_data['dialogue'].advisor.batches_run}")
+    batches = application.bot_data["dialogue"].advisor.batches_run
+    print(f"answer batches run: {batches} (model busy {model_seconds[0]:.1f}s in all)")
     print(f"unanswered: {unanswered}")
     return 0 if unanswered == 0 and newcomer_times and at_risk_times else 1
 

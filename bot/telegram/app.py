@@ -32,14 +32,14 @@ from bot.dialogue import Dialogue
 from bot.office import Office, OfficeTexts
 from bot.storage import Storage
 from bot.telegram import handlers
-from bot.telegram.concurrency import PerPersonUpdateProcessor, widen_worker_threads
+from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.outbox import deliver_due
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_YAML = Path(__file__).resolve().parent.parent / "data" / "telegram.yaml"
 OFFICE_COMMANDS = ["unanswered", "reports", "case", "close", "stats", "answer"]
-# Updates worked on at once (each person's in order); also the width of the worker thread pool.
+# Updates worked on at once (each person's in order); the worker thread pool is made as wide.
 MAX_WORKING_UPDATES = 64
 
 
@@ -68,7 +68,6 @@ def build_application(
     answerer = BatchedAdvisor(advisor)  # questions asked at the same moment are answered in one batch
 
     async def post_init(application: Application) -> None:
-        widen_worker_threads(asyncio.get_running_loop(), MAX_WORKING_UPDATES)
         await asyncio.to_thread(learn_from_database, application.bot_data)
         try:
             await application.bot.set_my_commands(bot_commands())

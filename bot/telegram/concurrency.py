@@ -43,6 +43,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
 
     async def initialize(self) -> None:
         self._working = asyncio.Semaphore(self.max_working)
+        widen_worker_threads(asyncio.get_running_loop(), self.max_working)
 
     async def shutdown(self) -> None:
         self._locks.clear()
