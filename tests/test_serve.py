@@ -4,6 +4,7 @@ loading anything heavy."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +26,40 @@ def test_missing_settings_stop_start_up_with_one_line(changes, named, capsys):
     assert run_serve(replace(Settings(), **changes)) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and named in err
+
+
+@pytest.mark.slow
+async def test_policybot_serve_runs_from_any_folder_and_stops_cleanly(fake_bot_api, tmp_path):
+    """The real command in its own process: long polling against the fake Bot API, then SIGTERM."""
+    import asyncio
+    import os
+    import shutil
+    import signal
+    import subprocess
+
+    fake = fake_bot_api
+    fake.add_chat(-1001, "supergroup")
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_BASE_URL": fake.base_url,
+        "OFFICE_CHAT_ID": "-1001",
+        "ADMIN_USER_IDS": "900",
+        "SCHOOL_NAME": "Clearwell School",
+        "HF_HUB_OFFLINE": "1",
+        # The embeddings cache is keyed by model and text, so the suite's shared one is safe to reuse.
+        "CACHE_DIR": str(Path(__file__).resolve().parent.parent / "data" / "cache"),
+    }
+    process = subprocess.Popen([shutil.which("policybot"), "serve"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        await fake.wait_for(method="getUpdates", timeout=120)
+        fake.send_text(77, "/start")
+        welcome, ask_role = await fake.wait_for_messages(77, 2, timeout=30)
+        assert "Clearwell School" in welcome["text"] and "staff or a parent" in ask_role["text"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.to_thread(process.communicate, timeout=60)
+    assert process.returncode == 0, output
+    assert fake.token.split(":")[1] not in output  # the token never reaches the log
+    assert (tmp_path / "data" / "policybot.db").exists()
