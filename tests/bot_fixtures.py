@@ -4,6 +4,7 @@ Bot API), the storage and the dialogue service over the session's one advisor.""
 from __future__ import annotations
 
 import contextlib
+import copy
 from dataclasses import replace
 
 import pytest
@@ -31,11 +32,15 @@ def bot_settings(engine_settings, tmp_path):
 def fresh_engine(advisor):
     """The session's one engine, with whatever a test taught it (office answers) forgotten afterwards, so
     one test's learned questions cannot change another test's answers."""
-    index = advisor.engine.index
+    engine = advisor.engine
+    index = engine.index
     entries, vectors = list(index.entries), index.vectors
-    yield advisor.engine
+    keywords = copy.deepcopy(engine.keywords) if hasattr(engine, "keywords") else None
+    yield engine
     index.entries, index.vectors = entries, vectors
-    advisor.engine._refresh_fuzzy()
+    if keywords is not None:
+        engine.keywords = keywords
+    engine._refresh_fuzzy()
 
 
 @pytest.fixture
