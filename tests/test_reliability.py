@@ -270,3 +270,79 @@ async def test_sigkill_mid_report_resumes_and_sigkill_after_confirm_stores_it_ex
         serve.stop()
     log = serve.log.read_text(errors="replace")
     assert fake.token not in log and fake.token.split(":")[1] not in log, "the token must never be logged"
+
+
+# --- under load: concurrent across people, in order for each, urgent first ----------------------------
+
+
+async def test_people_are_served_concurrently_and_each_persons_messages_in_order(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        # STAFF's next reply is slow to send (a slow network to them): their turn is held up for seconds.
+        fake.delay("sendMessage", 5.0, times=1, chat_id=STAFF)
+        since = len(fake.calls)
+        for text in ("/report", WHAT, "WhatsApp group of Year 5 parents", "Last Friday", "A parent"):
+            fake.send_text(STAFF, text)  # all at once, as a fast typist or a redelivery would
+        fake.send_text(OTHER, "/help")
+        # Someone else is answered meanwhile, not after STAFF's turns…
+        await fake.wait_for(lambda c: str(c.chat_id) == str(OTHER), method="sendMessage", since=since, timeout=30)
+        assert not [c for c in fake.calls[since:] if c.method == "sendMessage" and str(c.chat_id) == str(STAFF)]
+        # …and STAFF's five messages are taken in the order sent: each answer lands in its own step.
+        await fake.wait_for(lambda c: "leadership" in json.dumps(c.params.get("reply_markup") or ""), method="sendMessage",
+                            since=since, timeout=60)
+        await settle(fake, STAFF)
+    store_state = rows(telegram_settings.database_path, "SELECT state FROM conversation_state")
+    flow = json.loads(store_state[0][0])["flow"]
+    assert flow["step"] == "leadership"
+    assert [flow["answers"][k] for k in ("what", "where", "when", "who")] == [
+        WHAT, "WhatsApp group of Year 5 parents", "Last Friday", "A parent"]
+
+
+async def test_a_burst_of_questions_does_not_hold_up_start_or_a_safeguarding_reply(fake_bot_api, start_bot):
+    fake = fake_bot_api
+    askers = list(range(8000, 8030))
+    newcomer, at_risk = 8100, 8101
+    questions = ["Can I accept a friend request from a pupil?", "May I post photos of the school play on Facebook?",
+                 "Can I message a parent on WhatsApp?"]
+    async with start_bot():
+        since = len(fake.calls)
+        for user in askers:
+            for question in questions:
+                fake.send_text(user, question)
+        fake.send_text(newcomer, "/start")
+        fake.send_text(at_risk, "I think a pupil is being groomed online by an adult")
+        for user in askers:
+            await fake.wait_for_messages(user, len(questions), timeout=180)
+        await settle(fake, askers[-1])
+        calls = fake.calls[since:]
+    sent = [(i, str(c.chat_id), c.text or "") for i, c in enumerate(calls) if c.method == "sendMessage" and c.ok]
+    last_burst_answer = max(i for i, chat, _ in sent if int(chat) in askers)
+    start_reply = min(i for i, chat, _ in sent if chat == str(newcomer))
+    safeguarding_reply = min(i for i, chat, text in sent if chat == str(at_risk) and "999" in text)
+    assert start_reply < last_burst_answer and safeguarding_reply < last_burst_answer
+    # Every question was answered, and answered in batches rather than one by one.
+    assert all(len([1 for _, chat, _ in sent if chat == str(user)]) >= len(questions) for user in askers)
+
+
+def test_batched_answers_are_the_advisors_own(advisor):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.answer_pool import BatchedAdvisor
+
+    questions = [
+        "Can I accept a friend request from a pupil?", "May I post photos of the school play on Facebook?",
+        "Can I message a parent on WhatsApp?", "I think a pupil is being groomed online by an adult",
+        "", "hello", "x" * 5000, "Can I play music from Spotify in assembly?",
+    ] * 5
+    roles = ["staff", "parent"] * (len(questions) // 2)
+    batched = BatchedAdvisor(advisor, max_batch=16)
+    try:
+        with ThreadPoolExecutor(max_workers=len(questions)) as pool:
+            replies = list(pool.map(batched.respond, questions, roles))
+    finally:
+        batched.close()
+    expected = [advisor.respond(q, r) for q, r in zip(questions, roles)]
+    assert [(r.intent, r.reply) for r in replies] == [(r.intent, r.reply) for r in expected]
+    assert batched.batches_run < len(questions)  # asked together, answered together
+    assert batched.engine is advisor.engine  # everything else is the advisor's
