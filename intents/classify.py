@@ -31,7 +31,9 @@ class IntentResult:
 # "can I…", "is that allowed", "…?": someone asking what the rules are, not asking to file something.
 QUESTION_FORM = re.compile(
     r"\?\s*$|^\W*(can|could|may|am|is|are|do|does|did|should|would|will|what|whats|what's|how|which|who|why|when|where)\b|"
-    r"\b(allowed|ok|okay|alright|against the rules|a problem|permitted)\b",
+    r"\b(can|could|may|should|is|are|do|does|will|would|what|how|who|when|where|why)\s+(i|we|you|u|they|he|she|it|the|a|an|"
+    r"anyone|anything|anybody|staff|teachers?|parents?|this|that|there|my|our|next)\b|"
+    r"\b(allowed|ok|okay|alright|fine|against the rules|a problem|permitted|rules? (on|for|about))\b",
     re.IGNORECASE,
 )
 
@@ -128,8 +130,9 @@ class IntentClassifier:
         best = max(scores, key=scores.get)
         safeguarding = scores.get("safeguarding", 0.0)
         near_risk = safeguarding >= 0.55 and safeguarding >= scores[best] - 0.03
-        policy_question = QUESTION_FORM.search(text) is not None and question_fit >= safeguarding + 0.05
-        if not concern and near_risk and not policy_question:
+        asks = QUESTION_FORM.search(text) is not None
+        policy_like = question_fit >= safeguarding + 0.05  # one of the policy's own questions fits better
+        if not concern and near_risk and (not policy_like or (best == "safeguarding" and not asks)):
             # Recall over precision for a child at risk: close to the top is enough, unless the message
             # plainly asks one of the policy's own questions (then it is answered, with the contacts added).
             return IntentResult("safeguarding", scores, True)
@@ -137,8 +140,10 @@ class IntentClassifier:
         for cue in self.cues.matching(text):
             if scores.get(cue, 0.0) >= scores[best] - self.cues.margin:
                 return IntentResult(cue, scores, concern)
-        if best in ("report_breach", "complaint") and QUESTION_FORM.search(text):
-            best = "question"  # asking whether something is allowed; the reply offers the report button
+        if best in ("report_breach", "complaint"):
+            # Without plain words of intent ("I want to report…", "complaint"), describing what someone did
+            # or asking whether it is allowed is a question: the answer comes with a report/concern button.
+            best = "question"
         if best in ("out_of_scope", "greeting", "thanks", "help") and question_fit > scores[best] + 0.05:
             best = "question"  # it reads like one of the policy's own questions after all
         if concern and best not in ("question", "report_breach", "complaint"):

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process, utils
 
 from knowledge.clause import Clause
 from knowledge.index import QUESTION_KINDS, ClauseIndex
+from knowledge.lexical import KeywordIndex
 from knowledge.pack import Pack
 from knowledge.shorthand import expander, load_shorthand
 
@@ -33,13 +34,14 @@ class Tuning:
 
     text_bonus: float = 0.02  # policy wording vs. a question: asymmetric, so it scores lower for the same fit
     fuzzy_weight: float = 0.2
+    keyword_weight: float = 0.35  # TF-IDF evidence from distinctive words
     fuzzy_floor: float = 0.55
     audience_penalty: float = 0.06  # a clause written for the other role
     own_conduct_penalty: float = 0.16  # ...when the asker plainly asks about their own conduct
     audience_bonus: float = 0.02  # a clause written for the asker's role
     support_k: int = 3  # a clause many of whose questions fit is surer than one with a single lucky fit
     support_weight: float = 0.4
-    calibration_mid: float = 0.535  # raw score at which confidence is 0.5
+    calibration_mid: float = 0.59  # raw score at which confidence is 0.5
     calibration_scale: float = 0.05
     top_k_entries: int = 200
 
@@ -87,6 +89,9 @@ class PolicyEngine:
         self.tuning = tuning or Tuning()
         self.expand = expander(load_shorthand(pack.shorthand))
         self.index = ClauseIndex(pack.clauses, encoder, Path(cache_dir) if cache_dir else None, self.expand)
+        self.keywords = KeywordIndex(
+            [self.expand(" ".join((c.text, c.heading, c.summary, *c.alternates))) for c in pack.clauses]
+        )
         self._refresh_fuzzy()
 
     # -- teaching ------------------------------------------------------------------------------
@@ -94,6 +99,7 @@ class PolicyEngine:
         """The office answered `question` with `clause_id`: match it from now on. True if it was new."""
         added = self.index.add_learned(clause_id, [question])
         if added:
+            self.keywords.add(self._position(clause_id), self.expand(question))
             self._refresh_fuzzy()
         return bool(added)
 
@@ -103,10 +109,18 @@ class PolicyEngine:
         for clause_id, question in pairs:
             if self.pack.clause(clause_id) is not None:
                 by_clause.setdefault(clause_id, []).append(question)
-        added = sum(self.index.add_learned(cid, qs) for cid, qs in by_clause.items())
+        added = 0
+        for cid, qs in by_clause.items():
+            fresh = self.index.add_learned(cid, qs)
+            if fresh:
+                added += fresh
+                self.keywords.add(self._position(cid), self.expand(" ".join(qs)))
         if added:
             self._refresh_fuzzy()
         return added
+
+    def _position(self, clause_id: str) -> int:
+        return next(i for i, c in enumerate(self.pack.clauses) if c.id == clause_id)
 
     def _refresh_fuzzy(self) -> None:
         self._fuzzy_choices = {
@@ -151,13 +165,15 @@ class PolicyEngine:
             if entry.kind in ("sentence", "text") and score > best_sentence.get(entry.clause, (-1.0, ""))[0]:
                 best_sentence[entry.clause] = (score, entry.text)
         fuzzy = self._fuzzy(question)
+        keyword = self.keywords.scores(self.expand(question))
         raw: dict[int, float] = {}
-        for position in set(asked) | set(worded) | set(fuzzy):
+        for position in set(asked) | set(worded) | set(fuzzy) | set(keyword):
             fits = asked.get(position, [0.0])
             support = sum(fits[: t.support_k]) / t.support_k
             question_score = (1 - t.support_weight) * fits[0] + t.support_weight * support
             base = max(question_score, worded.get(position, 0.0) + t.text_bonus)
             base += t.fuzzy_weight * max(0.0, fuzzy.get(position, 0.0) - t.fuzzy_floor)
+            base += t.keyword_weight * keyword.get(position, 0.0)
             raw[position] = base
         unadjusted = dict(raw)
         about_staff = bool(ABOUT_STAFF.search(question))
@@ -165,6 +181,11 @@ class PolicyEngine:
         for position in raw:
             raw[position] += self._audience_adjustment(self.index.clauses[position], role, own_conduct, about_staff)
         ranked = sorted(raw, key=raw.get, reverse=True)
+        if own_conduct:
+            # "Can I…" is answered by a rule written for the asker when one fits well enough at all.
+            mine = [p for p in ranked if self._audience_adjustment(self.index.clauses[p], role, False, False) >= 0]
+            if mine and self._calibrate(raw[mine[0]]) >= self.threshold:
+                ranked = [mine[0]] + [p for p in ranked if p != mine[0]]
         matches = tuple(
             Match(self.index.clauses[p], self._calibrate(raw[p]), raw[p], best_sentence.get(p, (0, ""))[1]) for p in ranked[:10]
         )
