@@ -3,13 +3,13 @@
 Encoding 32 questions at once costs a fraction per question of encoding them one by one, so when many
 people ask at the same moment their questions are answered together (`Advisor.respond_many`, grouped by
 role). Callers on any thread call `respond()` and block only their own worker thread, never the event loop.
-A message that the safeguarding rules flag jumps the queue: it waits for at most the batch in flight.
+A message that the safeguarding rules flag does not queue at all: it is answered at once, in its caller's
+thread, alongside whatever batch is running.
 Everything else an advisor offers (engine, classifier, texts) is passed through unchanged.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import threading
@@ -17,7 +17,6 @@ from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
-URGENT, ORDINARY = 0, 1
 _STOP = object()
 
 
@@ -27,9 +26,7 @@ class BatchedAdvisor:
     def __init__(self, advisor, max_batch: int = 32):
         self._advisor = advisor
         self._max_batch = max_batch
-        # (priority, arrival, text, role, future): urgent first, then first come first served.
-        self._waiting: queue.PriorityQueue = queue.PriorityQueue()
-        self._arrivals = itertools.count()
+        self._waiting: queue.Queue = queue.Queue()  # (text, role, future), first come first served
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.batches_run = 0  # how many respond_many calls, for the load benchmark's curiosity
@@ -39,10 +36,11 @@ class BatchedAdvisor:
 
     def respond(self, message: str, role: str = "staff"):
         """The advisor's reply to one message; blocks the calling (worker) thread until it is ready."""
+        if self._is_urgent(message):
+            return self._advisor.respond(message, role)
         self._ensure_started()
         future: Future = Future()
-        priority = URGENT if self._is_urgent(message) else ORDINARY
-        self._waiting.put((priority, next(self._arrivals), message, role, future))
+        self._waiting.put((message, role, future))
         return future.result()
 
     def close(self) -> None:
@@ -50,7 +48,7 @@ class BatchedAdvisor:
         with self._start_lock:
             if self._thread is None:
                 return
-            self._waiting.put((ORDINARY + 1, next(self._arrivals), _STOP, None, None))
+            self._waiting.put((_STOP, None, None))
             self._thread.join(timeout=30)
             self._thread = None
 
@@ -77,8 +75,8 @@ class BatchedAdvisor:
                     batch.append(self._waiting.get_nowait())
                 except queue.Empty:
                     break
-            stop = any(item[2] is _STOP for item in batch)
-            self._answer([item for item in batch if item[2] is not _STOP])
+            stop = any(item[0] is _STOP for item in batch)
+            self._answer([item for item in batch if item[0] is not _STOP])
             if stop:
                 # Answer whatever arrived with the stop request before leaving.
                 leftovers = []
@@ -90,18 +88,18 @@ class BatchedAdvisor:
     def _answer(self, batch: list[tuple]) -> None:
         by_role: dict[str, list[tuple]] = {}
         for item in batch:
-            by_role.setdefault(item[3], []).append(item)
+            by_role.setdefault(item[1], []).append(item)
         for role, items in by_role.items():
             try:
-                replies = self._advisor.respond_many([item[2] for item in items], role)
+                replies = self._advisor.respond_many([item[0] for item in items], role)
                 self.batches_run += 1
             except Exception:  # one bad message must not fail the others in its batch
                 log.exception("answering a batch of %d failed; answering one by one", len(items))
                 for item in items:
                     try:
-                        item[4].set_result(self._advisor.respond(item[2], role))
+                        item[2].set_result(self._advisor.respond(item[0], role))
                     except Exception as exc:
-                        item[4].set_exception(exc)
+                        item[2].set_exception(exc)
                 continue
             for item, reply in zip(items, replies):
-                item[4].set_result(reply)
+                item[2].set_result(reply)

@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_YAML = Path(__file__).resolve().parent.parent / "data" / "telegram.yaml"
 OFFICE_COMMANDS = ["unanswered", "reports", "case", "close", "stats", "answer"]
-# Updates worked on at once (each person's in order); the worker thread pool is made as wide.
-MAX_WORKING_UPDATES = 64
+# Questions for the model worked on at once (each person's updates in order; commands, buttons and
+# safeguarding messages go past this limit).
+MAX_WORKING_QUESTIONS = 64
 
 
 def file_url_for(base_url: str) -> str:
@@ -66,6 +67,7 @@ def build_application(
     """The bot, ready for `run_polling`, `run_webhook`, or `async with` in tests."""
     storage = storage or Storage(settings.database_path)
     answerer = BatchedAdvisor(advisor)  # questions asked at the same moment are answered in one batch
+    processor = PerPersonUpdateProcessor(MAX_WORKING_QUESTIONS)
 
     async def post_init(application: Application) -> None:
         await asyncio.to_thread(learn_from_database, application.bot_data)
@@ -86,13 +88,14 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone)))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .concurrent_updates(PerPersonUpdateProcessor(MAX_WORKING_UPDATES))
+        .concurrent_updates(processor)
     )
     if poll_read_timeout is not None:
         builder = builder.get_updates_read_timeout(poll_read_timeout)
     application = builder.build()
 
     dialogue = Dialogue(answerer, storage, settings)
+    processor.is_urgent = dialogue.is_safeguarding
     office = Office(storage, advisor, settings, OfficeTexts(), dialogue.texts)
     application.bot_data.update(
         dialogue=dialogue,

@@ -3,22 +3,31 @@
 PTB's default is one update at a time, so one slow answer would hold up everyone; its plain concurrent
 mode would let one person's two messages race through the same conversation. Here each person (each
 chat when there is no user) has a queue of one: their next update waits for the previous one, while
-other people's updates go ahead, up to a limit on how many are worked on at once. The per-person wait
-comes before the shared limit, so a flood from one person never occupies the slots others need.
+other people's updates go ahead.
+
+Questions for the model are limited to so many at once (they wait for answer batches in worker threads);
+everything else — commands, button presses, photos, and any message the safeguarding rules flag — takes
+a fast lane past that limit, so a burst of questions never holds up /start or a child at risk. The
+per-person wait comes before the limit, so a flood from one person never occupies the slots others need.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import weakref
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
 
 # PTB's own semaphore is taken before `do_process_update`; it is set this high so that only ours (taken
 # after the per-person lock) limits concurrency.
 _UNBOUNDED = 1_000_000
+# Worker threads beyond the questions' limit, for the fast lane.
+FAST_LANE_THREADS = 32
 
 
 def sender_key(update: object) -> str:
@@ -31,26 +40,36 @@ def sender_key(update: object) -> str:
     return "other"
 
 
-class PerPersonUpdateProcessor(BaseUpdateProcessor):
-    """Concurrent across people, sequential per person, at most `max_working` updates in hand at once."""
+def question_text(update: object) -> str | None:
+    """The text of a private message that will go to the model; None for anything else."""
+    if not isinstance(update, Update) or update.message is None or not update.message.text:
+        return None
+    if update.message.chat.type != ChatType.PRIVATE or update.message.text.startswith("/"):
+        return None
+    return update.message.text
 
-    def __init__(self, max_working: int = 64):
+
+class PerPersonUpdateProcessor(BaseUpdateProcessor):
+    """Concurrent across people, sequential per person, at most `max_questions` questions in hand at once."""
+
+    def __init__(self, max_questions: int = 64, is_urgent: Callable[[str], bool] | None = None):
         super().__init__(_UNBOUNDED)
-        self.max_working = max_working
-        self._working: asyncio.Semaphore | None = None
+        self.max_questions = max_questions
+        self.is_urgent = is_urgent or (lambda text: False)  # set to the safeguarding rules by the app
+        self._questions: asyncio.Semaphore | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._holders: dict[str, int] = {}
 
     async def initialize(self) -> None:
-        self._working = asyncio.Semaphore(self.max_working)
-        widen_worker_threads(asyncio.get_running_loop(), self.max_working)
+        self._questions = asyncio.Semaphore(self.max_questions)
+        widen_worker_threads(asyncio.get_running_loop(), self.max_questions + FAST_LANE_THREADS)
 
     async def shutdown(self) -> None:
         self._locks.clear()
         self._holders.clear()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if self._working is None:
+        if self._questions is None:
             await self.initialize()
         key = sender_key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -58,8 +77,13 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         try:
             # asyncio.Lock wakes waiters first come, first served, and PTB starts the tasks in the order
             # the updates arrived: so one person's updates run in their order.
-            async with lock, self._working:
-                await coroutine
+            async with lock:
+                text = question_text(update)
+                if text is None or self.is_urgent(text):
+                    await coroutine
+                else:
+                    async with self._questions:
+                        await coroutine
         finally:
             self._holders[key] -= 1
             if not self._holders[key]:  # forget idle people, or the dict grows with every user ever seen
@@ -67,7 +91,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
                 self._locks.pop(key, None)
 
 
-_worker_pools: dict[int, object] = {}
+_widened_loops: weakref.WeakSet = weakref.WeakSet()
 
 
 def widen_worker_threads(loop: asyncio.AbstractEventLoop, workers: int) -> None:
@@ -77,10 +101,7 @@ def widen_worker_threads(loop: asyncio.AbstractEventLoop, workers: int) -> None:
     with asyncio's default pool (a handful of threads on a small server) the batches would stay small and
     everyone else would queue behind them. Done once per loop.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    if id(loop) in _worker_pools:
+    if loop in _widened_loops:
         return
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="turn")
-    loop.set_default_executor(pool)
-    _worker_pools[id(loop)] = pool
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="turn"))
+    _widened_loops.add(loop)
