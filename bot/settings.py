@@ -75,7 +75,7 @@ class Settings:
     admin_user_ids: tuple[int, ...] = ()
     escalation_chat_id: int | None = None
     database_path: Path = Path("data/policybot.db")
-    cache_dir: Path = Path("data/cache")
+    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "policybot")  # shared by every folder
     school_name: str = ""
     policy_pack: str = "clearwell"
     policy_packs_dir: Path | None = None
