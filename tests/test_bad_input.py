@@ -79,8 +79,11 @@ class LiveBot:
         since = len(fake.calls)
         send()
         chat = {"id": user, "type": "private"}
-        fake.press_button(user, {"message_id": 1, "date": 0, "chat": chat, "text": "?"}, "fb:up:0")
-        closing = fake.wait_for(method="answerCallbackQuery", since=since, timeout=WAIT).blocking()
+        with fake._lock:  # the press's own query id, to know its answer from that of a button in `send`
+            fake.press_button(user, {"message_id": 1, "date": 0, "chat": chat, "text": "?"}, "fb:up:0")
+            query_id = fake._updates[-1]["callback_query"]["id"]
+        closing = fake.wait_for(lambda c: c.params.get("callback_query_id") == query_id,
+                                method="answerCallbackQuery", since=since, timeout=WAIT).blocking()
         calls = fake.calls
         end = next(i for i in range(since, len(calls)) if calls[i] is closing)
         in_turn = [c for c in calls[since:end] if str(c.chat_id) == str(user)]
@@ -169,6 +172,35 @@ def test_unknown_commands_and_wrong_arguments_get_a_helpful_reply(live, command,
     replies = live.turn(user, lambda: live.fake.send_text(user, command))
     check_replies(replies)
     assert any(hint.lower() in r["text"].lower() for r in replies), [r["text"] for r in replies]
+    no_errors_logged(live)
+
+
+def test_a_report_of_the_longest_answers_is_split_into_valid_messages(live):
+    """Four answers of the longest length a step takes, full of markup: the summary and the office's
+    notice run past 4096 characters and must be split cleanly, each part valid HTML."""
+    fake, user = live.fake, next(live.users)
+
+    def longest(seed: str) -> str:
+        return (f"{seed} <b>&amp; *_[]` ‏שלום 👨‍👩‍👧 </blockquote> " * 200)[:2000].strip()
+
+    answers = {step: longest(step) for step in ("what", "where", "when", "who")}
+    last = live.turn(user, lambda: fake.send_text(user, "/report"))[-1]
+    for step in ("what", "where", "when", "who"):
+        last = live.turn(user, lambda: fake.send_text(user, answers[step]))[-1]
+    for action in ("f:leadership:no", "f:pupil_risk:none", "f:evidence:done", "f:anonymous:named", "f:clauses:none"):
+        replies = live.turn(user, lambda: fake.press_button(user, last, action))
+        check_replies(replies)
+        last = replies[-1]
+    summary = replies
+    assert len(summary) >= 2 and "Here is your report" in summary[0]["text"]
+    for answer in answers.values():  # shown whole, as typed (escaped, not interpreted), never cut mid-way
+        assert any(answer in message["text"] for message in summary), answer[:40]
+    office_before = len(fake.sent_messages(OFFICE_CHAT))
+    stored = live.turn(user, lambda: fake.press_button(user, last, "f:confirm:send"))
+    check_replies(stored)
+    notice = fake.wait_for_messages(OFFICE_CHAT, office_before + 2, timeout=WAIT).blocking()[office_before:]
+    assert all(len(m["text"]) <= TELEGRAM_LIMIT for m in notice)
+    assert not [c for c in fake.calls_to("sendMessage") if str(c.chat_id) == str(OFFICE_CHAT) and not c.ok]
     no_errors_logged(live)
 
 
