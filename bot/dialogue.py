@@ -204,7 +204,9 @@ class _Turn:
         if not text.strip():
             return [self.say("conversation.empty")]
         if len(text) > MAX_MESSAGE_CHARS:
-            return [self.say("conversation.too_long", length=len(text), limit=MAX_MESSAGE_CHARS)]
+            too_long = [self.say("conversation.too_long", length=len(text), limit=MAX_MESSAGE_CHARS)]
+            # Even an over-long message is read for a child at risk before anything else.
+            return (self.safeguarding(text, "") if self.d.is_safeguarding(text) else []) + too_long
         in_flow = bool(self.flow_state())
         at_risk = reply is not None and (self.d.interrupts_flow(text, reply) if in_flow else reply.intent == "safeguarding")
         if at_risk:

@@ -65,3 +65,11 @@ def test_any_text_gets_a_reply_in_or_out_of_a_flow(dialogue, text):
     inside = dialogue.handle(ME, text=text)
     assert inside and all(o.text for o in inside)
     dialogue.handle(ME, text="/cancel")
+
+
+def test_an_over_long_message_is_still_read_for_a_child_at_risk(dialogue):
+    plain = dialogue.handle(ME, text="word " * 1000)
+    assert len(plain) == 1 and "shorten" in plain[0].text
+    urgent = dialogue.handle(ME, text="word " * 900 + " I think a pupil is being groomed online by an adult " + "word " * 100)
+    assert urgent[0].kind == "safeguarding" and "999" in urgent[0].text
+    assert "shorten" in urgent[-1].text
