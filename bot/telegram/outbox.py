@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from datetime import timedelta
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -23,6 +24,14 @@ MAX_BACKOFF_SECONDS = 3600
 
 def backoff(attempts: int, base: float = 5.0) -> timedelta:
     return timedelta(seconds=min(MAX_BACKOFF_SECONDS, base * (2 ** max(0, attempts))))
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """Telegram's requested wait, whether PTB gives it as seconds or (PTB_TIMEDELTA) a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB 22 warns that the type will change; both are handled here
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def resolve_chat(row: dict, settings) -> int | str | None:
@@ -52,7 +61,7 @@ async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_
                 await asyncio.to_thread(storage.mark_delivered, row["id"], message_id)
                 delivered += 1
             except RetryAfter as exc:
-                wait = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+                wait = retry_seconds(exc)
                 await asyncio.to_thread(storage.mark_failed, row["id"], "rate limited", utc_now() + timedelta(seconds=wait))
                 break  # Telegram asked us to slow down: stop this round
             except Forbidden:
