@@ -80,6 +80,15 @@ class Office:
             return False
         return chat_id is None or int(chat_id) == int(user_id) or int(chat_id) == self.settings.office_chat_id
 
+    def may_handle(self, case: Case, user_id: int | None, chat_id: int | None) -> bool:
+        """A case about the headteacher or the office is handled in the escalation chat only; others by the office."""
+        if self.target_for(case) == "escalation":
+            # Office staff never handle a report about themselves, even if they sit in the escalation chat.
+            escalation = self.settings.escalation_chat_id
+            in_chat = escalation is not None and chat_id is not None and int(chat_id) == int(escalation)
+            return in_chat and (user_id is None or int(user_id) not in self.settings.admin_user_ids)
+        return self.is_admin(user_id, chat_id)
+
     # --- notices (what the office chat is sent) -----------------------------------------------------
 
     def unanswered_notice(self, item: dict) -> tuple[str, list[list[tuple[str, str]]]]:
@@ -216,11 +225,13 @@ class Office:
 
     # --- cases --------------------------------------------------------------------------------------
 
-    def reports(self) -> list[Case]:
-        return self.storage.cases(("open", "acknowledged"))
+    def reports(self, include_escalated: bool = False) -> list[Case]:
+        """Open cases; those about the headteacher or the office only when asked (never in the office chat)."""
+        cases = self.storage.cases(("open", "acknowledged"))
+        return cases if include_escalated else [c for c in cases if self.target_for(c) != "escalation"]
 
-    def reports_listing(self) -> str:
-        cases = self.reports()
+    def reports_listing(self, include_escalated: bool = False) -> str:
+        cases = self.reports(include_escalated)
         if not cases:
             return self.texts.get("none_open")
         return "\n".join(self.case_line(c) for c in cases)
@@ -236,9 +247,9 @@ class Office:
             urgent=t.get("urgent_tag") if case.row.get("urgent") else "",
         )
 
-    def case_detail(self, ref: str) -> Outcome:
+    def case_detail(self, ref: str, include_escalated: bool = False) -> Outcome:
         case = self.storage.case(ref)
-        if case is None:
+        if case is None or (self.target_for(case) == "escalation" and not include_escalated):
             return Outcome(False, self.texts.get("unknown_case", ref=(ref or "")[:20]))
         text, _ = self.case_notice(case)
         extra = [self.case_line(case)]

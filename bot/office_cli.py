@@ -93,11 +93,11 @@ def cmd_answer(args) -> int:
 def cmd_reports(args) -> int:
     office = _office(args.settings)
     try:
-        print(office.reports_listing())
+        print(office.reports_listing(include_escalated=args.all))
         if args.full:
-            for case in office.reports():
+            for case in office.reports(include_escalated=args.all):
                 print()
-                print(office.case_detail(case.ref).message)
+                print(office.case_detail(case.ref, include_escalated=args.all).message)
     finally:
         office.storage.close()
     return 0
@@ -142,6 +142,7 @@ def register(subparsers) -> None:
 
     reports = sub.add_parser("reports", help="open breach reports, complaint referrals and safeguarding alerts")
     reports.add_argument("--full", action="store_true", help="show each case in full")
+    reports.add_argument("--all", action="store_true", help="include reports about the headteacher or the office (escalated)")
     reports.set_defaults(func=cmd_reports)
 
     export = sub.add_parser("export", help="write CSV files (pseudonymised)")

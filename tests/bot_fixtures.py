@@ -13,6 +13,7 @@ OFFICE_CHAT = -1001
 ESCALATION_CHAT = -2002
 ADMIN = 900
 SECOND_ADMIN = 901
+CHAIR = 950  # the chair of governors: not office staff, a member of the escalation chat
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def dialogue(advisor, storage, bot_settings, fresh_engine):
 @pytest.fixture
 def telegram_settings(bot_settings, fake_bot_api):
     fake_bot_api.add_chat(OFFICE_CHAT, "supergroup", title="Office")
-    fake_bot_api.add_chat(ESCALATION_CHAT, "private")
+    fake_bot_api.add_chat(ESCALATION_CHAT, "group", title="Chair of governors")
     return replace(bot_settings, telegram_bot_token=fake_bot_api.token, telegram_base_url=fake_bot_api.base_url)
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot_fixtures import ADMIN, ESCALATION_CHAT, OFFICE_CHAT, SECOND_ADMIN
+from bot_fixtures import ADMIN, CHAIR, ESCALATION_CHAT, OFFICE_CHAT, SECOND_ADMIN
 
 pytestmark = pytest.mark.slow
 
@@ -240,6 +240,28 @@ async def test_report_about_the_headteacher_goes_to_escalation_not_the_office(fa
         [notice] = await fake.wait_for_messages(ESCALATION_CHAT, 1, timeout=10)
         assert "Breach report" in notice["text"] and "anonymous" in notice["text"]
         assert not [m for m in fake.sent_messages(OFFICE_CHAT) if "Breach report" in m["text"]]
+        ref = next(w.strip(".,") for w in stored["text"].split() if w.startswith("BR-"))
+
+        # The office can neither see nor handle it.
+        [reports] = await say(fake, ADMIN, "/reports")
+        assert ref not in reports["text"]
+        [case] = await say(fake, ADMIN, f"/case {ref}")
+        assert "There is no case" in case["text"]
+        [close] = await say(fake, ADMIN, f"/close {ref} nothing to see")
+        assert "There is no case" in close["text"]
+        since = len(fake.calls)
+        fake.press_button(ADMIN, notice, button(notice, "Acknowledge"))
+        refused = await fake.wait_for(lambda c: c.method == "answerCallbackQuery", since=since, timeout=10)
+        assert refused.params["text"] == "Sorry — that is only available to the school office."
+
+        # The chair of governors handles it in the escalation chat.
+        fake.press_button(CHAIR, notice, button(notice, "Acknowledge"))
+        await fake.wait_for(lambda c: c.method == "editMessageText" and "acknowledged" in c.params.get("text", ""), timeout=10)
+        fake.press_button(CHAIR, notice, button(notice, "Close with a note"))
+        await fake.wait_for_messages(ESCALATION_CHAT, 2, timeout=10)
+        fake.send_text(CHAIR, "Discussed with the headteacher.", chat_id=ESCALATION_CHAT, chat_type="group")
+        [*_, closed] = await fake.wait_for_messages(ESCALATION_CHAT, 3, timeout=10)
+        assert ref in closed["text"] and "closed" in closed["text"]
 
 
 async def test_complaint_referral(fake_bot_api, start_bot, telegram_settings):

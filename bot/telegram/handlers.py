@@ -222,6 +222,11 @@ async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if not ref or not note.strip():
             await send_plain(context, chat_id, office.texts.get("close_usage"))
             return
+        case = await asyncio.to_thread(office.storage.case, ref)
+        if case is not None and office.target_for(case) == "escalation":
+            # A report about the headteacher or the office is not the office's to see or close.
+            await send_plain(context, chat_id, office.texts.get("unknown_case", ref=ref[:20]))
+            return
         outcome = await asyncio.to_thread(office.close, ref, note, actor)
         await send_plain(context, chat_id, outcome.message)
     elif command == "stats":
@@ -243,14 +248,24 @@ async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def on_office_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    if not admin_check(update, context):
-        await refuse(update, context)
-        return
     _, office = services(context)
-    actor = actor_of(update)
     parts = (query.data or "").split(":")
     verb = parts[1] if len(parts) > 1 else ""
     chat_id = query.message.chat.id if query.message else update.effective_user.id
+    # Who may act is checked now, at the press: the office for its items and cases; the escalation chat
+    # for cases about the headteacher or the office. Anyone else learns nothing, not even whether it exists.
+    if verb in ("k", "c", "e") and len(parts) == 3:
+        case = await asyncio.to_thread(office.storage.case, parts[2])
+        allowed = case is not None and office.may_handle(case, update.effective_user.id, chat_id)
+        if case is None and admin_check(update, context):
+            await query.answer(text=office.texts.get("unknown_case", ref=parts[2][:20]), show_alert=True)
+            return
+    else:
+        allowed = admin_check(update, context)
+    if not allowed:
+        await refuse(update, context)
+        return
+    actor = actor_of(update)
     outcome = None
     if verb in ("a", "w", "d") and len(parts) >= 3 and (item_id := parse_item_ref(parts[2])) is not None:
         if verb == "a" and len(parts) == 4:
@@ -267,9 +282,6 @@ async def on_office_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             return
     elif verb in ("k", "c", "e") and len(parts) == 3:
         ref = parts[2]
-        if office.storage.case(ref) is None:
-            await query.answer(text=office.texts.get("unknown_case", ref=ref[:20]), show_alert=True)
-            return
         if verb == "k":
             outcome = await asyncio.to_thread(office.acknowledge, ref, actor)
         elif verb == "c":
@@ -316,7 +328,9 @@ async def office_pending_input(update: Update, context: ContextTypes.DEFAULT_TYP
     message = update.effective_message
     user = update.effective_user
     dialogue, office = services(context)
-    if user is None or user.id not in office.settings.admin_user_ids:
+    escalation = office.settings.escalation_chat_id
+    in_escalation_chat = escalation is not None and message.chat_id == escalation
+    if user is None or (user.id not in office.settings.admin_user_ids and not in_escalation_chat):
         return False
     storage = dialogue.storage
     key = storage.user_key("telegram", user.id)
@@ -336,7 +350,13 @@ async def office_pending_input(update: Update, context: ContextTypes.DEFAULT_TYP
     if text.lower().startswith("/cancel"):
         await send_plain(context, message.chat_id, office.texts.get("cancelled"))
         return True
-    if not admin_check(update, context):  # checked again at the moment of the action
+    # Checked again at the moment of the action.
+    if pending.get("action") == "write":
+        allowed = admin_check(update, context)
+    else:
+        case = await asyncio.to_thread(office.storage.case, str(pending.get("ref")))
+        allowed = case is not None and office.may_handle(case, user.id, message.chat_id)
+    if not allowed:
         await refuse(update, context)
         return True
     actor = actor_of(update)
