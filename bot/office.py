@@ -325,6 +325,11 @@ class Office:
 
     def stats_text(self, days: int = 14) -> str:
         s = self.storage.stats(days)
+        # Count only what the office may see: reports about the office itself stay out of its numbers.
+        open_cases = {"breach": 0, "complaint": 0, "safeguarding": 0}
+        for case in self.reports():
+            open_cases[case.kind] += 1
+        s["open_cases"] = open_cases
         share = round(100 * s["answered"] / s["questions"]) if s["questions"] else 0
         per_day = ", ".join(f"{day[5:]}: {n}" for day, n, _ in s["per_day"]) or "—"
         top = ", ".join(f"{clause} ({n})" for clause, n in s["top_sections"]) or "—"
