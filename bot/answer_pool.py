@@ -23,12 +23,13 @@ _STOP = object()
 class BatchedAdvisor:
     """Wraps an `intents.advisor.Advisor`; `respond` is batched, every other attribute is the advisor's."""
 
-    def __init__(self, advisor, max_batch: int = 32):
+    def __init__(self, advisor, max_batch: int = 32, idle_seconds: float = 30.0):
         self._advisor = advisor
         self._max_batch = max_batch
+        self._idle_seconds = idle_seconds  # the inference thread stops when idle, and starts again on demand
         self._waiting: queue.Queue = queue.Queue()  # (text, role, future), first come first served
         self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _thread, so nothing is queued for a thread that is leaving
         self.batches_run = 0  # how many respond_many calls, for the load benchmark's curiosity
 
     def __getattr__(self, name):
@@ -38,19 +39,22 @@ class BatchedAdvisor:
         """The advisor's reply to one message; blocks the calling (worker) thread until it is ready."""
         if self._is_urgent(message):
             return self._advisor.respond(message, role)
-        self._ensure_started()
         future: Future = Future()
-        self._waiting.put((message, role, future))
+        with self._lock:
+            self._waiting.put((message, role, future))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="answer-batches", daemon=True)
+                self._thread.start()
         return future.result()
 
     def close(self) -> None:
-        """Stop the inference thread once the questions already waiting are answered."""
-        with self._start_lock:
-            if self._thread is None:
-                return
-            self._waiting.put((_STOP, None, None))
-            self._thread.join(timeout=30)
-            self._thread = None
+        """Answer what is waiting, then stop the inference thread."""
+        with self._lock:
+            thread = self._thread
+            if thread is not None:
+                self._waiting.put((_STOP, None, None))
+        if thread is not None:
+            thread.join(timeout=60)
 
     # -------------------------------------------------------------------------------------------
 
@@ -58,18 +62,19 @@ class BatchedAdvisor:
         rules = getattr(getattr(self._advisor, "classifier", None), "rules", None)
         try:
             return bool(rules and rules.risk_in(message))
-        except Exception:  # the check only orders the queue; the answer still comes
+        except Exception:  # the check only decides the lane; the answer still comes
             return False
-
-    def _ensure_started(self) -> None:
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="answer-batches", daemon=True)
-                self._thread.start()
 
     def _run(self) -> None:
         while True:
-            batch = [self._waiting.get()]
+            try:
+                batch = [self._waiting.get(timeout=self._idle_seconds)]
+            except queue.Empty:
+                with self._lock:
+                    if self._waiting.empty():
+                        self._thread = None
+                        return
+                continue
             while len(batch) < self._max_batch:
                 try:
                     batch.append(self._waiting.get_nowait())
@@ -78,11 +83,12 @@ class BatchedAdvisor:
             stop = any(item[0] is _STOP for item in batch)
             self._answer([item for item in batch if item[0] is not _STOP])
             if stop:
-                # Answer whatever arrived with the stop request before leaving.
-                leftovers = []
-                while not self._waiting.empty():
-                    leftovers.append(self._waiting.get_nowait())
-                self._answer(leftovers)
+                with self._lock:
+                    leftovers = []
+                    while not self._waiting.empty():
+                        leftovers.append(self._waiting.get_nowait())
+                    self._thread = None
+                self._answer([item for item in leftovers if item[0] is not _STOP])
                 return
 
     def _answer(self, batch: list[tuple]) -> None:
