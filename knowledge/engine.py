@@ -24,6 +24,14 @@ from knowledge.shorthand import expander, load_shorthand
 ROLES = ("staff", "parent")
 # "can I…", "am I allowed…", "my post…": the asker asks about their own conduct.
 FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself|we|our)\b", re.IGNORECASE)
+# "a teacher posted…", "my son's TA is…", "can teachers…": the question is about what a member of staff did.
+STAFF_SUBJECT = re.compile(
+    r"^\W*(?:(?:mum|dad|parent) here\W+)?(?:(?:can|could|may|should|is|are|do|does|did|why (?:does|did|is))\s+)?"
+    r"(?:a|an|the|my|our|his|her|their|one of the|my (?:son|daughter|child|kid)'?s?|(?:son|daughter|child|kid)'?s)?\s*"
+    r"(?:old |former |class |form |pe |supply |new )?(?:teachers?|ta|tas|teaching assistants?|staff|members? of staff|sir|miss|head|headteacher|"
+    r"coach|governors?|lunchtime supervisor|school)\b",
+    re.IGNORECASE,
+)
 # "can teachers…", "is staff allowed…": a parent asking what staff may do is answered from the staff rules.
 ABOUT_STAFF = re.compile(r"\b(teachers?|staff|sir|miss|headteacher|head|ta|tas|governors?|employees?|they|them|he|she)\b", re.IGNORECASE)
 
@@ -178,8 +186,10 @@ class PolicyEngine:
         unadjusted = dict(raw)
         about_staff = bool(ABOUT_STAFF.search(question))
         own_conduct = bool(FIRST_PERSON.search(question)) and not about_staff
+        # A parent asking what a member of staff did is answered from the staff rules.
+        judged_as = "staff" if role == "parent" and STAFF_SUBJECT.search(question) else role
         for position in raw:
-            raw[position] += self._audience_adjustment(self.index.clauses[position], role, own_conduct, about_staff)
+            raw[position] += self._audience_adjustment(self.index.clauses[position], judged_as, own_conduct, about_staff and judged_as == role)
         ranked = sorted(raw, key=raw.get, reverse=True)
         if own_conduct:
             # "Can I…" is answered by a rule written for the asker when one fits well enough at all.
