@@ -1,7 +1,8 @@
 """The console chat: the same replies and flows as the Telegram bot, in a terminal.
 
 State lives in the same SQLite database as the bot's, so a report started here survives a restart.
-Buttons are numbered; typing the number presses it. Messages the office sends back (answers to
+Buttons are numbered; typing the number presses it. The role given on the command line (`--role`) is
+set at start; `/role` changes it for the rest of the session. Messages the office sends back (answers to
 unanswered questions, a closed report) are shown at the next prompt.
 """
 
