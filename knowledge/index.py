@@ -109,6 +109,9 @@ class ClauseIndex:
         self._torch = torch
         self.vectors = torch.from_numpy(np.ascontiguousarray(vectors))
         self._position = {c.id: i for i, c in enumerate(clauses)}
+        # Clauses that people's questions speak for (curated or learned alternates).
+        self.asked_clauses = {e.clause for e in self.entries if e.kind in QUESTION_KINDS}
+        self._pack_size = len(self.entries)  # learned questions are appended after the pack's own entries
 
     def add_learned(self, clause_id: str, questions: list[str]) -> int:
         """Teach the index new questions for a clause; returns how many were new."""
@@ -126,5 +129,12 @@ class ClauseIndex:
             return 0
         vectors = self._torch.from_numpy(self.encoder.encode(fresh))
         self.entries += [Entry(position, "learned", t) for t in fresh]
+        self.asked_clauses.add(position)
         self.vectors = self._torch.cat([self.vectors, vectors])
         return len(fresh)
+
+    def forget_learned(self) -> None:
+        """Back to the pack's own entries (learned questions are kept in the database, not here)."""
+        self.entries = self.entries[: self._pack_size]
+        self.vectors = self.vectors[: self._pack_size]
+        self.asked_clauses = {e.clause for e in self.entries if e.kind in QUESTION_KINDS}

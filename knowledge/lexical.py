@@ -39,6 +39,12 @@ class KeywordIndex:
 
     def __init__(self, documents: list[str]) -> None:
         self._documents = [terms(d) for d in documents]
+        self._original = list(self._documents)
+        self._build()
+
+    def reset(self) -> None:
+        """Forget words added since the index was built."""
+        self._documents = list(self._original)
         self._build()
 
     def _build(self) -> None:

@@ -4,7 +4,6 @@ Bot API), the storage and the dialogue service over the session's one advisor.""
 from __future__ import annotations
 
 import contextlib
-import copy
 from dataclasses import replace
 
 import pytest
@@ -34,14 +33,9 @@ def fresh_engine(advisor):
     """The session's one engine, with whatever a test taught it (office answers) forgotten afterwards, so
     one test's learned questions cannot change another test's answers."""
     engine = advisor.engine
-    index = engine.index
-    entries, vectors = list(index.entries), index.vectors
-    keywords = copy.deepcopy(engine.keywords) if hasattr(engine, "keywords") else None
+    engine.forget_learned()
     yield engine
-    index.entries, index.vectors = entries, vectors
-    if keywords is not None:
-        engine.keywords = keywords
-    engine._refresh_fuzzy()
+    engine.forget_learned()
 
 
 @pytest.fixture
