@@ -119,8 +119,7 @@ class Advisor:
         return self._simple(message, role, "question", text)
 
     def _reply(self, text: str, role: str, vector: np.ndarray, search: Search) -> Reply:
-        top_raw = search.matches[0].raw if search.matches else 0.0
-        intent: IntentResult = self.classifier.classify(text, vector, question_fit=top_raw)
+        intent: IntentResult = self.classifier.classify(text, vector, question_fit=search.question_similarity)
         if intent.intent == "safeguarding":
             return self._simple(text, role, "safeguarding", self.text("safeguarding"), search, True, intent.scores)
         if intent.intent in ("greeting", "thanks", "help", "report_breach", "complaint"):

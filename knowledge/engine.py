@@ -84,6 +84,9 @@ class Search:
     # For a parent, the staff rule that fitted the question best, when the answer comes from elsewhere.
     staff_rule: Clause | None = None
     candidates: tuple[Match, ...] = field(default=(), repr=False)  # the longer list, for reports
+    # How closely the message resembles any question people ask about this policy (plain cosine, 0..1):
+    # comparable with intent examples, unlike the combined score.
+    question_similarity: float = 0.0
 
 
 def _sigmoid(x: float) -> float:
@@ -215,7 +218,10 @@ class PolicyEngine:
             clause = self.index.clauses[top_plain]
             if clause.audience in ("staff", "site_creators") and clause.id != matches[0].clause.id:
                 staff_rule = clause
+        question_similarity = max((fits[0] for fits in asked.values()), default=0.0)
+        question_similarity = max(question_similarity, max(worded.values(), default=0.0))
         return Search(
+            question_similarity=question_similarity,
             question=question,
             role=role,
             answered=confidence >= self.threshold,
