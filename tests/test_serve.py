@@ -33,7 +33,7 @@ async def test_policybot_serve_runs_from_any_folder_and_stops_cleanly(fake_bot_a
     """The real command in its own process: long polling against the fake Bot API, then SIGTERM."""
     import asyncio
     import os
-    import shutil
+    import sys
     import signal
     import subprocess
 
@@ -50,7 +50,10 @@ async def test_policybot_serve_runs_from_any_folder_and_stops_cleanly(fake_bot_a
         # The embeddings cache is keyed by model and text, so the suite's shared one is safe to reuse.
         "CACHE_DIR": str(Path(__file__).resolve().parent.parent / "data" / "cache"),
     }
-    process = subprocess.Popen([shutil.which("policybot"), "serve"], cwd=tmp_path, env=env,
+    # The installed console script beside this interpreter (the venv need not be on PATH, as in CI).
+    policybot = Path(sys.executable).with_name("policybot")
+    assert policybot.exists(), "the project is installed with its console script"
+    process = subprocess.Popen([str(policybot), "serve"], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         await fake.wait_for(method="getUpdates", timeout=120)
