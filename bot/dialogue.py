@@ -477,11 +477,11 @@ class _Turn:
         return [self.say("conversation.privacy")]
 
     def cmd_agreement(self, args: str) -> list[Outgoing]:
-        clauses = [c for c in self.d.pack.clauses if c.section == "10.5"]
-        agreement = [c for c in clauses if "agreement" in c.id] or clauses
-        if not agreement:
-            return [self.say("conversation.section_unknown", section="10.5", sections=self.section_list())]
-        return [self.say("conversation.agreement_intro")] + [self.section(c) for c in agreement]
+        clauses = self.d.pack.agreement_clauses()
+        if not clauses:
+            return [self.say("conversation.no_agreement")]
+        signed = [c for c in clauses if c.id.endswith("-agreement")] or clauses
+        return [self.say("conversation.agreement_intro", section=signed[0].section)] + [self.section(c) for c in signed]
 
     def cmd_section(self, args: str) -> list[Outgoing]:
         wanted = args.strip().removeprefix("section").strip()

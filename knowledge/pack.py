@@ -65,6 +65,14 @@ class Pack:
         wanted = _section_key(printed)
         return [c for c in self.clauses if _section_key(c.section) == wanted or _section_key(c.id) == wanted]
 
+    def agreement_clauses(self) -> list[Clause]:
+        """What parents are asked to sign: the signed text found by the parser, with its lead-in clause."""
+        signed = [c for c in self.clauses if c.id.endswith("-agreement")]
+        if not signed:
+            return [c for c in self.clauses if c.audience == "parents" and "agree" in c.text.lower() and "sign" in c.text.lower()]
+        leads = {c.id.removesuffix("-agreement") for c in signed}
+        return [c for c in self.clauses if c.id in leads or c in signed]
+
     @property
     def source_path(self) -> Path:
         meta = read_yaml(self.folder / "pack.yaml")

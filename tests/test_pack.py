@@ -1,0 +1,41 @@
+"""Pack loading: enrichment applied and checked, sections found as printed, the parents' agreement found."""
+
+from dataclasses import replace
+
+import pytest
+
+from knowledge.pack import PackError, apply_enrichment, load_pack
+
+
+def test_every_clearwell_clause_is_curated_with_a_verdict_and_alternates():
+    pack = load_pack()
+    assert len(pack.clauses) == 83
+    for clause in pack.clauses:
+        assert clause.curated and clause.heading and clause.verdict and clause.summary, clause.id
+        assert len(clause.alternates) >= 8, clause.id
+
+
+def test_sections_are_found_as_printed():
+    pack = load_pack()
+    assert [c.id for c in pack.find_section("6.2")] == ["6.2", "6.2-2"]
+    assert [c.id for c in pack.find_section("A.4(c)")] == ["A.4.c"]
+    assert pack.find_section("6.7") == []
+    assert pack.clause("6.2-2").label == "6.2 (second 6.2)"
+
+
+def test_the_parents_agreement_is_found_without_naming_its_number():
+    pack = load_pack()
+    assert [c.id for c in pack.agreement_clauses()] == ["10.5", "10.5-agreement"]
+    without = replace(pack, clauses=tuple(c for c in pack.clauses if not c.id.startswith("10.")))
+    without.__dict__.pop("_by_id_cache", None)
+    assert without.agreement_clauses() == []
+
+
+def test_enrichment_naming_an_unknown_clause_or_bad_value_is_an_error():
+    clauses = load_pack().clauses
+    with pytest.raises(PackError, match="6.7"):
+        apply_enrichment(clauses, {"clauses": {"6.7": {"heading": "missing"}}})
+    with pytest.raises(PackError, match="audience"):
+        apply_enrichment(clauses, {"clauses": {"6.5": {"audience": "pupils"}}})
+    with pytest.raises(PackError, match="verdict_kind"):
+        apply_enrichment(clauses, {"clauses": {"6.5": {"verdict_kind": "maybe"}}})
