@@ -106,7 +106,7 @@ async def become(fake, user, role):
 
 async def test_unanswered_question_reaches_the_office_and_the_answer_reaches_the_asker(fake_bot_api, start_bot, telegram_settings):
     fake = fake_bot_api
-    question = "Can I keep a pet snake in the classroom?"
+    question = "Can I use AI chatbots to write reports?"  # the policy does not say: it goes to the office
     async with start_bot():
         await become(fake, STAFF, "staff")
         [not_sure, *_] = await say(fake, STAFF, question)
