@@ -112,11 +112,9 @@ class Advisor:
 
     def _too_long(self, message: str, role: str) -> Reply:
         # Even an over-long message is checked for a child at risk before anything else.
-        risk = self.classifier.rules.risk_in(message)
-        text = self.text("too_long", max_chars=MAX_CHARS)
-        if risk:
+        if self.classifier.rules.risk_in(message):
             return self._simple(message, role, "safeguarding", self.text("safeguarding"), safeguarding=True)
-        return self._simple(message, role, "question", text)
+        return self._simple(message, role, "question", self.text("too_long", max_chars=MAX_CHARS))
 
     def _reply(self, text: str, role: str, vector: np.ndarray, search: Search) -> Reply:
         intent: IntentResult = self.classifier.classify(text, vector, question_fit=search.question_similarity)

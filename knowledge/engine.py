@@ -113,7 +113,7 @@ class PolicyEngine:
         """The office answered `question` with `clause_id`: match it from now on. True if it was new."""
         added = self.index.add_learned(clause_id, [question])
         if added:
-            self.keywords.add(self._position(clause_id), self.expand(question))
+            self.keywords.add(self.index.position(clause_id), self.expand(question))
             self._refresh_fuzzy()
         return bool(added)
 
@@ -128,7 +128,7 @@ class PolicyEngine:
             fresh = self.index.add_learned(cid, qs)
             if fresh:
                 added += fresh
-                self.keywords.add(self._position(cid), self.expand(" ".join(qs)))
+                self.keywords.add(self.index.position(cid), self.expand(" ".join(qs)))
         if added:
             self._refresh_fuzzy()
         return added
@@ -139,8 +139,6 @@ class PolicyEngine:
         self.keywords.reset()
         self._refresh_fuzzy()
 
-    def _position(self, clause_id: str) -> int:
-        return next(i for i, c in enumerate(self.pack.clauses) if c.id == clause_id)
 
     def _refresh_fuzzy(self) -> None:
         self._fuzzy_choices = {

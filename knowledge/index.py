@@ -113,6 +113,10 @@ class ClauseIndex:
         self.asked_clauses = {e.clause for e in self.entries if e.kind in QUESTION_KINDS}
         self._pack_size = len(self.entries)  # learned questions are appended after the pack's own entries
 
+    def position(self, clause_id: str) -> int:
+        """Where a clause stands in the pack (KeyError for an unknown id)."""
+        return self._position[clause_id]
+
     def add_learned(self, clause_id: str, questions: list[str]) -> int:
         """Teach the index new questions for a clause; returns how many were new."""
         position = self._position.get(clause_id)
