@@ -5,7 +5,12 @@ packs folder exactly as `policybot ingest` would, build the engine, and check wh
 quotes contains the labelled snippet. `--baseline` also scores plain MiniLM over the clause texts (no
 engine), for reference. `--advisor` measures through the full Advisor (intent routing included).
 
-    python bench/unseen_eval.py [--baseline] [--advisor] [--misses]
+A policy's yaml may name the asker's `role` (staff by default) and list `out_of_scope` questions the policy
+does not cover: those must not be answered, and the "out-of-scope abstain" rate says how many were not (a
+higher answer rate bought by answering everything would show up there). `--dir bench/unseen_heldout` runs
+the held-out set, which is only measured, never tuned on.
+
+    python bench/unseen_eval.py [--dir DIR] [--baseline] [--advisor] [--misses]
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ def main() -> int:
     parser.add_argument("--baseline", action="store_true", help="also score plain MiniLM over clause texts")
     parser.add_argument("--advisor", action="store_true", help="score through intents.advisor.Advisor")
     parser.add_argument("--misses", action="store_true", help="list the questions missed at top-1")
+    parser.add_argument("--dir", type=Path, default=UNSEEN, help="folder of policies and their <name>.yaml questions")
     parser.add_argument("--only", default="", help="run one policy (its name, e.g. riverside)")
     parser.add_argument("--confidence", action="store_true", help="answered rate and precision at several thresholds")
     parser.add_argument("--no-headings", action="store_true", help="drop the guessed headings (ablation)")
@@ -84,15 +90,17 @@ def main() -> int:
     started = time.perf_counter()
     encoder = load_encoder()
     print(f"model loaded in {time.perf_counter() - started:.1f} s")
-    totals = {"n": 0, "top1": 0, "top3": 0, "base1": 0, "base3": 0}
+    totals = {"n": 0, "top1": 0, "top3": 0, "base1": 0, "base3": 0, "oos": 0, "oos_abstained": 0}
+    folder = args.dir if args.dir.is_absolute() else (Path.cwd() / args.dir)
     confidences: list[tuple[float, bool]] = []
+    oos_confidences: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         packs = Path(tmp) / "packs"
-        for spec_path in sorted(UNSEEN.glob(f"{args.only or '*'}.yaml")):
+        for spec_path in sorted(folder.glob(f"{args.only or '*'}.yaml")):
             spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
             name = spec_path.stem
             t0 = time.perf_counter()
-            result = ingest_document(UNSEEN / spec["document"], name, packs, school=spec.get("school", ""))
+            result = ingest_document(folder / spec["document"], name, packs, school=spec.get("school", ""))
             ingest_s = time.perf_counter() - t0
             pack = load_pack(name, packs)
             if args.no_headings:
@@ -107,13 +115,17 @@ def main() -> int:
                 labelled = [c for c in pack.clauses if key(q["expect"]) in key(c.text)]
                 if len(labelled) != 1:
                     raise SystemExit(f"{name}: label {q['expect']!r} matches {len(labelled)} clauses")
+            role = spec.get("role", "staff")
+            out_of_scope = [str(q) for q in spec.get("out_of_scope") or []]
             texts = [q["q"] for q in questions]
             if args.advisor:
                 from intents.advisor import Advisor
                 from intents.classify import IntentClassifier
 
                 classifier = IntentClassifier(encoder, cache_dir=Path(tmp) / "cache")
-                replies = Advisor(engine, classifier).respond_many(texts, "staff")
+                advisor = Advisor(engine, classifier)
+                replies = advisor.respond_many(texts, role)
+                oos_answered = [(r.question, r.matches[0].clause.id) for r in advisor.respond_many(out_of_scope, role) if r.answer is not None]
                 ranked = [[m.clause for m in r.matches] if r.answer is not None else [] for r in replies]
                 withheld = sum(
                     1 for q, r in zip(questions, replies)
@@ -123,7 +135,10 @@ def main() -> int:
                 print(f"{name}: answered {sum(r.answer is not None for r in replies)}/{len(replies)}; "
                       f"right clause on top but no answer shown (below threshold or routed to another intent): {withheld}; other intents: {intents}")
             else:
-                searches = engine.search_many(texts, "staff")
+                searches = engine.search_many(texts, role)
+                oos_searches = engine.search_many(out_of_scope, role)
+                oos_answered = [(s.question, s.matches[0].clause.id) for s in oos_searches if s.answered]
+                oos_confidences.extend(s.confidence for s in oos_searches)
                 ranked = [[m.clause for m in s.matches] for s in searches]
                 confidences.extend(
                     (s.confidence, bool(s.matches) and hits(q["expect"], [s.matches[0].clause])[0])
@@ -131,16 +146,22 @@ def main() -> int:
                 )
             top1 = top3 = 0
             missed = []
-            for q, clauses in zip(questions, ranked):
+            for number, (q, clauses) in enumerate(zip(questions, ranked)):
                 got = hits(q["expect"], clauses[:3])
                 top1 += bool(got[:1] and got[0])
                 top3 += any(got)
                 if not (got[:1] and got[0]):
                     top = " ".join(f"[{c.id}|{c.audience}]" for c in clauses[:3])
-                    missed.append((q["q"], q["expect"], top, f"{'top-3 hit' if any(got) else 'NOT in top 3'}"))
+                    how = "top-3 hit" if any(got) else "NOT in top 3"
+                    if args.advisor and not clauses:
+                        r = replies[number]
+                        how += f" (intent {r.intent}, confidence {r.confidence:.2f}, top {r.matches[0].clause.id if r.matches else '-'})"
+                    missed.append((q["q"], q["expect"], top, how))
             n = len(questions)
             line = (f"{name:12s} {result.kind:4s} {len(pack.clauses):3d} clauses  top-1 {top1 / n:.2f}  top-3 {top3 / n:.2f}"
                     f"  (n={n}; ingest {ingest_s:.2f} s, engine build {build_s:.2f} s)")
+            if out_of_scope:
+                line += f"  out-of-scope abstain {1 - len(oos_answered) / len(out_of_scope):.2f} (n={len(out_of_scope)})"
             if args.baseline:
                 import numpy as np
 
@@ -160,21 +181,29 @@ def main() -> int:
             if args.misses:
                 for question, expect, cid, text in missed:
                     print(f"   miss: {question!r} wanted {expect!r}; quoted [{cid}] {text}")
+                for question, cid in oos_answered:
+                    print(f"   out-of-scope answered: {question!r} with [{cid}]")
             totals["n"] += n
             totals["top1"] += top1
             totals["top3"] += top3
+            totals["oos"] += len(out_of_scope)
+            totals["oos_abstained"] += len(out_of_scope) - len(oos_answered)
     n = totals["n"]
     summary = f"ALL          {n} questions  top-1 {totals['top1'] / n:.2f}  top-3 {totals['top3'] / n:.2f}"
     if args.baseline:
         summary += f"   baseline top-1 {totals['base1'] / n:.2f} top-3 {totals['base3'] / n:.2f}"
+    if totals["oos"]:
+        summary += f"   out-of-scope abstain {totals['oos_abstained'] / totals['oos']:.2f} (n={totals['oos']})"
     print(summary)
     if args.confidence and confidences:
-        print("threshold  answered  right-when-answered  right-but-withheld")
+        print("threshold  answered  right-when-answered  right-but-withheld  out-of-scope answered")
         for threshold in (0.2, 0.3, 0.4, 0.5, 0.6):
             shown = [ok for c, ok in confidences if c >= threshold]
             withheld = sum(ok for c, ok in confidences if c < threshold)
             precision = sum(shown) / len(shown) if shown else 0.0
-            print(f"  {threshold:.1f}      {len(shown):3d}/{len(confidences)}   {precision:.2f}                 {withheld}")
+            oos = sum(c >= threshold for c in oos_confidences)
+            print(f"  {threshold:.1f}      {len(shown):3d}/{len(confidences)}   {precision:.2f}                 {withheld:3d}"
+                  f"                 {oos}/{len(oos_confidences)}")
     return 0
 
 
