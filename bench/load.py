@@ -43,6 +43,8 @@ QUESTIONS = [
     "Can I post about a difficult day at work?",
 ]
 SAFEGUARDING = "I think a pupil is being groomed online by an adult"
+# Not flagged by the safeguarding rules, only by the model: it rides the wider triage lane (intents/triage.py).
+MODEL_FLAGGED = "one of my year 10s posted a goodbye message on insta and isn't answering anyone"
 OFFICE_CHAT = -1001
 FIRST_USER = 100_000
 
@@ -109,8 +111,8 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
         )
         storage = Storage(settings.database_path)
         people = [FIRST_USER + i for i in range(users)]
-        warm_up, newcomer, at_risk = FIRST_USER - 1, FIRST_USER - 2, FIRST_USER - 3
-        for person in [warm_up, at_risk, *people]:  # everyone has chosen "staff" already
+        warm_up, newcomer, at_risk, worried = FIRST_USER - 1, FIRST_USER - 2, FIRST_USER - 3, FIRST_USER - 4
+        for person in [warm_up, at_risk, worried, *people]:  # everyone has chosen "staff" already
             storage.set_role(storage.user_key("telegram", person), "staff")
 
         application = build_application(settings, advisor, storage=storage)
@@ -136,6 +138,7 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
                     probe_start = time.time()
                     fake.send_text(newcomer, "/start")
                     fake.send_text(at_risk, SAFEGUARDING)
+                    fake.send_text(worried, MODEL_FLAGGED)
 
             def expected(person: int) -> int:
                 return sum(messages_for[q] for q, _ in asked[person])
@@ -145,7 +148,7 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
                 return all(len(times.get(str(p), [])) >= expected(p) for p in people)
 
             await wait_until(all_answered, timeout, step=0.5)
-            await wait_until(lambda: replies_to(fake, newcomer) and replies_to(fake, at_risk), 10)
+            await wait_until(lambda: replies_to(fake, newcomer) and replies_to(fake, at_risk) and replies_to(fake, worried), 10)
 
         latencies, unanswered, last_reply = [], 0, burst_start
         every_reply = reply_times(fake)
@@ -161,7 +164,7 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
                     unanswered += 1
         answered = len(latencies)
         elapsed = max(last_reply - burst_start, 1e-9)
-        newcomer_times, at_risk_times = replies_to(fake, newcomer), replies_to(fake, at_risk)
+        newcomer_times, at_risk_times, worried_times = replies_to(fake, newcomer), replies_to(fake, at_risk), replies_to(fake, worried)
 
     print(f"users: {users}, questions each: {questions_each}, questions: {users * questions_each}")
     print(f"answers per second: {answered / elapsed:.1f}  (all answered {elapsed:.1f}s after the burst began)")
@@ -171,11 +174,14 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
             f"p95 {percentile(latencies, 0.95):.2f}s, max {max(latencies):.2f}s"
         )
     show = lambda times: f"{times[0] - probe_start:.2f}s" if times else "NO REPLY"  # noqa: E731
-    print(f"during the burst: /start answered in {show(newcomer_times)}, safeguarding in {show(at_risk_times)}")
+    print(
+        f"during the burst: /start answered in {show(newcomer_times)}, safeguarding (rules) in {show(at_risk_times)}, "
+        f"safeguarding (model only) in {show(worried_times)}"
+    )
     batches = application.bot_data["dialogue"].advisor.batches_run
     print(f"answer batches run: {batches} (model busy {model_seconds[0]:.1f}s in all)")
     print(f"unanswered: {unanswered}")
-    return 0 if unanswered == 0 and newcomer_times and at_risk_times else 1
+    return 0 if unanswered == 0 and newcomer_times and at_risk_times and worried_times else 1
 
 
 def main(argv: list[str] | None = None) -> int:

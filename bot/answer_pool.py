@@ -4,12 +4,15 @@ Encoding 32 questions at once costs a fraction per question of encoding them one
 people ask at the same moment their questions are answered together (`Advisor.respond_many`, grouped by
 role). Callers on any thread call `respond()` and block only their own worker thread, never the event loop.
 A message that the safeguarding rules flag does not queue at all: it is answered at once, in its caller's
-thread, alongside whatever batch is running.
+thread, alongside whatever batch is running. A message that might be about a child at risk (the wider
+triage in intents/triage.py: concern rules, words of harm, nearest examples) goes to the front of the queue,
+so the next batch starts with it.
 Everything else an advisor offers (engine, classifier, texts) is passed through unchanged.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -18,16 +21,20 @@ from concurrent.futures import Future
 log = logging.getLogger(__name__)
 
 _STOP = object()
+URGENT, ORDINARY, LAST = 0, 1, 2  # queue priorities; the stop signal comes after everything waiting
 
 
 class BatchedAdvisor:
     """Wraps an `intents.advisor.Advisor`; `respond` is batched, every other attribute is the advisor's."""
 
-    def __init__(self, advisor, max_batch: int = 32, idle_seconds: float = 30.0):
+    def __init__(self, advisor, max_batch: int = 32, idle_seconds: float = 30.0, triage=None):
         self._advisor = advisor
+        self._triage = triage  # intents.triage.UrgencyTriage; without it, only the rules decide the lane
         self._max_batch = max_batch
         self._idle_seconds = idle_seconds  # the inference thread stops when idle, and starts again on demand
-        self._waiting: queue.Queue = queue.Queue()  # (text, role, future), first come first served
+        # (priority, arrival, text, role, future): urgent first, then first come first served
+        self._waiting: queue.PriorityQueue = queue.PriorityQueue()
+        self._arrivals = itertools.count()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # guards _thread, so nothing is queued for a thread that is leaving
         self.batches_run = 0  # how many respond_many calls, for the load benchmark's curiosity
@@ -40,8 +47,9 @@ class BatchedAdvisor:
         if self._is_urgent(message):
             return self._advisor.respond(message, role)
         future: Future = Future()
+        priority = URGENT if self._might_be_urgent(message) else ORDINARY
         with self._lock:
-            self._waiting.put((message, role, future))
+            self._waiting.put((priority, next(self._arrivals), message, role, future))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="answer-batches", daemon=True)
                 self._thread.start()
@@ -52,18 +60,23 @@ class BatchedAdvisor:
         with self._lock:
             thread = self._thread
             if thread is not None:
-                self._waiting.put((_STOP, None, None))
+                self._waiting.put((LAST, next(self._arrivals), _STOP, None, None))
         if thread is not None:
             thread.join(timeout=60)
 
     # -------------------------------------------------------------------------------------------
 
     def _is_urgent(self, message: str) -> bool:
+        if self._triage is not None:
+            return self._triage.definite(message)
         rules = getattr(getattr(self._advisor, "classifier", None), "rules", None)
         try:
             return bool(rules and rules.risk_in(message))
         except Exception:  # the check only decides the lane; the answer still comes
             return False
+
+    def _might_be_urgent(self, message: str) -> bool:
+        return self._triage is not None and self._triage.possible(message)
 
     def _run(self) -> None:
         while True:
@@ -80,13 +93,14 @@ class BatchedAdvisor:
                     batch.append(self._waiting.get_nowait())
                 except queue.Empty:
                     break
+            batch = [item[2:] for item in batch]  # (text, role, future)
             stop = any(item[0] is _STOP for item in batch)
             self._answer([item for item in batch if item[0] is not _STOP])
             if stop:
                 with self._lock:
                     leftovers = []
                     while not self._waiting.empty():
-                        leftovers.append(self._waiting.get_nowait())
+                        leftovers.append(self._waiting.get_nowait()[2:])
                     self._thread = None
                 self._answer([item for item in leftovers if item[0] is not _STOP])
                 return

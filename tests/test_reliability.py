@@ -117,6 +117,43 @@ async def test_office_notice_is_retried_after_a_timeout(fake_bot_api, start_bot,
     assert [c.status for c in fake.calls_to("sendMessage") if str(c.chat_id) == str(OFFICE_CHAT)] == [200, 200]
 
 
+async def test_a_reply_that_meets_a_network_fault_is_retried_until_the_person_has_it(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    question = "Can I accept a friend request from a pupil?"
+    async with start_bot(backoff_base=0.05):
+        await become(fake, STAFF, "staff")
+        # A short blip (one 502) and a 429 asking for one second are absorbed within the turn.
+        fake.fail("sendMessage", 502, times=1, chat_id=STAFF)
+        [answer] = await say(fake, STAFF, question)
+        assert "Section 6.5" in answer["text"]
+        fake.fail("sendMessage", 429, times=1, chat_id=STAFF, retry_after=1)
+        [again] = await say(fake, STAFF, question)
+        assert again["text"] == answer["text"]
+        assert rows(telegram_settings.database_path, "SELECT count(*) FROM outbox WHERE target = 'user'") == [(0,)]
+
+        # A longer outage: the answer waits in the outbox, rendered, and arrives once Telegram is back.
+        before = len(fake.sent_messages(STAFF))
+        fake.fail("sendMessage", 503, times=None, chat_id=STAFF)
+        fake.send_text(STAFF, question)
+        await fake.wait_for(lambda c: str(c.chat_id) == str(STAFF) and c.status == 503, method="sendMessage", timeout=15)
+        await fake.wait_for(
+            lambda c: len([x for x in fake.calls_to("sendMessage") if str(x.chat_id) == str(STAFF) and x.status == 503]) >= 4,
+            timeout=20,
+        )
+        [(status, kind, queued_text)] = rows(
+            telegram_settings.database_path, "SELECT status, kind, text FROM outbox WHERE target = 'user'"
+        )
+        assert (status, kind) == ("pending", "reply") and "<blockquote>" in queued_text
+        fake.recover()
+        await fake.wait_for_messages(STAFF, before + 1, timeout=20)
+        late = fake.sent_messages(STAFF)[before]
+        assert late["text"] == answer["text"]  # the same answer, rendered the same way, not re-escaped
+        await settle(fake, STAFF, quiet=0.5)
+        assert len(fake.sent_messages(STAFF)) == before + 1  # exactly once
+    [(status, attempts)] = rows(telegram_settings.database_path, "SELECT status, attempts FROM outbox WHERE target = 'user'")
+    assert status == "delivered" and attempts >= 2
+
+
 async def test_a_person_who_blocked_the_bot_breaks_nothing_for_others(fake_bot_api, start_bot, telegram_settings, caplog):
     fake = fake_bot_api
     async with start_bot():
@@ -301,10 +338,12 @@ async def test_people_are_served_concurrently_and_each_persons_messages_in_order
 
 async def test_a_burst_of_questions_does_not_hold_up_start_or_a_safeguarding_reply(fake_bot_api, start_bot):
     fake = fake_bot_api
-    askers = list(range(8000, 8030))
-    newcomer, at_risk = 8100, 8101
-    questions = ["Can I accept a friend request from a pupil?", "May I post photos of the school play on Facebook?",
-                 "Can I message a parent on WhatsApp?"]
+    # More people than questions worked on at once (64), so the questions queue.
+    askers = list(range(8000, 8120))
+    newcomer, at_risk, worried = 8200, 8201, 8202
+    # The rules do not flag this one (only the model does); the wider triage gives it a lane of its own.
+    model_flagged = "one of my year 10s posted a goodbye message on insta and isn't answering anyone"
+    questions = ["Can I accept a friend request from a pupil?", "May I post photos of the school play on Facebook?"]
     async with start_bot():
         since = len(fake.calls)
         for user in askers:
@@ -312,16 +351,22 @@ async def test_a_burst_of_questions_does_not_hold_up_start_or_a_safeguarding_rep
                 fake.send_text(user, question)
         fake.send_text(newcomer, "/start")
         fake.send_text(at_risk, "I think a pupil is being groomed online by an adult")
+        fake.send_text(worried, model_flagged)
         for user in askers:
-            await fake.wait_for_messages(user, len(questions), timeout=180)
+            await fake.wait_for_messages(user, len(questions), timeout=300)
         await settle(fake, askers[-1])
         calls = fake.calls[since:]
     sent = [(i, str(c.chat_id), c.text or "") for i, c in enumerate(calls) if c.method == "sendMessage" and c.ok]
-    last_burst_answer = max(i for i, chat, _ in sent if int(chat) in askers)
+    burst_answers = sorted(i for i, chat, _ in sent if int(chat) in askers)
     start_reply = min(i for i, chat, _ in sent if chat == str(newcomer))
     safeguarding_reply = min(i for i, chat, text in sent if chat == str(at_risk) and "999" in text)
-    assert start_reply < last_burst_answer and safeguarding_reply < last_burst_answer
-    # Every question was answered, and answered in batches rather than one by one.
+    model_flagged_reply = min(i for i, chat, text in sent if chat == str(worried) and "999" in text)
+    # All three were sent after the 240 questions, yet come before most of their answers. (Without the
+    # triage lane the model-flagged message waited for a question slot: about the 120th answer.)
+    first_third = burst_answers[len(burst_answers) // 3]
+    assert start_reply < first_third and safeguarding_reply < first_third
+    assert model_flagged_reply < first_third
+    # Every question was answered.
     assert all(len([1 for _, chat, _ in sent if chat == str(user)]) >= len(questions) for user in askers)
 
 

@@ -34,6 +34,7 @@ from bot.storage import Storage
 from bot.telegram import handlers
 from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.outbox import deliver_due
+from intents.triage import UrgencyTriage
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,9 @@ def build_application(
 ) -> Application:
     """The bot, ready for `run_polling`, `run_webhook`, or `async with` in tests."""
     storage = storage or Storage(settings.database_path)
-    answerer = BatchedAdvisor(advisor)  # questions asked at the same moment are answered in one batch
-    processor = PerPersonUpdateProcessor(MAX_WORKING_QUESTIONS)
+    triage = UrgencyTriage.for_classifier(advisor.classifier)  # what might be about a child at risk goes first
+    answerer = BatchedAdvisor(advisor, triage=triage)  # questions asked at the same moment are answered in one batch
+    processor = PerPersonUpdateProcessor(MAX_WORKING_QUESTIONS, triage.definite, triage.possible)
 
     async def post_init(application: Application) -> None:
         await asyncio.to_thread(learn_from_database, application.bot_data)
@@ -95,7 +97,6 @@ def build_application(
     application = builder.build()
 
     dialogue = Dialogue(answerer, storage, settings)
-    processor.is_urgent = dialogue.is_safeguarding
     office = Office(storage, advisor, settings, OfficeTexts(), dialogue.texts)
     application.bot_data.update(
         dialogue=dialogue,
@@ -106,6 +107,7 @@ def build_application(
         outbox_lock=asyncio.Lock(),
         backoff_base=backoff_base,
         rate_limiter=handlers.RateLimiter(settings.rate_limit_per_minute),
+        triage=triage,
     )
 
     private_or_group = filters.UpdateType.MESSAGE

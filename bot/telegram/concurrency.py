@@ -7,8 +7,10 @@ other people's updates go ahead.
 
 Questions for the model are limited to so many at once (they wait for answer batches in worker threads);
 everything else — commands, button presses, photos, and any message the safeguarding rules flag — takes
-a fast lane past that limit, so a burst of questions never holds up /start or a child at risk. The
-per-person wait comes before the limit, so a flood from one person never occupies the slots others need.
+a fast lane past that limit, so a burst of questions never holds up /start or a child at risk. A message
+that only might be about a child at risk (the wider triage: intents/triage.py) has a lane of its own, with
+its own smaller limit, so it never waits behind the questions and can never crowd out the fast lane.
+The per-person wait comes before the limits, so a flood from one person never occupies the slots others need.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from telegram.ext import BaseUpdateProcessor
 # PTB's own semaphore is taken before `do_process_update`; it is set this high so that only ours (taken
 # after the per-person lock) limits concurrency.
 _UNBOUNDED = 1_000_000
-# Worker threads beyond the questions' limit, for the fast lane.
+# Worker threads beyond the questions' limit, for the fast lane and for the possibly-urgent lane's limit.
 FAST_LANE_THREADS = 32
+POSSIBLY_URGENT_AT_ONCE = 16
 
 
 def sender_key(update: object) -> str:
@@ -52,17 +55,26 @@ def question_text(update: object) -> str | None:
 class PerPersonUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across people, sequential per person, at most `max_questions` questions in hand at once."""
 
-    def __init__(self, max_questions: int = 64, is_urgent: Callable[[str], bool] | None = None):
+    def __init__(
+        self,
+        max_questions: int = 64,
+        is_urgent: Callable[[str], bool] | None = None,
+        might_be_urgent: Callable[[str], bool] | None = None,
+    ):
         super().__init__(_UNBOUNDED)
         self.max_questions = max_questions
-        self.is_urgent = is_urgent or (lambda text: False)  # set to the safeguarding rules by the app
+        # Both set by the app from intents.triage: the safeguarding rules, and the wider generous net.
+        self.is_urgent = is_urgent or (lambda text: False)
+        self.might_be_urgent = might_be_urgent or (lambda text: False)
         self._questions: asyncio.Semaphore | None = None
+        self._possibly_urgent: asyncio.Semaphore | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._holders: dict[str, int] = {}
 
     async def initialize(self) -> None:
         self._questions = asyncio.Semaphore(self.max_questions)
-        widen_worker_threads(asyncio.get_running_loop(), self.max_questions + FAST_LANE_THREADS)
+        self._possibly_urgent = asyncio.Semaphore(POSSIBLY_URGENT_AT_ONCE)
+        widen_worker_threads(asyncio.get_running_loop(), self.max_questions + POSSIBLY_URGENT_AT_ONCE + FAST_LANE_THREADS)
 
     async def shutdown(self) -> None:
         self._locks.clear()
@@ -81,6 +93,9 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
                 text = question_text(update)
                 if text is None or self.is_urgent(text):
                     await coroutine
+                elif self.might_be_urgent(text):
+                    async with self._possibly_urgent:
+                        await coroutine
                 else:
                     async with self._questions:
                         await coroutine

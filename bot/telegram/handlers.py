@@ -23,10 +23,11 @@ from bot.dialogue import Dialogue, Outgoing, Person
 from bot.office import Office, parse_item_ref
 from bot.telegram.outbox import deliver_due
 from bot.telegram.render import render, render_plain_text
+from bot.telegram.replies import deliver
 
 log = logging.getLogger(__name__)
 
-# What a person's message may be while the rate limit holds them back: safeguarding always gets through.
+# The rate limit's window; a message that might be about a child at risk always gets through it.
 RATE_WINDOW_SECONDS = 60.0
 
 
@@ -50,16 +51,25 @@ def actor_of(update: Update) -> str:
     return f"tg:{user.id}" if user else "tg:?"
 
 
+def reply_key(context: ContextTypes.DEFAULT_TYPE, chat_id) -> str:
+    """The pseudonym of the person a private chat belongs to (so /forget and retention find queued replies)."""
+    try:
+        is_person = int(chat_id) > 0
+    except (TypeError, ValueError):
+        is_person = False
+    return context.application.bot_data["storage"].user_key("telegram", chat_id) if is_person else ""
+
+
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id, outgoing: list[Outgoing]) -> None:
+    """A turn's replies, in order; what a network fault stops waits in the outbox (see replies.py)."""
     phrases = getattr(context.application.bot_data.get("advisor"), "responses", None)
-    for item in outgoing:
-        for text, markup in render(item, phrases):
-            await context.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+    messages = [message for item in outgoing for message in render(item, phrases)]
+    if messages:
+        await deliver(context.bot, context.application.bot_data["storage"], chat_id, messages, reply_key(context, chat_id))
 
 
 async def send_plain(context: ContextTypes.DEFAULT_TYPE, chat_id, text: str) -> None:
-    for chunk, markup in render_plain_text(text):
-        await context.bot.send_message(chat_id=chat_id, text=chunk, reply_markup=markup)
+    await deliver(context.bot, context.application.bot_data["storage"], chat_id, render_plain_text(text), reply_key(context, chat_id))
 
 
 async def flush_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,7 +122,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = person_of(update)
     text = message.text or ""
     limiter: RateLimiter = context.application.bot_data["rate_limiter"]
-    if not limiter.allow(person.user_id) and not dialogue.is_safeguarding(text):
+    triage = context.application.bot_data.get("triage")
+    might_be_urgent = triage.possible(text) if triage is not None else dialogue.is_safeguarding(text)
+    if not limiter.allow(person.user_id) and not might_be_urgent:
         await send_plain(context, message.chat_id, dialogue.texts.get("conversation.rate_limited"))
         return
     out = await asyncio.to_thread(dialogue.handle, person, text=text, update_id=update.update_id)
@@ -207,8 +219,7 @@ async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await send_plain(context, chat_id, office.texts.get("none_unanswered"))
         for item in items[:20]:
             text, rows = office.unanswered_notice(item)
-            for chunk, markup in render_plain_text(text, rows):
-                await context.bot.send_message(chat_id=chat_id, text=chunk, reply_markup=markup)
+            await deliver(context.bot, office.storage, chat_id, render_plain_text(text, rows))
     elif command == "reports":
         await send_plain(context, chat_id, await asyncio.to_thread(office.reports_listing))
     elif command == "case":
