@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Iterable
 
-from bot.office import Office, OfficeTexts
+from bot.office import Office, OfficeTexts, load_office_answers
 from bot.storage import Storage
 from intents.flows import (
     ALERT_ACTION,
@@ -54,9 +54,9 @@ class Outgoing:
 
     text: str = ""
     buttons: tuple[tuple[Button, ...], ...] = ()
-    answer: object | None = None  # intents.advisor.Reply with a composed answer
+    answer: object | None = None  # intents.advisor.Reply with a composed answer (or the office's own answer)
     section: object | None = None  # knowledge.clause.Clause, quoted in full
-    kind: str = "text"  # text | answer | section | safeguarding
+    kind: str = "text"  # text | answer | office_answer | section | safeguarding
 
 
 class Dialogue:
@@ -70,6 +70,8 @@ class Dialogue:
         self.pack = pack
         self.texts = texts or FlowTexts.load(placeholders_from(settings, pack.school, pack.version or pack.title))
         self.office = office or Office(storage, advisor, settings, OfficeTexts(), self.texts)
+        # The office's own answers come from this database: the advisor gives exactly those.
+        load_office_answers(advisor, storage)
 
     # --- entry point -------------------------------------------------------------------------------
 
@@ -237,6 +239,10 @@ class _Turn:
         out: list[Outgoing] = []
         if reply.intent == "out_of_scope":
             out.append(Outgoing(reply.reply))
+        elif reply.answered and getattr(reply, "office", None) is not None:
+            # The office's own earlier answer: no section to show in full, but feedback still counts.
+            buttons = ((Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:dn:{question_id}")),)
+            out.append(Outgoing(reply.reply, buttons, answer=reply, kind="office_answer"))
         elif reply.answered:
             concern = (
                 Button(self.t.get("conversation.report_button"), "go:breach")

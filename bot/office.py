@@ -1,5 +1,8 @@
-"""The school office's work, channel-free: unanswered questions, answering them (which teaches the engine),
-reports, cases, closing them, statistics and CSV export.
+"""The school office's work, channel-free: unanswered questions, answering them (which teaches the bot),
+the office's own answers the bot now gives, reports, cases, closing them, statistics and CSV export.
+
+An answer with a section teaches the engine the question; an answer in the office's own words is kept and
+given, labelled as the office's, to anyone who asks the same question later, until the office unlearns it.
 
 Telegram handlers and `policybot office` call the same methods. Who may call them is checked by the caller
 at the moment of each action (`Office.is_admin`); every action is written to the audit log.
@@ -17,9 +20,11 @@ import yaml
 
 from bot.storage import CASE_KINDS, Case, Storage, stamp
 from intents.flows import Button
+from knowledge.office_answers import OfficeAnswer
 
 OFFICE_YAML = Path(__file__).resolve().parent / "data" / "office.yaml"
 ITEM_PREFIX = "U-"
+LEARNED_PREFIX = "A-"  # an answer the office wrote, as the bot gives it again
 
 
 class _Blank(dict):
@@ -53,6 +58,33 @@ def parse_item_ref(text: str) -> int | None:
     """"U-12" or "12" → 12; anything else → None."""
     text = (text or "").strip().upper().removeprefix(ITEM_PREFIX)
     return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def parse_learned_ref(text: str) -> int | None:
+    """"A-3" or "3" → 3; anything else → None."""
+    text = (text or "").strip().upper().removeprefix(LEARNED_PREFIX)
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def office_answer_of(row: dict) -> OfficeAnswer:
+    """A stored row of `office_answers` as the advisor's entry."""
+    return OfficeAnswer(
+        id=int(row["id"]),
+        question=row.get("question") or "",
+        answer=row.get("answer") or "",
+        answered_at=row.get("answered_at") or "",
+        actor=row.get("answered_by") or "",
+        role=row.get("role") or "",
+    )
+
+
+def load_office_answers(advisor, storage: Storage) -> int:
+    """Make the advisor give exactly the office answers this database holds (new ones learned, removed ones
+    forgotten); returns how many changed. An advisor without office answers (the office CLI) is left alone."""
+    index = getattr(advisor, "office_answers", None)
+    if index is None:
+        return 0
+    return index.sync([office_answer_of(row) for row in storage.office_answers()])
 
 
 def short_time(iso: str) -> str:
@@ -184,7 +216,8 @@ class Office:
         return Outcome(True, t.get("answered", id=item_id, how=clause.label, actor=actor, taught=taught))
 
     def answer_with_text(self, item_id: int, answer: str, actor: str) -> Outcome:
-        """Answer in the office's own words; nothing is learned (no clause to attach the question to)."""
+        """Answer in the office's own words: the asker is sent it, and the bot keeps it for the same question
+        asked again (the question's text and role only, not who asked)."""
         t = self.texts
         answer = (answer or "").strip()
         item = self.storage.unanswered_item(item_id)
@@ -192,13 +225,56 @@ class Office:
             return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
         if not answer:
             return Outcome(False, t.get("answer_usage"))
-        message = self.person_texts.get("conversation.office_answer", question=item["text"], answer=answer[:3000])
+        answer = answer[:3000]
+        message = self.person_texts.get("conversation.office_answer", question=item["text"], answer=answer)
         with self.storage.transaction() as db:
             if not self.storage.resolve_unanswered(item_id, "answered", actor, answer_text=answer, db=db):
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
+            learned_id = self.storage.add_office_answer(item["text"], answer, item.get("role") or "", actor, db=db)
             self._send_to_asker(db, item, message)
-            self.storage.audit(actor, "answer", f"{ITEM_PREFIX}{item_id}", "written answer", db=db)
-        return Outcome(True, t.get("answered", id=item_id, how=t.get("written_answer"), actor=actor, taught=""))
+            self.storage.audit(actor, "answer", f"{ITEM_PREFIX}{item_id}", f"written answer, kept as {LEARNED_PREFIX}{learned_id}", db=db)
+        index = getattr(self.advisor, "office_answers", None)
+        if index is not None:  # this process answers from it at once; others pick it up from the database
+            row = self.storage.office_answer(learned_id)
+            if row is not None:
+                index.add([office_answer_of(row)])
+        taught = t.get("taught_text", ref=f"{LEARNED_PREFIX}{learned_id}")
+        return Outcome(True, t.get("answered", id=item_id, how=t.get("written_answer"), actor=actor, taught=taught))
+
+    # --- the office's own answers, as the bot gives them again ---------------------------------------
+
+    def learned_answers(self) -> list[OfficeAnswer]:
+        return [office_answer_of(row) for row in self.storage.office_answers()]
+
+    def learned_listing(self) -> str:
+        entries = self.learned_answers()
+        if not entries:
+            return self.texts.get("none_learned")
+        return "\n".join(
+            self.texts.get(
+                "learned_line",
+                ref=f"{LEARNED_PREFIX}{e.id}",
+                role=e.role or "anyone",
+                answered=short_time(e.answered_at),
+                actor=e.actor,
+                question=e.question[:200],
+                answer=e.answer[:300],
+            )
+            for e in entries
+        )
+
+    def unlearn(self, answer_id: int, actor: str) -> Outcome:
+        """Stop giving an answer the office wrote; it is removed from the database and from this bot."""
+        t = self.texts
+        ref = f"{LEARNED_PREFIX}{answer_id}"
+        with self.storage.transaction() as db:
+            if not self.storage.remove_office_answer(answer_id, db=db):
+                return Outcome(False, t.get("unknown_learned", ref=ref))
+            self.storage.audit(actor, "unlearn", ref, db=db)
+        index = getattr(self.advisor, "office_answers", None)
+        if index is not None:
+            index.remove(answer_id)
+        return Outcome(True, t.get("unlearned", ref=ref, actor=actor))
 
     def dismiss(self, item_id: int, actor: str) -> Outcome:
         t = self.texts

@@ -2,12 +2,15 @@
 
   policybot office unanswered                  open unanswered questions
   policybot office answer U-12 6.13            answer with a section (the asker is sent it; the bot learns)
-  policybot office answer U-12 --text "…"      answer in your own words
+  policybot office answer U-12 --text "…"      answer in your own words (the bot gives it to the same question)
+  policybot office answers                     the office's own answers the bot gives (A-3 …)
+  policybot office unlearn A-3                 stop giving one of them
   policybot office reports                     open breach reports, referrals and alerts
   policybot office export FOLDER|FILE.csv      CSV (pseudonymised) of the office's records
   policybot office backup FILE                 a consistent copy of the database, safe while the bot runs
 
-Answers are queued in the outbox; the running bot delivers them and picks up what it learned.
+Answers are queued in the outbox; the running bot delivers them and picks up what it learned (and what was
+unlearned) within its outbox interval.
 The model is not loaded: these commands are instant.
 """
 
@@ -28,6 +31,8 @@ class _PackOnly:
 
         def add_alternate(self, clause_id: str, question: str) -> bool:
             return False
+
+    office_answers = None  # the running bot reads them from the database
 
     def __init__(self, pack):
         self.engine = self._Engine(pack)
@@ -90,6 +95,31 @@ def cmd_answer(args) -> int:
     return 0 if outcome.ok else 1
 
 
+def cmd_answers(args) -> int:
+    office = _office(args.settings)
+    try:
+        print(office.learned_listing())
+    finally:
+        office.storage.close()
+    return 0
+
+
+def cmd_unlearn(args) -> int:
+    from bot.office import parse_learned_ref
+
+    answer_id = parse_learned_ref(args.answer)
+    if answer_id is None:
+        print(f"policybot office unlearn: {args.answer!r} is not a learned answer like A-3 (see `policybot office answers`)", file=sys.stderr)
+        return 2
+    office = _office(args.settings)
+    try:
+        outcome = office.unlearn(answer_id, _actor())
+    finally:
+        office.storage.close()
+    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if outcome.ok else 1
+
+
 def cmd_reports(args) -> int:
     office = _office(args.settings)
     try:
@@ -127,8 +157,10 @@ def cmd_backup(args) -> int:
 
 
 def register(subparsers) -> None:
-    """Add `office unanswered|answer|reports|export|backup` to the CLI."""
-    office = subparsers.add_parser("office", help="the office's work from a terminal (unanswered, answer, reports, export, backup)")
+    """Add `office unanswered|answer|answers|unlearn|reports|export|backup` to the CLI."""
+    office = subparsers.add_parser(
+        "office", help="the office's work from a terminal (unanswered, answer, answers, unlearn, reports, export, backup)"
+    )
     sub = office.add_subparsers(dest="office_command", metavar="ACTION", required=True)
 
     unanswered = sub.add_parser("unanswered", help="open unanswered questions")
@@ -137,8 +169,15 @@ def register(subparsers) -> None:
     answer = sub.add_parser("answer", help="answer an unanswered question (the asker is sent the answer)")
     answer.add_argument("item", help="the item, e.g. U-12")
     answer.add_argument("section", nargs="?", help="the section that answers it, e.g. 6.13 (the bot learns the question)")
-    answer.add_argument("--text", help="an answer in your own words instead of a section")
+    answer.add_argument("--text", help="an answer in your own words instead of a section (the bot gives it to the same question)")
     answer.set_defaults(func=cmd_answer)
+
+    answers = sub.add_parser("answers", help="the office's own answers the bot gives to the same question")
+    answers.set_defaults(func=cmd_answers)
+
+    unlearn = sub.add_parser("unlearn", help="stop the bot giving one of the office's own answers")
+    unlearn.add_argument("answer", help="the learned answer, e.g. A-3 (see `policybot office answers`)")
+    unlearn.set_defaults(func=cmd_unlearn)
 
     reports = sub.add_parser("reports", help="open breach reports, complaint referrals and safeguarding alerts")
     reports.add_argument("--full", action="store_true", help="show each case in full")

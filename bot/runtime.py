@@ -1,4 +1,5 @@
-"""Wire the engine for a channel: load the pack, the model (once), the classifier and the reply texts."""
+"""Wire the engine for a channel: load the pack, the model (once), the classifier, the reply texts and the
+answers the school office wrote in its own words (from the bot's database, when there is one)."""
 
 from __future__ import annotations
 
@@ -28,11 +29,31 @@ def response_values(settings: Settings, pack) -> dict[str, str]:
     }
 
 
-def build_advisor(settings: Settings, pack_name: str | None = None, packs_dir: Path | str | None = None) -> Advisor:
-    """Everything a channel needs to answer; the model is loaded once per process."""
+def build_advisor(
+    settings: Settings, pack_name: str | None = None, packs_dir: Path | str | None = None, *, office_answers: bool = True
+) -> Advisor:
+    """Everything a channel needs to answer; the model is loaded once per process.
+
+    With `office_answers`, the office's own answers stored in DATABASE_PATH are loaded, if that database
+    exists (it is not created here: `policybot ask` on a fresh checkout has none)."""
     pack = load_pack(pack_name or settings.policy_pack, packs_dir or settings.policy_packs_dir)
     encoder = load_encoder(settings.embedding_model)
     cache_dir = settings.cache_dir
     engine = PolicyEngine(pack, encoder, cache_dir=cache_dir, threshold=settings.answer_threshold)
     classifier = IntentClassifier(encoder, cache_dir=cache_dir)
-    return Advisor(engine, classifier, load_responses(response_values(settings, pack)))
+    advisor = Advisor(engine, classifier, load_responses(response_values(settings, pack)))
+    if office_answers and Path(settings.database_path).is_file():
+        load_stored_office_answers(advisor, settings.database_path)
+    return advisor
+
+
+def load_stored_office_answers(advisor: Advisor, database_path: Path | str) -> int:
+    """The office's own answers from the bot's database, so they are given from the first question."""
+    from bot.office import load_office_answers
+    from bot.storage import Storage
+
+    storage = Storage(database_path)
+    try:
+        return load_office_answers(advisor, storage)
+    finally:
+        storage.close()

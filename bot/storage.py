@@ -155,6 +155,15 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["outbox"].create_index(["status", "next_attempt"])
 
 
+@migrations()
+def m002_office_answers(db: sqlite_utils.Database) -> None:
+    # Answers the office wrote in its own words, given again to anyone asking the same question. The question
+    # text only, with the role it was asked in: no link to whoever asked. Kept until the office removes it.
+    db["office_answers"].create(
+        {"id": int, "question": str, "answer": str, "role": str, "answered_at": str, "answered_by": str}, pk="id"
+    )
+
+
 @dataclass(frozen=True)
 class Case:
     """One breach report, complaint referral or safeguarding alert, as stored."""
@@ -374,6 +383,34 @@ class Storage:
     def learned_alternates(self) -> list[tuple[str, str]]:
         with self._lock:
             return [(r["clause_id"], r["text"]) for r in self.db["learned_alternates"].rows_where(order_by="id")]
+
+    # --- the office's own answers -------------------------------------------------------------------
+
+    def add_office_answer(
+        self, question: str, answer: str, role: str, actor: str, db: sqlite_utils.Database | None = None
+    ) -> int:
+        """Keep an answer the office wrote (inside the caller's transaction if given); returns its id."""
+        row = {"question": question.strip(), "answer": answer.strip(), "role": role or "", "answered_at": stamp(), "answered_by": actor}
+        if db is None:
+            with self.transaction() as db:
+                return int(db["office_answers"].insert(row).last_pk)
+        return int(db["office_answers"].insert(row).last_pk)
+
+    def office_answers(self) -> list[dict]:
+        with self._lock:
+            return list(self.db["office_answers"].rows_where(order_by="id"))
+
+    def office_answer(self, answer_id: int) -> dict | None:
+        with self._lock:
+            rows = list(self.db["office_answers"].rows_where("id = ?", [answer_id]))
+        return rows[0] if rows else None
+
+    def remove_office_answer(self, answer_id: int, db: sqlite_utils.Database | None = None) -> bool:
+        """Forget an office answer for good; False if there was none with that id."""
+        if db is None:
+            with self.transaction() as db:
+                return db.execute("DELETE FROM office_answers WHERE id = ?", [answer_id]).rowcount == 1
+        return db.execute("DELETE FROM office_answers WHERE id = ?", [answer_id]).rowcount == 1
 
     # --- cases --------------------------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 Channel-free: the console, the CLI and Telegram all call `respond`. The reply carries both structured
 data (intent, matches, composed answer) for channels that render richly and `reply`, the plain text.
+When the policy gives no confident answer but the school office has answered the same question in its own
+words, that answer is given instead — labelled as the office's, with the day it was given. The policy's
+clause always wins when the engine is confident, and safeguarding is decided before either.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 from intents.classify import IntentClassifier, IntentResult
 from knowledge.compose import ComposedAnswer, compose_answer, render_plain, see_also_line
 from knowledge.engine import Match, PolicyEngine, Search
+from knowledge.office_answers import OfficeAnswers, OfficeMatch
 from knowledge.pack import read_yaml
 
 RESPONSES = Path(__file__).resolve().parent / "data" / "responses.yaml"
@@ -36,6 +40,20 @@ def load_responses(values: dict | None = None, path: Path = RESPONSES) -> dict[s
 
 
 @dataclass(frozen=True)
+class OfficeReply:
+    """The office's own answer to an earlier, matching question: what to show, and where it came from."""
+
+    heading: str  # "The school office answered this question on 26 November 2026:"
+    text: str  # the office's words, as written
+    note: str  # that this is the office's answer, not a quote from the policy
+    match: OfficeMatch
+
+    def to_json(self) -> dict:
+        entry = self.match.entry
+        return {"id": entry.id, "answered_at": entry.answered_at, "text": self.text, "similarity": round(self.match.similarity, 4)}
+
+
+@dataclass(frozen=True)
 class Reply:
     question: str
     role: str
@@ -49,10 +67,12 @@ class Reply:
     safeguarding: bool = False  # show the safeguarding response (or contacts) as well
     suggestions: tuple[Match, ...] = ()  # "Did you mean…" when not answered
     scores: dict = field(default_factory=dict, repr=False)
+    office: OfficeReply | None = None  # the school office's own answer, when that is what answered
 
     def to_json(self) -> dict:
-        """The `policybot ask --json` contract."""
-        return {
+        """The `policybot ask --json` contract. `office_answer` is present only when the office's own answer
+        was given (then `answered` is true, `verdict` null and `matches` empty: no clause answered)."""
+        out = {
             "question": self.question,
             "role": self.role,
             "intent": self.intent,
@@ -62,15 +82,26 @@ class Reply:
             "matches": [m.to_json() for m in self.matches],
             "reply": self.reply,
         }
+        if self.office is not None:
+            out["office_answer"] = self.office.to_json()
+        return out
 
 
 class Advisor:
     """Classifies a message and answers it from the engine, in the school's own words."""
 
-    def __init__(self, engine: PolicyEngine, classifier: IntentClassifier, responses: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        engine: PolicyEngine,
+        classifier: IntentClassifier,
+        responses: dict[str, str] | None = None,
+        office_answers: OfficeAnswers | None = None,
+    ) -> None:
         self.engine = engine
         self.classifier = classifier
         self.responses = responses if responses is not None else load_responses()
+        # Filled by the channel from its database; empty until then (and for `policybot eval` on a pack).
+        self.office_answers = office_answers if office_answers is not None else OfficeAnswers(engine.embed, engine.expand)
 
     @property
     def pack(self):
@@ -92,8 +123,14 @@ class Advisor:
             texts = [cleaned[i] for i in live]
             vectors = self.engine.embed(texts)
             searches = self.engine.search_many(texts, role, vectors)
-            for i, text, vector, search in zip(live, texts, vectors, searches):
-                replies[i] = self._reply(text, role, vector, search)
+            # Only questions the policy does not answer with confidence look for an office answer.
+            unsure = [k for k, search in enumerate(searches) if not search.answered]
+            office: dict[int, OfficeMatch | None] = {}
+            if unsure and len(self.office_answers):
+                found = self.office_answers.best_many([texts[k] for k in unsure], vectors[unsure], role)
+                office = dict(zip(unsure, found))
+            for k, (i, text, vector, search) in enumerate(zip(live, texts, vectors, searches)):
+                replies[i] = self._reply(text, role, vector, search, office.get(k))
         out = []
         for i, m in enumerate(cleaned):
             if i in replies:
@@ -116,7 +153,7 @@ class Advisor:
             return self._simple(message, role, "safeguarding", self.text("safeguarding"), safeguarding=True)
         return self._simple(message, role, "question", self.text("too_long", max_chars=MAX_CHARS))
 
-    def _reply(self, text: str, role: str, vector: np.ndarray, search: Search) -> Reply:
+    def _reply(self, text: str, role: str, vector: np.ndarray, search: Search, office: OfficeMatch | None = None) -> Reply:
         intent: IntentResult = self.classifier.classify(text, vector, question_fit=search.question_similarity)
         if intent.intent == "safeguarding":
             return self._simple(text, role, "safeguarding", self.text("safeguarding"), search, True, intent.scores)
@@ -124,6 +161,8 @@ class Advisor:
             return self._simple(text, role, intent.intent, self.text(intent.intent), search, False, intent.scores)
         if intent.intent == "out_of_scope" and not search.answered:
             return self._simple(text, role, "out_of_scope", self.text("out_of_scope"), search, False, intent.scores)
+        if not search.answered and office is not None:
+            return self._office_reply(text, role, search, office, intent)
         if not search.answered:
             lines = [self.text("not_sure")]
             if search.matches:
@@ -141,3 +180,18 @@ class Advisor:
             body = f"{body}\n{self.text('safeguarding_contacts')}"
         return Reply(text, role, "question", True, search.confidence, answer.verdict_line, search.matches, body,
                      answer=answer, safeguarding=intent.safeguarding_risk, scores=intent.scores)
+
+    def _office_reply(self, text: str, role: str, search: Search, office: OfficeMatch, intent: IntentResult) -> Reply:
+        """The office's earlier answer to the same question, labelled as the office's and dated."""
+        entry = office.entry
+        shown = OfficeReply(
+            heading=self.text("office_answer.heading", date=entry.answered_on),
+            text=entry.answer.strip(),
+            note=self.text("office_answer.note"),
+            match=office,
+        )
+        lines = [shown.heading, shown.text, shown.note]
+        if intent.safeguarding_risk:
+            lines.append(self.text("safeguarding_contacts"))
+        return Reply(text, role, "question", True, search.confidence, None, (), "\n".join(lines),
+                     safeguarding=intent.safeguarding_risk, scores=intent.scores, office=shown)

@@ -1,5 +1,6 @@
 """Replies as Telegram HTML: answers with the verdict line, section and heading, the quote in a blockquote and
-related sections; everything else as escaped text. Every message stays within Telegram's 4096 characters,
+related sections; the office's own answers with who answered and when, their words in a blockquote; everything
+else as escaped text. Every message stays within Telegram's 4096 characters,
 split at line breaks (never inside a tag), with the buttons on the last part.
 """
 
@@ -35,6 +36,8 @@ def keyboard(rows) -> InlineKeyboardMarkup | None:
 def answer_blocks(reply, phrases=None) -> list[Block]:
     """The advisor's answer for a phone: verdict, section · heading, the quote, a note and related sections."""
     answer = reply.answer
+    if answer is None and getattr(reply, "office", None) is not None:
+        return office_blocks(reply)
     if answer is None:
         return [("", reply.reply)]
     section_word = (phrases or {}).get("section", "Section")
@@ -47,6 +50,17 @@ def answer_blocks(reply, phrases=None) -> list[Block]:
         gist = "; ".join(f"{c.label} {c.heading or c.summary or c.title}".strip() for c in answer.see_also)
         blocks.append(("", f"{see_also}: {gist}."))
     # The advisor adds the safeguarding contacts to the plain reply; keep them in the HTML too.
+    tail = _plain_tail(reply)
+    if tail:
+        blocks.append(("", tail))
+    return blocks
+
+
+def office_blocks(reply) -> list[Block]:
+    """The school office's own answer: who answered and when, their words set apart, and that it is not a
+    quote from the policy (so nobody mistakes it for the policy's wording)."""
+    office = reply.office
+    blocks: list[Block] = [("b", office.heading), ("blockquote", office.text), ("i", office.note)]
     tail = _plain_tail(reply)
     if tail:
         blocks.append(("", tail))
@@ -68,7 +82,9 @@ def section_blocks(outgoing: Outgoing) -> list[Block]:
 
 
 def blocks_of(outgoing: Outgoing, phrases=None) -> list[Block]:
-    if outgoing.answer is not None and getattr(outgoing.answer, "answer", None) is not None:
+    if outgoing.answer is not None and (
+        getattr(outgoing.answer, "answer", None) is not None or getattr(outgoing.answer, "office", None) is not None
+    ):
         return answer_blocks(outgoing.answer, phrases)
     if outgoing.section is not None:
         return section_blocks(outgoing)
