@@ -9,13 +9,14 @@ what the policy says (then it is a question, answered with the safeguarding cont
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from knowledge.index import load_or_encode
 from knowledge.pack import read_yaml
+from knowledge.shorthand import expander, load_shorthand
 
 INTENTS = ("question", "report_breach", "complaint", "safeguarding", "greeting", "thanks", "help", "out_of_scope")
 DATA = Path(__file__).resolve().parent / "data"
@@ -70,15 +71,24 @@ class IntentCues:
 
     patterns: dict[str, tuple[re.Pattern, ...]]
     margin: float = 0.12
+    whole: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)  # the message is only "hi", "ta"…
 
     @classmethod
     def load(cls, path: Path = DATA / "cues.yaml") -> "IntentCues":
         data = read_yaml(path)
-        patterns = {name: tuple(re.compile(p, re.IGNORECASE) for p in items or ()) for name, items in (data.get("cues") or {}).items()}
-        return cls(patterns, float(data.get("margin", 0.12)))
+        compile_all = lambda section: {
+            name: tuple(re.compile(p, re.IGNORECASE) for p in items or ()) for name, items in (data.get(section) or {}).items()
+        }
+        unknown = (set(compile_all("cues")) | set(compile_all("whole_message"))) - set(INTENTS)
+        if unknown:
+            raise ValueError(f"{path.name}: unknown intents {sorted(unknown)}")
+        return cls(compile_all("cues"), float(data.get("margin", 0.12)), compile_all("whole_message"))
 
     def matching(self, text: str) -> list[str]:
         return [name for name, pats in self.patterns.items() if any(p.search(text) for p in pats)]
+
+    def whole_message(self, text: str) -> str | None:
+        return next((name for name, pats in self.whole.items() if any(p.search(text) for p in pats)), None)
 
 
 def load_examples(path: Path = DATA / "intents.yaml") -> dict[str, list[str]]:
@@ -92,7 +102,9 @@ def load_examples(path: Path = DATA / "intents.yaml") -> dict[str, list[str]]:
 class IntentClassifier:
     """k-nearest examples per intent, over the same embeddings the engine uses (one encode per message)."""
 
-    def __init__(self, encoder, cache_dir: Path | None = None, examples: dict[str, list[str]] | None = None, rules: SafeguardingRules | None = None, k: int = 3, cues: IntentCues | None = None) -> None:
+    def __init__(self, encoder, cache_dir: Path | None = None, examples: dict[str, list[str]] | None = None, rules: SafeguardingRules | None = None, k: int = 3, cues: IntentCues | None = None, expand=None) -> None:
+        """`expand` rewrites shorthand the way the engine does before it encodes a message ("fb" → "facebook");
+        the examples go through it too, so an example and the same words typed by someone encode alike."""
         self.examples = examples if examples is not None else load_examples()
         self.rules = rules or SafeguardingRules.load()
         self.cues = cues or IntentCues.load()
@@ -102,7 +114,8 @@ class IntentClassifier:
             texts += items
             labels += [intent] * len(items)
         self.labels = np.array(labels)
-        self.vectors = load_or_encode(encoder, texts, cache_dir) if texts else np.zeros((0, encoder.dimensions), np.float32)
+        expand = expand or expander(load_shorthand())
+        self.vectors = load_or_encode(encoder, [expand(t) for t in texts], cache_dir) if texts else np.zeros((0, encoder.dimensions), np.float32)
 
     def scores(self, vector: np.ndarray) -> dict[str, float]:
         """Mean of the k best similarities to each intent's examples."""
@@ -124,6 +137,9 @@ class IntentClassifier:
         scores = self.scores(vector)
         if risk and not self.rules.asks_about_policy(text):
             return IntentResult("safeguarding", scores, True)
+        social = self.cues.whole_message(text)
+        if social and not risk:
+            return IntentResult(social, scores, False)
         concern = risk or self.rules.concern_in(text)
         if not scores:
             return IntentResult("question", scores, concern)
@@ -141,9 +157,9 @@ class IntentClassifier:
         if best == "safeguarding":
             # Only the rules above raise the alarm; a weak nearest neighbour alone does not.
             best = max((i for i in scores if i != "safeguarding"), key=scores.get, default="question")
-        for cue in self.cues.matching(text):
-            if scores.get(cue, 0.0) >= scores[best] - self.cues.margin:
-                return IntentResult(cue, scores, concern)
+        cues = [c for c in self.cues.matching(text) if scores.get(c, 0.0) >= scores[best] - self.cues.margin]
+        if cues:
+            return IntentResult(max(cues, key=lambda c: scores.get(c, 0.0)), scores, concern)
         if best in ("report_breach", "complaint"):
             # Without plain words of intent ("I want to report…", "complaint"), describing what someone did
             # or asking whether it is allowed is a question: the answer comes with a report/concern button.
