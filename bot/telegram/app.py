@@ -134,12 +134,16 @@ async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def learn_from_database(data: dict) -> None:
-    """Answers given from `policybot office answer` (another process) teach the running bot too."""
+    """Answers given from `policybot office answer` (another process) teach the running bot too; the office's
+    own answers follow the database both ways (`policybot office unlearn` stops one here as well)."""
+    from bot.office import load_office_answers
+
     pairs = data["storage"].learned_alternates()
     known = data.get("learned_known", 0)
     if len(pairs) > known:
         data["advisor"].engine.add_alternates(pairs[known:])
         data["learned_known"] = len(pairs)
+    load_office_answers(data["advisor"], data["storage"])
 
 
 async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
