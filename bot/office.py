@@ -437,6 +437,7 @@ class Office:
             "complaints": CASE_KINDS["CR"],
             "safeguarding": CASE_KINDS["SA"],
             "audit": "audit_log",
+            "answers": "office_answers",
         }
         chosen = tables if what == "all" else {what: tables[what]}
         written = []

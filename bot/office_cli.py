@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-EXPORTS = ("all", "unanswered", "questions", "feedback", "breach", "complaints", "safeguarding", "audit")
+EXPORTS = ("all", "unanswered", "questions", "feedback", "breach", "complaints", "safeguarding", "audit", "answers")
 
 
 class _PackOnly:

@@ -313,6 +313,9 @@ def test_unlearn_stops_it_at_once_and_from_the_cli(dialogue, advisor, bot_settin
     assert main(["office", "answers"]) == 0
     listing = capsys.readouterr().out
     assert f"A-{again['id']}" in listing and second in listing and "Yes, with the school account." in listing
+    assert main(["office", "export", str(tmp_path / "answers.csv"), "--what", "answers"]) == 0
+    capsys.readouterr()
+    assert "Yes, with the school account." in (tmp_path / "answers.csv").read_text(encoding="utf-8")
     assert main(["office", "unlearn", "nonsense"]) == 2
     assert main(["office", "unlearn", f"A-{again['id']}"]) == 0
     assert "removed" in capsys.readouterr().out
@@ -381,3 +384,58 @@ def test_telegram_renders_the_office_answer_escaped(advisor):
     assert html_text.startswith("<b>The school office answered this question on 20 November 2026:</b>")
     assert "<i>This is the office's own answer, not a quote from the policy." in html_text
     parse_html(html_text)  # valid for Telegram
+
+
+def test_an_older_database_gains_the_table_and_keeps_its_data(tmp_path):
+    import sqlite_utils
+
+    from bot.storage import Storage, migrations
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m002_office_answers")
+    old["learned_alternates"].insert({"clause_id": "6.4", "text": "kept", "created": "2026-01-01T00:00:00+00:00"})
+    old.close()
+    store = Storage(path)
+    try:
+        assert store.learned_alternates() == [("6.4", "kept")]
+        assert store.office_answers() == []
+        answer_id = store.add_office_answer(" Q? ", " A. ", "parent", "cli:office")
+        assert store.office_answer(answer_id)["question"] == "Q?" and store.remove_office_answer(answer_id)
+    finally:
+        store.close()
+
+
+# --- Telegram, end to end ----------------------------------------------------------------------------
+
+
+async def test_telegram_a_written_answer_is_given_to_the_next_person_who_asks(fake_bot_api, start_bot):
+    import test_telegram_e2e as e2e
+    from bot_fixtures import ADMIN, OFFICE_CHAT
+
+    fake = fake_bot_api
+    async with start_bot():
+        await e2e.become(fake, e2e.STAFF, "staff")
+        await e2e.say(fake, e2e.STAFF, SPOTIFY)
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        fake.press_button(ADMIN, notice, e2e.button(notice, "Write an answer"))
+        await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
+        before = len(fake.sent_messages(e2e.STAFF))
+        written = "Yes, through the school's licence — <b>not</b> your own account & keep it quiet."
+        fake.send_text(ADMIN, written, chat_id=OFFICE_CHAT, chat_type="supergroup")
+        await fake.wait_for_messages(e2e.STAFF, before + 1, timeout=10)
+
+        # Another member of staff asks the same thing in other words: the office's answer, no restart.
+        other = e2e.STRANGER
+        await e2e.become(fake, other, "staff")
+        [answer, *_] = await e2e.say(fake, other, "spotify in assembly ok?")
+        assert written in answer["text"]
+        assert answer["text"].startswith("The school office answered this question on")
+        assert "not a quote from the policy" in answer["text"]
+        kinds = {e["type"] for e in answer.get("entities", [])}
+        assert {"bold", "blockquote", "italic"} <= kinds
+        labels = [label for label, _ in e2e.buttons(answer)]
+        assert "👍" in labels and not any("Full section" in label for label in labels)
+        # Nothing new reached the office.
+        await e2e.settle(fake, OFFICE_CHAT)
+        assert not [m for m in fake.sent_messages(OFFICE_CHAT) if "spotify in assembly ok?" in m.get("text", "")]
