@@ -100,7 +100,7 @@ class Advisor:
         self.engine = engine
         self.classifier = classifier
         self.responses = responses if responses is not None else load_responses()
-        # Filled by the channel from its database; empty until then (and for `policybot eval` on a pack).
+        # The office's own answers, filled from the bot's database (build_advisor, the channels); else empty.
         self.office_answers = office_answers if office_answers is not None else OfficeAnswers(engine.embed, engine.expand)
 
     @property
@@ -159,10 +159,12 @@ class Advisor:
             return self._simple(text, role, "safeguarding", self.text("safeguarding"), search, True, intent.scores)
         if intent.intent in ("greeting", "thanks", "help", "report_breach", "complaint"):
             return self._simple(text, role, intent.intent, self.text(intent.intent), search, False, intent.scores)
+        if not search.answered and office is not None:
+            # The office answered this very question before (it reached them as a question the policy did not
+            # answer); a rewording the classifier now deems outside the policy is still that question.
+            return self._office_reply(text, role, search, office, intent)
         if intent.intent == "out_of_scope" and not search.answered:
             return self._simple(text, role, "out_of_scope", self.text("out_of_scope"), search, False, intent.scores)
-        if not search.answered and office is not None:
-            return self._office_reply(text, role, search, office, intent)
         if not search.answered:
             lines = [self.text("not_sure")]
             if search.matches:

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from bot.dialogue import Person
-from knowledge.office_answers import SIMILARITY_THRESHOLD, OfficeAnswer, OfficeAnswers, swapped_word
+from knowledge.office_answers import SIMILARITY_THRESHOLD, OfficeAnswer, OfficeAnswers, different_detail
 
 pytestmark = pytest.mark.slow
 
@@ -18,8 +18,13 @@ LATER = Person("telegram", "7102", "7102", "Later")
 
 # Labelled pairs: (a question the office answered, a question asked later, is it the same question?).
 # "Same" = a paraphrase the office's answer fits; "different" = another question on the same topic, most of
-# them deliberately hard (the same sentence about another thing, another role, another action).
-PAIRS = [
+# them deliberately hard (the same sentence about another thing, other people, another action).
+# How they were used, in order: the first set chose a first design (cosine ≥ 0.85 and a one-word-swap guard:
+# no false match there). The second, written after, had 3 false matches in 27 ("Can pupils use a VPN…" for
+# "Can I use a VPN…", cosine 0.936) — so the guard became the people-and-shared-wording check. The third, written
+# blind after that, showed one more gap ("kids" for "pupils"; people are now compared by kind). The threshold
+# is chosen on all three (see test_threshold_is_the_lowest_with_no_false_match_plus_a_margin).
+FIRST = [
     ("Can I play music from Spotify in assembly?", "Are we allowed to use Spotify to play songs during assembly?", True),
     ("Can I play music from Spotify in assembly?", "spotify in assembly ok?", True),
     ("Can I play music from Spotify in assembly?", "Can I put a Spotify playlist on in the school assembly?", True),
@@ -95,6 +100,89 @@ PAIRS = [
     ("Can I use my phone as a hotspot for the classroom projector?", "Can I charge my phone in the classroom?", False),
 ]
 
+# Written after the first design was fixed; it showed the one-word guard was not enough.
+SECOND = [
+    ('Can I use a VPN on the school wifi?', 'am i allowed to run a vpn on the school network', True),
+    ('Can I use a VPN on the school wifi?', 'Is a VPN allowed on school wifi?', True),
+    ('Can I use a VPN on the school wifi?', 'Can I use a VPN on my home wifi for marking?', False),
+    ('Can I use a VPN on the school wifi?', 'Can pupils use a VPN on the school wifi?', False),
+    ('Who pays for the Seesaw subscription?', 'who covers the cost of seesaw', True),
+    ('Who pays for the Seesaw subscription?', 'Can parents comment on Seesaw posts?', False),
+    ('Who pays for the Seesaw subscription?', 'Who pays for the Tapestry subscription?', False),
+    ('Can I print personal documents on the staff room printer?', 'is it ok to print my own stuff on the staffroom printer', True),
+    ('Can I print personal documents on the staff room printer?', 'Can I print personal documents on the office printer?', False),
+    ('Can I print personal documents on the staff room printer?', 'How do I add paper to the staff room printer?', False),
+    ('Is there a limit on how many emails I can send to parents each week?', 'how many emails am I allowed to send parents per week', True),
+    ('Is there a limit on how many emails I can send to parents each week?', 'Can I email parents from my personal account?', False),
+    ('Can my daughter use her own headphones in the computer suite?', 'is my child allowed to bring her own headphones for computing', True),
+    ('Can my daughter use her own headphones in the computer suite?', 'Can my daughter use her phone in the computer suite?', False),
+    ('Can my daughter use her own headphones in the computer suite?', 'Can my daughter take her headphones on the coach trip?', False),
+    ('Do we have a licence to show films in class?', 'are we licensed to show movies in lessons', True),
+    ('Do we have a licence to show films in class?', 'Can I show a 15-rated film to Year 9?', False),
+    ('Do we have a licence to show films in class?', 'Do we have a licence to play music in class?', False),
+    ('Can I stream a football match on the classroom screen at lunch?', 'am i allowed to put the football on the class TV at lunchtime', True),
+    ('Can I stream a football match on the classroom screen at lunch?', 'Can I stream a football match on my phone at lunch?', False),
+    ('Can I stream a football match on the classroom screen at lunch?', 'Can I bet on a football match during lunch?', False),
+    ('Can I accept a gift card from a parent at the end of term?', 'is it ok to take a voucher from a parent as an end of term present', True),
+    ('Can I accept a gift card from a parent at the end of term?', 'Can I give pupils a gift card at the end of term?', False),
+    ('Can I accept a gift card from a parent at the end of term?', 'Can I accept flowers from a parent at the end of term?', False),
+    ('Is Duolingo approved for language homework?', 'can pupils use duolingo for their MFL homework', True),
+    ('Is Duolingo approved for language homework?', 'Is Duolingo approved for staff training?', False),
+    ('Is Duolingo approved for language homework?', 'Is Quizlet approved for language homework?', False),
+    ('How do I book the minibus for a trip?', "what's the process for booking the school minibus", True),
+    ('How do I book the minibus for a trip?', 'Do I need a licence to drive the minibus?', False),
+    ('How do I book the minibus for a trip?', 'How do I book the hall for a trip meeting?', False),
+    ('Can governors see the staff WhatsApp group?', 'do governors have access to the staff whatsapp', True),
+    ('Can governors see the staff WhatsApp group?', 'Can parents see the staff WhatsApp group?', False),
+    ('Can governors see the staff WhatsApp group?', "Can governors join the parents' WhatsApp group?", False),
+    ('Are we allowed to use personal USB sticks?', 'can I plug my own memory stick into a school computer', True),
+    ('Are we allowed to use personal USB sticks?', 'Are we allowed to use personal laptops?', False),
+    ('Are we allowed to use personal USB sticks?', 'Where can I buy encrypted USB sticks?', False),
+    ('Can my son wear a fitness tracker during PE?', 'is a fitbit allowed in PE lessons for my boy', True),
+    ('Can my son wear a fitness tracker during PE?', 'Can my son wear earrings during PE?', False),
+    ('Can my son wear a fitness tracker during PE?', 'Can my son bring a fitness tracker on the residential?', False),
+    ('Does the school block TikTok on its network?', 'is tiktok blocked on the school wifi', True),
+    ('Does the school block TikTok on its network?', 'Does the school block YouTube on its network?', False),
+    ('Does the school block TikTok on its network?', 'Can I post on TikTok during my lunch break?', False),
+]
+
+# Written blind after the second design; used once to check it (people by kind came from it).
+THIRD = [
+    ("Can I use Google Translate to email parents who don't speak English?", 'is it ok to use google translate when writing to EAL parents', True),
+    ("Can I use Google Translate to email parents who don't speak English?", 'Can pupils use Google Translate in French lessons?', False),
+    ("Can I use Google Translate to email parents who don't speak English?", 'Can I use Google Docs to email parents?', False),
+    ('Is there a staff discount at the gym the school partners with?', 'do staff get cheaper gym membership through school', True),
+    ('Is there a staff discount at the gym the school partners with?', 'Can pupils use the gym after school?', False),
+    ('Can I bring my dog into school on a Friday?', 'am I allowed to bring my dog to work on fridays', True),
+    ('Can I bring my dog into school on a Friday?', 'Can I bring my cat into school on a Friday?', False),
+    ('Can I bring my dog into school on a Friday?', 'Can I post photos of my dog on the school blog?', False),
+    ('Who do I tell if the interactive whiteboard stops working?', 'the smartboard in my room is broken, who do I report it to', True),
+    ('Who do I tell if the interactive whiteboard stops working?', 'Who do I tell if my school laptop stops working?', False),
+    ('Who do I tell if the interactive whiteboard stops working?', 'Can I use the interactive whiteboard for a staff quiz?', False),
+    ('Can parents pay for school dinners online?', 'is there a way to pay for lunches online', True),
+    ('Can parents pay for school dinners online?', 'Can parents pay for school trips online?', False),
+    ('Can parents pay for school dinners online?', 'Can parents see the dinner menu online?', False),
+    ('Are staff allowed to use e-scooters to get to school?', 'can teachers ride electric scooters to work', True),
+    ('Are staff allowed to use e-scooters to get to school?', 'Are pupils allowed to use e-scooters to get to school?', False),
+    ('Are staff allowed to use e-scooters to get to school?', 'Where can staff park bikes at school?', False),
+    ('Can I record my lessons for my own CPD?', 'is it ok to video myself teaching for professional development', True),
+    ('Can I record my lessons for my own CPD?', 'Can I record my lessons and post them on YouTube?', False),
+    ('Can I record my lessons for my own CPD?', "Can I record parents' meetings?", False),
+    ('Does the school have a policy on pupils using AI for homework?', "what's the rule on kids using AI to do homework", True),
+    ('Does the school have a policy on pupils using AI for homework?', 'Does the school have a policy on staff using AI for marking?', False),
+    ('Does the school have a policy on pupils using AI for homework?', 'Does the school have a policy on homework in the holidays?', False),
+    ("How do I get access to the school's Twitter account?", 'who can give me the login for the school twitter', True),
+    ("How do I get access to the school's Twitter account?", "How do I get access to the school's Facebook account?", False),
+    ("How do I get access to the school's Twitter account?", 'How do I report a fake school Twitter account?', False),
+    ('Can I sell tickets for the school fair on Eventbrite?', 'is eventbrite ok for selling school fair tickets', True),
+    ('Can I sell tickets for the school fair on Eventbrite?', "Can I sell tickets for my band's gig to parents?", False),
+    ('Can I sell tickets for the school fair on Eventbrite?', 'Can I advertise the school fair on Eventbrite?', False),
+    ("Can my child's grandparents collect photos from the school photographer?", 'can grandma order the school photos too', True),
+    ("Can my child's grandparents collect photos from the school photographer?", "Can I share the school photographer's photos on Facebook?", False),
+]
+
+PAIRS = FIRST + SECOND + THIRD
+
 
 @pytest.fixture(autouse=True)
 def no_office_answers(advisor):
@@ -109,53 +197,61 @@ def no_office_answers(advisor):
 
 @pytest.fixture(scope="module")
 def measured(advisor):
-    """(cosine, swapped word pair or None, same?) for every labelled pair, as the matcher sees them."""
+    """(cosine, what the guard finds different, same?) for every labelled pair, as the matcher sees them."""
     engine = advisor.engine
     stored = engine.embed([s for s, _, _ in PAIRS])
     asked = engine.embed([n for _, n, _ in PAIRS])
     return [
-        (float(a @ b), swapped_word(engine.expand(n), engine.expand(s)), same)
+        (float(a @ b), different_detail(engine.expand(n), engine.expand(s)), same)
         for (s, n, same), a, b in zip(PAIRS, stored, asked)
     ]
 
 
 def accepted(rows, threshold, guard=True):
-    return [same for cosine, swap, same in rows if cosine >= threshold and not (guard and swap)]
+    return [same for cosine, differs, same in rows if cosine >= threshold and not (guard and differs)]
 
 
-def test_the_labelled_set_is_balanced_enough_to_judge():
+def lowest_without_false_match(rows, guard=True):
+    grid = [round(0.60 + 0.01 * i, 2) for i in range(40)]
+    return next(t for t in grid if all(accepted(rows, t, guard)))
+
+
+def test_the_labelled_set_is_big_and_balanced_enough_to_judge():
     same = sum(1 for *_, s in PAIRS if s)
-    assert len(PAIRS) >= 70 and 25 <= same <= len(PAIRS) - 25
+    assert len(PAIRS) >= 140 and 50 <= same <= len(PAIRS) - 50
     assert len({(s, n) for s, n, _ in PAIRS}) == len(PAIRS)
 
 
-def test_threshold_is_the_lowest_with_no_false_match_plus_a_small_margin(measured):
-    grid = [round(0.70 + 0.01 * i, 2) for i in range(30)]
-    lowest = next(t for t in grid if all(accepted(measured, t)))
-    # The chosen threshold accepts no different question, and sits just above the measured boundary.
-    assert lowest <= SIMILARITY_THRESHOLD <= lowest + 0.02, (lowest, SIMILARITY_THRESHOLD)
+def test_threshold_is_the_lowest_with_no_false_match_plus_a_margin(measured):
+    lowest = lowest_without_false_match(measured)
+    # No different question is accepted, and the threshold sits a small margin above the measured boundary.
     assert all(accepted(measured, SIMILARITY_THRESHOLD))
-    closest_different = max(c for c, swap, same in measured if not same and not swap)
-    assert SIMILARITY_THRESHOLD - closest_different >= 0.015
+    assert lowest + 0.02 <= SIMILARITY_THRESHOLD <= lowest + 0.05, (lowest, SIMILARITY_THRESHOLD)
+    closest_different = max(c for c, differs, same in measured if not same and not differs)
+    assert SIMILARITY_THRESHOLD - closest_different >= 0.03
     # ...while still recognising a useful share of the paraphrases (precision first: see the module).
     paraphrases = sum(1 for *_, s in measured if s)
-    assert sum(accepted(measured, SIMILARITY_THRESHOLD)) / paraphrases >= 0.35
+    assert sum(accepted(measured, SIMILARITY_THRESHOLD)) / paraphrases >= 0.25
 
 
 def test_the_rapidfuzz_guard_earns_its_place(measured):
-    # Without it the same threshold gives a different question's answer ("trainee" for "supply" teachers)...
-    assert not all(accepted(measured, SIMILARITY_THRESHOLD, guard=False))
-    # ...and avoiding that by threshold alone would cost most of the paraphrases it finds.
-    grid = [round(0.70 + 0.01 * i, 2) for i in range(30)]
-    unguarded = next(t for t in grid if all(accepted(measured, t, guard=False)))
-    assert sum(accepted(measured, unguarded, guard=False)) < sum(accepted(measured, SIMILARITY_THRESHOLD))
+    # Without it the same threshold gives other questions' answers ("Can pupils use a VPN…" at 0.936)...
+    wrong = len(accepted(measured, SIMILARITY_THRESHOLD, guard=False)) - sum(accepted(measured, SIMILARITY_THRESHOLD, guard=False))
+    assert wrong >= 10
+    # ...and avoiding that by the threshold alone would leave almost no paraphrase recognised.
+    unguarded = lowest_without_false_match(measured, guard=False)
+    assert unguarded >= 0.9
+    assert sum(accepted(measured, unguarded, guard=False)) < sum(accepted(measured, SIMILARITY_THRESHOLD)) / 2
 
 
-def test_swap_guard_on_its_own():
-    assert swapped_word("Can I sell my lesson plans on Etsy?", "Can I sell my lesson plans on TES?") == ("etsy", "tes")
-    assert swapped_word("Am I allowed to run a cryptocurrency trading channel?", "Can I run a crypto trading channel?") is None
-    assert swapped_word("can my class use canva", "Can I use Canva with my class?") is None
-    assert swapped_word("", "") is None
+def test_the_guard_on_its_own():
+    assert different_detail("Can I sell my lesson plans on Etsy?", "Can I sell my lesson plans on TES?") == ("etsy", "tes")
+    assert different_detail("Can pupils use a VPN on the school wifi?", "Can I use a VPN on the school wifi?") == ("@pupils",)
+    assert different_detail("can teachers ride e-scooters to school", "Are staff allowed to ride e-scooters to school?") == ()
+    assert different_detail("Am I allowed to run a cryptocurrency trading channel?", "Can I run a crypto trading channel?") == ()
+    assert different_detail("can my class use canva", "Can I use Canva with my class?") == ()
+    assert different_detail("spotify in assembly ok?", "Can I play music from Spotify in assembly?") == ()  # words dropped
+    assert different_detail("", "") == ()
 
 
 def test_the_index_searches_and_changes_without_a_restart(advisor):
@@ -169,7 +265,7 @@ def test_the_index_searches_and_changes_without_a_restart(advisor):
     assert index.best("spotify in assembly ok?", role="parent") is None  # answered for staff, not parents
     assert index.best("Can I play music from Apple Music in assembly?", role="staff") is None
     near = index.nearest("Can I play music from Apple Music in assembly?", role="staff")
-    assert near is not None and near.swapped == ("apple", "spotify") and not near.accepted
+    assert near is not None and near.differs == ("apple", "spotify") and not near.accepted
     # The office answered the same question again later: the newer answer is given.
     newer = OfficeAnswer(2, spotify.question, "Only royalty-free music, please.", "2026-11-25T09:00:00+00:00", "tg:2", "staff")
     index.add([newer])
