@@ -535,3 +535,19 @@ async def test_telegram_a_written_answer_is_given_to_the_next_person_who_asks(fa
         # Nothing new reached the office.
         await e2e.settle(fake, OFFICE_CHAT)
         assert not [m for m in fake.sent_messages(OFFICE_CHAT) if "spotify in assembly ok?" in m.get("text", "")]
+
+
+def test_build_advisor_loads_the_stored_answers_at_start(dialogue, bot_settings, tmp_path):
+    from dataclasses import replace
+
+    from bot.runtime import build_advisor
+
+    ask_and_answer_in_words(dialogue)
+    started = build_advisor(bot_settings)  # a new process would start like this (`policybot ask`, `serve`)
+    assert [e.question for e in started.office_answers.entries()] == [SPOTIFY]
+    assert started.respond("spotify in assembly ok?").office.text == SPOTIFY_ANSWER
+    # No database yet (a fresh checkout): nothing is loaded, and no database is created.
+    missing = tmp_path / "none" / "policybot.db"
+    assert len(build_advisor(replace(bot_settings, database_path=missing)).office_answers) == 0
+    assert not missing.exists()
+    assert len(build_advisor(bot_settings, office_answers=False).office_answers) == 0
