@@ -27,6 +27,8 @@ DATA = Path(__file__).resolve().parent / "data"
 UNRELATED_FIT = 0.40
 # How much less a single fit to the policy's text counts than the intent examples' likeness.
 OFF_TOPIC_FIT_DISCOUNT = 0.15
+# How far ahead the other-topic examples must be when the message uses words of the policy's subject.
+ON_SUBJECT_LEAD = 0.10
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class IntentCues:
     patterns: dict[str, tuple[re.Pattern, ...]]
     margin: float = 0.12
     whole: dict[str, tuple[re.Pattern, ...]] = field(default_factory=dict)  # the message is only "hi", "ta"…
+    in_scope: tuple[re.Pattern, ...] = ()  # words of the policy's own subject: posting, social media, online
 
     @classmethod
     def load(cls, path: Path = DATA / "cues.yaml") -> "IntentCues":
@@ -89,10 +92,14 @@ class IntentCues:
         unknown = (set(compile_all("cues")) | set(compile_all("whole_message"))) - set(INTENTS)
         if unknown:
             raise ValueError(f"{path.name}: unknown intents {sorted(unknown)}")
-        return cls(compile_all("cues"), float(data.get("margin", 0.12)), compile_all("whole_message"))
+        in_scope = tuple(re.compile(p, re.IGNORECASE) for p in data.get("in_scope_words") or ())
+        return cls(compile_all("cues"), float(data.get("margin", 0.12)), compile_all("whole_message"), in_scope)
 
     def matching(self, text: str) -> list[str]:
         return [name for name, pats in self.patterns.items() if any(p.search(text) for p in pats)]
+
+    def on_subject(self, text: str) -> bool:
+        return any(p.search(text) for p in self.in_scope)
 
     def whole_message(self, text: str) -> str | None:
         return next((name for name, pats in self.whole.items() if any(p.search(text) for p in pats)), None)
@@ -139,17 +146,20 @@ class IntentClassifier:
                 means[intent], bests[intent] = float(top.mean()), float(top[-1])
         return means, bests
 
-    def _off_topic(self, scores: dict[str, float], bests: dict[str, float], question_fit: float) -> bool:
+    def _off_topic(self, text: str, scores: dict[str, float], bests: dict[str, float], question_fit: float) -> bool:
         """Between a policy question and another topic ("what's for lunch", "when do reports go home").
 
         Like is compared with like: half the single nearest example, half the k nearest, for both intents;
         the policy's own questions (a single best fit) count for `question`, less OFF_TOPIC_FIT_DISCOUNT
         because a message shares words with some clause more easily than with a few examples. A message
-        that fits none of the policy's text at all is another topic too."""
-        if question_fit < UNRELATED_FIT:
+        that fits none of the policy's text at all is another topic too — unless it talks about posting,
+        social media or being online (the policy's subject): then only a clear lead makes it another topic."""
+        on_subject = self.cues.on_subject(text)
+        if question_fit < UNRELATED_FIT and not on_subject:
             return True
         blend = lambda i: 0.5 * scores.get(i, 0.0) + 0.5 * bests.get(i, 0.0)
-        return blend("out_of_scope") > max(blend("question"), question_fit - OFF_TOPIC_FIT_DISCOUNT)
+        lead = blend("out_of_scope") - max(blend("question"), question_fit - OFF_TOPIC_FIT_DISCOUNT)
+        return lead > (ON_SUBJECT_LEAD if on_subject else 0.0)
 
     def classify(self, text: str, vector: np.ndarray, question_fit: float = 0.0) -> IntentResult:
         """`question_fit` is how well the message matches the policy's own questions (the engine's raw score).
@@ -192,7 +202,7 @@ class IntentClassifier:
             # or asking whether it is allowed is a question: the answer comes with a report/concern button.
             best = "question"
         if best in ("question", "out_of_scope"):
-            best = "out_of_scope" if self._off_topic(scores, bests, question_fit) else "question"
+            best = "out_of_scope" if self._off_topic(text, scores, bests, question_fit) else "question"
         elif best in ("greeting", "thanks", "help") and question_fit > scores[best] + 0.05:
             best = "question"  # it reads like one of the policy's own questions after all
         if concern and best not in ("question", "report_breach", "complaint"):
