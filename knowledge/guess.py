@@ -72,6 +72,20 @@ STAFF = re.compile(
     r"children|learners?|you|your|representatives?|trainees?|members of staff|personnel|users?|officers?)\b",
     re.IGNORECASE,
 )
+# Staff named as the subject of the rule ("Staff must only…", "Employees who…"): the clause is theirs even
+# under a heading that names parents ("Communicating with pupils and parents").
+STAFF_SUBJECT = re.compile(
+    r"(^|[.;:]\s+)(?:the\s+|all\s+|any\s+|our\s+)?(?:members? of staff|staff(?: members?)?|employees?|"
+    r"teachers?|colleagues?|governors?|volunteers?|officers?)\b",
+    re.IGNORECASE,
+)
+# A heading written for parents ("Parents' use of social media", "Guidance for parents and carers"), not one that
+# only mentions them ("Communicating with pupils and parents" is a staff section).
+PARENTS_HEADING = re.compile(
+    r"^\W*(?:\d+(?:\.\d+)*\s+)?(?:(?:guidance|information|advice|a note|expectations?)\s+(?:for|of)\s+)?(?:the\s+|all\s+)?"
+    r"(?:parents?|carers?|families|guardians?)\b(?!\s+(?:and\s+)?(?:staff|teachers?))",
+    re.IGNORECASE,
+)
 MODAL_SENTENCE = re.compile(
     r"\b(must|shall|should|may|can|cannot|never|not|required|expected|approval|authori[sz]|permission|prohibited|"
     r"caution|advised|allowed|permitted|avoid|do not)\b",
@@ -129,7 +143,11 @@ def guess_audience(text: str, lead: str = "", heading: str = "", kind: str = "")
     whole = f"{lead} {text}".strip()
     if SITE_WORK.search(whole) or SITE_WORK.search(heading):
         return "site_creators"
-    if PARENTS_SUBJECT.search(whole) or re.search(r"\b(parents?|carers?)\b", heading, re.I):
+    if PARENTS_SUBJECT.search(whole):
+        return "parents"
+    if STAFF_SUBJECT.search(whole):
+        return "staff"
+    if any(PARENTS_HEADING.search(h) for h in heading.split(" | ")):
         return "parents"
     if kind == "information" and GENERAL_HEADING.search(heading.split(" | ")[-1]):
         return "everyone"

@@ -158,3 +158,43 @@ def test_batch_answers_equal_single_answers(advisor):
         single = advisor.respond(q, "staff")
         assert [m.clause.id for m in single.matches] == [m.clause.id for m in reply.matches]
         assert single.intent == reply.intent and single.answered == reply.answered
+
+
+# -- freshly ingested, uncurated packs ---------------------------------------------------------------
+UNCURATED_POLICY = """\
+BROOKSIDE COLLEGE
+Staff Online Conduct Policy
+
+1. PERSONAL ACCOUNTS
+1.1 Staff must set their personal social media profiles to private.
+1.2 Staff must not accept friend requests from current students on personal accounts.
+
+2. COMMUNICATING WITH STUDENTS AND PARENTS
+2.1 Staff must not give students their personal mobile phone number.
+2.2 Staff who receive a message from a parent on a personal account should not reply and should tell the office.
+2.3 Recording or live streaming of lessons may only take place on platforms approved by the Principal.
+
+3. BREACHES
+3.1 Breaches of this policy may be dealt with under the College's disciplinary procedure.
+"""
+
+
+@pytest.fixture(scope="module")
+def uncurated_engine(engine, tmp_path_factory):
+    from knowledge.ingest import ingest_document
+
+    folder = tmp_path_factory.mktemp("uncurated")
+    source = folder / "brookside.txt"
+    source.write_text(UNCURATED_POLICY, encoding="utf-8")
+    ingest_document(source, "brookside", folder / "packs", school="Brookside College")
+    pack = load_pack("brookside", folder / "packs")
+    return PolicyEngine(pack, engine.encoder, cache_dir=folder / "cache")
+
+
+def test_staff_rules_under_a_heading_that_names_parents_are_for_staff(uncurated_engine):
+    # "Communicating with students and parents" is a staff section: its rules are not the parents' own.
+    audiences = {c.id: c.audience for c in uncurated_engine.pack.clauses}
+    assert audiences["2.1"] == "staff" and audiences["2.2"] == "staff"
+    assert audiences["2.3"] != "parents"
+    search = uncurated_engine.search("can i give a student my mobile number", "staff")
+    assert top_id(search) == "2.1" and search.answered
