@@ -146,20 +146,23 @@ class IntentClassifier:
                 means[intent], bests[intent] = float(top.mean()), float(top[-1])
         return means, bests
 
-    def _off_topic(self, text: str, scores: dict[str, float], bests: dict[str, float], question_fit: float) -> bool:
-        """Between a policy question and another topic ("what's for lunch", "when do reports go home").
+    def _lead_over_question(self, intent: str, text: str, scores: dict[str, float], bests: dict[str, float], question_fit: float) -> float:
+        """How much more like `intent` than like a policy question the message is, judged like for like.
 
-        Like is compared with like: half the single nearest example, half the k nearest, for both intents;
-        the policy's own questions (a single best fit) count for `question`, less OFF_TOPIC_FIT_DISCOUNT
-        because a message shares words with some clause more easily than with a few examples. A message
-        that fits none of the policy's text at all is another topic too — unless it talks about posting,
-        social media or being online (the policy's subject): then only a clear lead makes it another topic."""
-        on_subject = self.cues.on_subject(text)
-        if question_fit < UNRELATED_FIT and not on_subject:
-            return True
+        Half the single nearest example, half the k nearest, for both intents; the policy's own text (a single
+        best fit) counts for `question`, less OFF_TOPIC_FIT_DISCOUNT because a message shares words with some
+        clause more easily than with a few examples. A message about posting, social media or being online
+        (the policy's subject) needs a clear lead, ON_SUBJECT_LEAD, to be anything but a question."""
         blend = lambda i: 0.5 * scores.get(i, 0.0) + 0.5 * bests.get(i, 0.0)
-        lead = blend("out_of_scope") - max(blend("question"), question_fit - OFF_TOPIC_FIT_DISCOUNT)
-        return lead > (ON_SUBJECT_LEAD if on_subject else 0.0)
+        lead = blend(intent) - max(blend("question"), question_fit - OFF_TOPIC_FIT_DISCOUNT)
+        return lead - (ON_SUBJECT_LEAD if self.cues.on_subject(text) else 0.0)
+
+    def _off_topic(self, text: str, scores: dict[str, float], bests: dict[str, float], question_fit: float) -> bool:
+        """Between a policy question and another topic ("what's for lunch", "when do reports go home"); a
+        message that fits none of the policy's text at all, and is not about its subject, is another topic."""
+        if question_fit < UNRELATED_FIT and not self.cues.on_subject(text):
+            return True
+        return self._lead_over_question("out_of_scope", text, scores, bests, question_fit) > 0
 
     def classify(self, text: str, vector: np.ndarray, question_fit: float = 0.0) -> IntentResult:
         """`question_fit` is how well the message matches the policy's own questions (the engine's raw score).
@@ -186,11 +189,12 @@ class IntentClassifier:
         # Nearest to the examples of a child at risk, or close to the top with a strong likeness.
         near_risk = (best == "safeguarding" and safeguarding >= 0.42) or (safeguarding >= 0.55 and safeguarding >= scores[best] - 0.03)
         policy_like = question_fit >= safeguarding + 0.05  # one of the policy's own questions fits better
-        if not concern and near_risk and (not policy_like or (best == "safeguarding" and not asks)):
+        plainly_asks = self.rules.asks_about_policy(text)  # "is it ok to call a pupil…": the rules, not a child
+        if not concern and near_risk and not plainly_asks and (not policy_like or (best == "safeguarding" and not asks)):
             # Recall over precision for a child at risk: close to the top is enough, unless the message
             # plainly asks one of the policy's own questions (then it is answered, with the contacts added).
             return IntentResult("safeguarding", scores, True)
-        concern = concern or near_risk
+        concern = concern or near_risk  # a question near the examples of harm still gets the contacts
         if best == "safeguarding":
             # Only the rules above raise the alarm; a weak nearest neighbour alone does not.
             best = max((i for i in scores if i != "safeguarding"), key=scores.get, default="question")
@@ -203,7 +207,7 @@ class IntentClassifier:
             best = "question"
         if best in ("question", "out_of_scope"):
             best = "out_of_scope" if self._off_topic(text, scores, bests, question_fit) else "question"
-        elif best in ("greeting", "thanks", "help") and question_fit > scores[best] + 0.05:
+        elif best in ("greeting", "thanks", "help") and self._lead_over_question(best, text, scores, bests, question_fit) <= 0:
             best = "question"  # it reads like one of the policy's own questions after all
         if concern and best not in ("question", "report_breach", "complaint"):
             best = "question"  # a question about the safeguarding rules
