@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
+
+import sqlite_utils
 
 from bot.office import Office, OfficeTexts, load_office_answers
 from bot.storage import Storage
@@ -76,9 +78,19 @@ class Dialogue:
     # --- entry point -------------------------------------------------------------------------------
 
     def handle(
-        self, person: Person, *, text: str = "", action: str = "", photo: str = "", update_id: int | str | None = None
+        self,
+        person: Person,
+        *,
+        text: str = "",
+        action: str = "",
+        photo: str = "",
+        update_id: int | str | None = None,
+        journal: Callable[[sqlite_utils.Database, str, list[Outgoing]], None] | None = None,
     ) -> list[Outgoing]:
-        """Handle one input from one person; returns what to show them (possibly nothing)."""
+        """Handle one input from one person; returns what to show them (possibly nothing).
+
+        `journal(db, user_key, replies)` lets a channel record the replies in the turn's own transaction
+        (Telegram puts them in the outbox), so a process killed before sending them still sends them later."""
         user_key = self.storage.user_key(person.channel, person.user_id)
         if update_id is not None and self.storage.already_handled(f"{person.channel}:{update_id}"):
             return []
@@ -102,6 +114,8 @@ class Dialogue:
             self.storage.save_state(user_key, turn.state, db)
             if update_id is not None:
                 self.storage.mark_handled(f"{person.channel}:{update_id}", db)
+            if journal is not None:
+                journal(db, user_key, out)
         return out
 
     def resume(self, person: Person) -> list[Outgoing]:

@@ -506,8 +506,12 @@ class Storage:
         channel: str = "telegram",
         chat_id: str = "",
         user_key: str = "",
+        not_before: datetime | None = None,
     ) -> int:
-        """Queue a message for the office, the escalation chat or a person (inside the caller's transaction)."""
+        """Queue a message for the office, the escalation chat or a person (inside the caller's transaction).
+
+        `not_before` holds it back from the outbox job: a turn's own replies are journalled here and sent by
+        the turn itself; only if that fails, or the process dies first, does the job send them later."""
         row = {
             "created": stamp(),
             "target": target,
@@ -519,7 +523,7 @@ class Storage:
             "text": text,
             "buttons": json.dumps([[list(b) for b in row] for row in (buttons or [])]),
             "attempts": 0,
-            "next_attempt": stamp(),
+            "next_attempt": stamp(not_before),
             "delivered_at": "",
             "message_id": None,
             "last_error": "",
@@ -556,6 +560,21 @@ class Storage:
                 message_id_in_outbox,
                 {"status": "delivered", "delivered_at": stamp(), "message_id": telegram_message_id, "last_error": ""},
             )
+
+    def discard_sent(self, outbox_ids: list[int]) -> None:
+        """Forget journalled replies once the person has them: a delivered reply need not be kept."""
+        if not outbox_ids:
+            return
+        with self.transaction() as db:
+            db.execute(f"DELETE FROM outbox WHERE id IN ({','.join('?' for _ in outbox_ids)})", list(outbox_ids))
+
+    def retry_soon(self, outbox_ids: list[int], error: str) -> None:
+        """Journalled replies that could not be sent in their turn: the outbox job takes them from now on."""
+        if not outbox_ids:
+            return
+        with self.transaction() as db:
+            for outbox_id in outbox_ids:
+                db["outbox"].update(outbox_id, {"next_attempt": stamp(), "last_error": error[:200]})
 
     def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt; retry at `retry_at`, or never (undeliverable) if None."""
@@ -600,7 +619,12 @@ class Storage:
                 [since],
             ).fetchone()
             open_unanswered = q("SELECT count(*) FROM unanswered WHERE status = 'open'").fetchone()[0]
-            undelivered = q("SELECT count(*) FROM outbox WHERE status != 'delivered'").fetchone()[0]
+            # A reply still within its turn (journalled, not yet due) is in flight, not undelivered.
+            undelivered = q(
+                "SELECT count(*) FROM outbox WHERE status = 'undeliverable' OR "
+                "(status = 'pending' AND (attempts > 0 OR next_attempt <= ?))",
+                [stamp()],
+            ).fetchone()[0]
         open_cases = {kind: 0 for kind in _KIND_OF_PREFIX.values()}
         for case in self.cases():
             open_cases[case.kind] += 1

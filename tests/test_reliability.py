@@ -150,8 +150,8 @@ async def test_a_reply_that_meets_a_network_fault_is_retried_until_the_person_ha
         assert late["text"] == answer["text"]  # the same answer, rendered the same way, not re-escaped
         await settle(fake, STAFF, quiet=0.5)
         assert len(fake.sent_messages(STAFF)) == before + 1  # exactly once
-    [(status, attempts)] = rows(telegram_settings.database_path, "SELECT status, attempts FROM outbox WHERE target = 'user'")
-    assert status == "delivered" and attempts >= 2
+    # Once the person has it, the reply is not kept.
+    assert rows(telegram_settings.database_path, "SELECT count(*) FROM outbox WHERE target = 'user'") == [(0,)]
 
 
 async def test_a_person_who_blocked_the_bot_breaks_nothing_for_others(fake_bot_api, start_bot, telegram_settings, caplog):
@@ -197,6 +197,16 @@ async def test_the_same_update_delivered_twice_is_handled_once(fake_bot_api, sta
         assert len(fake.sent_messages(STAFF)) == answered + len(help_replies)
         assert not any("Section 6.5" in m["text"] for m in help_replies)
     assert rows(telegram_settings.database_path, "SELECT count(*) FROM questions") == [(1,)]
+
+
+async def wait_until(condition, timeout: float) -> None:
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for a condition")
+        await asyncio.sleep(0.1)
 
 
 def redeliver(fake, update: dict) -> None:
@@ -283,7 +293,10 @@ async def test_sigkill_mid_report_resumes_and_sigkill_after_confirm_stores_it_ex
             confirm_id = fake.press_button(STAFF, summary, "f:confirm:send")
             confirm = json.loads(json.dumps(fake._updates[-1]))
         [*_, stored] = await fake.wait_for_messages(STAFF, before + 1, timeout=20)
-        serve.kill()  # the moment the reporter has been told
+        # The moment the reporter has been told (and the bot has noted that they were: replies are sent at
+        # least once, so a kill in the instant between the two would tell them again after the restart).
+        await wait_until(lambda: rows(database, "SELECT count(*) FROM outbox WHERE kind = 'reply'") == [(0,)], 10)
+        serve.kill()
         ref = REF.search(stored["text"]).group(0)
         assert rows(database, "SELECT ref, what, where_, when_, who FROM breach_reports") == [
             (ref, WHAT, "WhatsApp group of Year 5 parents",
@@ -303,6 +316,25 @@ async def test_sigkill_mid_report_resumes_and_sigkill_after_confirm_stores_it_ex
         await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=30)
         await settle(fake, OFFICE_CHAT, quiet=1.5)
         assert len([n for n in fake.sent_messages(OFFICE_CHAT) if ref in n["text"]]) == 1
+
+        # Killed after the turn was committed but while its reply was on its way (Telegram hangs, then fails):
+        # after the restart the journalled reply still reaches the person, exactly once.
+        before = len(fake.sent_messages(STAFF))
+        since = len(fake.calls)
+        fake.fail("sendMessage", 503, times=1, chat_id=STAFF, delay=60)
+        with fake._lock:
+            fake.send_text(STAFF, "Can I accept a friend request from a pupil?")
+            asked = json.loads(json.dumps(fake._updates[-1]))
+        await wait_until(lambda: rows(database, "SELECT count(*) FROM outbox WHERE kind = 'reply'") != [(0,)], 30)
+        serve.kill()
+        redeliver(fake, asked)
+        await serve.start()
+        await fake.wait_for_messages(STAFF, 1, timeout=90, since=since)
+        await settle(fake, STAFF, quiet=2.0)
+        answers = [m for m in fake.sent_messages(STAFF)[before:] if "Section 6.5" in m.get("text", "")]
+        assert len(answers) == 1, [m.get("text", "")[:80] for m in fake.sent_messages(STAFF)[before:]]
+        left = rows(database, "SELECT id, status, attempts, next_attempt, last_error, substr(text, 1, 60) FROM outbox WHERE kind = 'reply'")
+        assert left == [], (left, [m.get("text", "")[:60] for m in fake.sent_messages(STAFF)[before:]])
     finally:
         serve.stop()
     log = serve.log.read_text(errors="replace")
@@ -362,10 +394,11 @@ async def test_a_burst_of_questions_does_not_hold_up_start_or_a_safeguarding_rep
     safeguarding_reply = min(i for i, chat, text in sent if chat == str(at_risk) and "999" in text)
     model_flagged_reply = min(i for i, chat, text in sent if chat == str(worried) and "999" in text)
     # All three were sent after the 240 questions, yet come before most of their answers. (Without the
-    # triage lane the model-flagged message waited for a question slot: about the 120th answer.)
-    first_third = burst_answers[len(burst_answers) // 3]
+    # triage lane the model-flagged message waited behind every question: it was answered last.) It may
+    # still wait for the batches already in hand (up to 64 answers), then goes with its own batch.
+    first_third, half = burst_answers[len(burst_answers) // 3], burst_answers[len(burst_answers) // 2]
     assert start_reply < first_third and safeguarding_reply < first_third
-    assert model_flagged_reply < first_third
+    assert model_flagged_reply < half
     # Every question was answered.
     assert all(len([1 for _, chat, _ in sent if chat == str(user)]) >= len(questions) for user in askers)
 

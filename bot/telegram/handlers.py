@@ -23,7 +23,7 @@ from bot.dialogue import Dialogue, Outgoing, Person
 from bot.office import Office, parse_item_ref
 from bot.telegram.outbox import deliver_due
 from bot.telegram.render import render, render_plain_text
-from bot.telegram.replies import deliver
+from bot.telegram.replies import Journal, deliver
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,14 @@ def reply_key(context: ContextTypes.DEFAULT_TYPE, chat_id) -> str:
     return context.application.bot_data["storage"].user_key("telegram", chat_id) if is_person else ""
 
 
-async def send(context: ContextTypes.DEFAULT_TYPE, chat_id, outgoing: list[Outgoing]) -> None:
-    """A turn's replies, in order; what a network fault stops waits in the outbox (see replies.py)."""
+async def take_turn(context: ContextTypes.DEFAULT_TYPE, person: Person, chat_id, **inputs) -> list[Outgoing]:
+    """One dialogue turn whose replies are journalled with it, then sent (see replies.Journal)."""
+    dialogue, _ = services(context)
     phrases = getattr(context.application.bot_data.get("advisor"), "responses", None)
-    messages = [message for item in outgoing for message in render(item, phrases)]
-    if messages:
-        await deliver(context.bot, context.application.bot_data["storage"], chat_id, messages, reply_key(context, chat_id))
+    journal = Journal(dialogue.storage, chat_id, lambda outgoing: [m for item in outgoing for m in render(item, phrases)])
+    out = await asyncio.to_thread(dialogue.handle, person, journal=journal, **inputs)
+    await journal.send(context.bot)
+    return out
 
 
 async def send_plain(context: ContextTypes.DEFAULT_TYPE, chat_id, text: str) -> None:
@@ -127,8 +129,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not limiter.allow(person.user_id) and not might_be_urgent:
         await send_plain(context, message.chat_id, dialogue.texts.get("conversation.rate_limited"))
         return
-    out = await asyncio.to_thread(dialogue.handle, person, text=text, update_id=update.update_id)
-    await send(context, message.chat_id, out)
+    await take_turn(context, person, message.chat_id, text=text, update_id=update.update_id)
     await flush_outbox(context)
 
 
@@ -138,8 +139,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     dialogue, _ = services(context)
     file_id = message.photo[-1].file_id
-    out = await asyncio.to_thread(dialogue.handle, person_of(update), photo=file_id, update_id=update.update_id)
-    await send(context, message.chat_id, out)
+    await take_turn(context, person_of(update), message.chat_id, photo=file_id, update_id=update.update_id)
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -162,9 +162,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     dialogue, _ = services(context)
     chat_id = query.message.chat.id if query.message else update.effective_user.id
     person = Person("telegram", str(update.effective_user.id), str(chat_id), person_of(update).name)
-    out = await asyncio.to_thread(dialogue.handle, person, action=data, update_id=update.update_id)
-    if data.startswith("fb:") and out:
-        await query.answer(text=out[0].text[:190])
+    if data.startswith("fb:"):  # feedback is thanked in the button's own little notice, not a message
+        out = await asyncio.to_thread(dialogue.handle, person, action=data, update_id=update.update_id)
+        await query.answer(text=out[0].text[:190] if out else None)
         return
     try:
         await query.answer()
@@ -176,7 +176,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.edit_message_reply_markup(reply_markup=None)
         except TelegramError:
             pass
-    await send(context, chat_id, out)
+    await take_turn(context, person, chat_id, action=data, update_id=update.update_id)
     await flush_outbox(context)
 
 

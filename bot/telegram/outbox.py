@@ -69,7 +69,10 @@ async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_
                 for text, markup in rendered(row):
                     sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
                     message_id = sent.message_id
-                await asyncio.to_thread(storage.mark_delivered, row["id"], message_id)
+                if row["kind"] == "reply":  # the person has it: a reply need not be kept
+                    await asyncio.to_thread(storage.discard_sent, [row["id"]])
+                else:
+                    await asyncio.to_thread(storage.mark_delivered, row["id"], message_id)
                 delivered += 1
             except RetryAfter as exc:
                 held_back.add(str(chat_id))
@@ -88,7 +91,17 @@ async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_
                 # Blocked by the person: trying again will not help.
                 log.warning("outbox %s: forbidden for target %s; marked undeliverable", row["id"], row["target"])
                 await asyncio.to_thread(storage.mark_failed, row["id"], "forbidden", None)
-            except (TimedOut, NetworkError, BadRequest, TelegramError) as exc:
+            except BadRequest as exc:
+                if row["kind"] == "reply":  # a rendered reply Telegram refuses will never be taken
+                    log.warning("outbox %s: %s; a reply marked undeliverable", row["id"], type(exc).__name__)
+                    await asyncio.to_thread(storage.mark_failed, row["id"], type(exc).__name__, None)
+                    continue
+                held_back.add(str(chat_id))
+                log.warning("outbox %s: %s; will retry", row["id"], type(exc).__name__)
+                await asyncio.to_thread(
+                    storage.mark_failed, row["id"], type(exc).__name__, utc_now() + backoff(row["attempts"], base_backoff)
+                )
+            except (TimedOut, NetworkError, TelegramError) as exc:
                 held_back.add(str(chat_id))
                 log.warning("outbox %s: %s; will retry", row["id"], type(exc).__name__)
                 await asyncio.to_thread(
