@@ -1,7 +1,8 @@
 """Measure the advisor on a labelled question file: ranking, abstention and intent accuracy.
 
 The file (YAML) has `questions` (q, role, expect: acceptable clause ids), `out_of_scope` (q, role) and
-`intents` (text, intent). Ranking is judged on the engine's candidates; abstention on `answered`.
+`intents` (text, intent, role). Ranking is judged on the engine's candidates; abstention on `answered`;
+intents on the reply, with the recall of safeguarding messages reported on its own.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ class EvalReport:
     abstention_recall: float = 0.0  # share of out-of-scope questions not answered
     abstention_precision: float = 0.0  # of all not-answered questions, the share that were out of scope
     intent_accuracy: float = 0.0
+    safeguarding_recall: float = 1.0  # share of messages labelled safeguarding that got the safeguarding reply
     counts: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)  # (question, role, expected, got)
     failures_by_section: dict = field(default_factory=dict)
     intent_confusions: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        keys = ("top1", "top3", "mrr", "answered_in_scope", "abstention_recall", "abstention_precision", "intent_accuracy")
+        keys = ("top1", "top3", "mrr", "answered_in_scope", "abstention_recall", "abstention_precision", "intent_accuracy", "safeguarding_recall")
         return {k: round(getattr(self, k), 4) for k in keys} | {"counts": self.counts}
 
 
@@ -101,7 +103,10 @@ def evaluate(advisor: Advisor, path: Path) -> EvalReport:
         else:
             report.intent_confusions.append((item["text"], item["intent"], reply.intent))
     report.intent_accuracy = right / max(len(labelled), 1)
-    report.counts = {"questions": len(questions), "out_of_scope": len(outside), "intents": len(labelled)}
+    # A missed disclosure is far worse than a false alarm, so its recall is reported on its own.
+    at_risk = [reply for item, reply in zip(labelled, intent_replies) if item["intent"] == "safeguarding"]
+    report.safeguarding_recall = sum(r.intent == "safeguarding" for r in at_risk) / len(at_risk) if at_risk else 1.0
+    report.counts = {"questions": len(questions), "out_of_scope": len(outside), "intents": len(labelled), "safeguarding": len(at_risk)}
     return report
 
 
@@ -111,7 +116,7 @@ def format_report(report: EvalReport, show_failures: int = 40) -> str:
         f"in-scope questions: {c.get('questions', 0)}   out-of-scope: {c.get('out_of_scope', 0)}   labelled intents: {c.get('intents', 0)}",
         f"top-1 {report.top1:.3f}   top-3 {report.top3:.3f}   MRR {report.mrr:.3f}",
         f"answered (in scope) {report.answered_in_scope:.3f}   abstention recall (out of scope not answered) {report.abstention_recall:.3f}   abstention precision {report.abstention_precision:.3f}",
-        f"intent accuracy {report.intent_accuracy:.3f}",
+        f"intent accuracy {report.intent_accuracy:.3f}   safeguarding recall {report.safeguarding_recall:.3f} ({c.get('safeguarding', 0)} labelled)",
     ]
     if report.failures_by_section:
         lines.append("top-1 misses by section: " + ", ".join(f"{s}: {n}" for s, n in report.failures_by_section.items()))
