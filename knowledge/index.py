@@ -1,8 +1,8 @@
 """The retrieval index: every text that speaks for a clause, embedded once and cached on disk.
 
-A clause is represented by its verbatim text, its sentences, its heading and summary, questions derived
-from its wording, and the alternate questions people ask (curated, or learned from the office). The
-embeddings are cached in a file keyed by the model and the exact texts, so a warm start never re-encodes.
+A clause is represented by its verbatim text, its sentences, its heading (alone, and before the text), its
+summary, questions derived from its wording, and the alternate questions people ask (curated, or learned from
+the office). The embeddings are cached in a file keyed by the model and the exact texts, so a warm start never re-encodes.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ SENTENCE_SPLIT = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z‘'\"(])")
 @dataclass(frozen=True)
 class Entry:
     clause: int  # position of the clause in the pack
-    kind: str  # "text" | "sentence" | "heading" | "summary" | "derived" | "alternate" | "learned"
+    kind: str  # "text" | "sentence" | "in_context" | "heading" | "summary" | "derived" | "alternate" | "learned"
     text: str
 
 
@@ -47,6 +47,10 @@ def clause_entries(position: int, clause: Clause, expand) -> list[Entry]:
         out += [Entry(position, "sentence", f"{lead} {item}") for item in clause.items[1:]]
     if clause.heading:  # the clause's own heading; a section heading shared by many clauses tells them apart poorly
         out.append(Entry(position, "heading", clause.heading))
+        # ...but read with the clause it says what the clause is about: "Official accounts: Photographs of pupils
+        # may only be published…" is about the school's account, not a personal one; "If things go wrong:
+        # Serious or repeated breaches…" answers "what happens if I break the rules".
+        out.append(Entry(position, "in_context", f"{clause.heading}: {clause.text}"))
     if clause.summary:
         out.append(Entry(position, "summary", clause.summary))
     out += [Entry(position, "derived", q) for q in questions_from_clause(clause)]

@@ -168,6 +168,7 @@ Staff Online Conduct Policy
 1. PERSONAL ACCOUNTS
 1.1 Staff must set their personal social media profiles to private.
 1.2 Staff must not accept friend requests from current students on personal accounts.
+1.3 Staff must not post photographs or videos of students on personal accounts.
 
 2. COMMUNICATING WITH STUDENTS AND PARENTS
 2.1 Staff must not give students their personal mobile phone number.
@@ -176,6 +177,10 @@ Staff Online Conduct Policy
 
 3. BREACHES
 3.1 Breaches of this policy may be dealt with under the College's disciplinary procedure.
+
+4. OFFICIAL COLLEGE ACCOUNTS
+4.1 Photographs of students may only be published where written consent is held by the office.
+4.2 Passwords must be kept by the office and changed when an administrator leaves.
 """
 
 
@@ -198,3 +203,14 @@ def test_staff_rules_under_a_heading_that_names_parents_are_for_staff(uncurated_
     assert audiences["2.3"] != "parents"
     search = uncurated_engine.search("can i give a student my mobile number", "staff")
     assert top_id(search) == "2.1" and search.answered
+
+
+def test_section_heading_read_with_the_clause_tells_what_it_is_about(uncurated_engine):
+    # Each clause is also indexed as "heading: text", so a rule is found by what its section is about.
+    kinds = {e.kind for e in uncurated_engine.index.entries}
+    assert "in_context" in kinds
+    contexts = [e.text for e in uncurated_engine.index.entries if e.kind == "in_context"]
+    assert "Breaches: Breaches of this policy may be dealt with under the College's disciplinary procedure." in contexts
+    assert top_id(uncurated_engine.search("what happens if i keep breaking the rules", "staff")) == "3.1"
+    # The photo rule for the college's own accounts, not the one for personal accounts.
+    assert top_id(uncurated_engine.search("can we put student photos on the college account?", "staff")) == "4.1"
