@@ -53,6 +53,7 @@ class SafeguardingRules:
     risk: tuple[re.Pattern, ...]
     policy_question: tuple[re.Pattern, ...]
     concern: tuple[re.Pattern, ...] = ()
+    child: tuple[re.Pattern, ...] = ()  # the message is about a child (or in a pupil's own words)
 
     @classmethod
     def load(cls, path: Path = DATA / "safeguarding.yaml") -> "SafeguardingRules":
@@ -62,6 +63,7 @@ class SafeguardingRules:
             compile_all(data.get("risk_patterns")),
             compile_all(data.get("policy_question_patterns")),
             compile_all(data.get("concern_patterns")),
+            compile_all(data.get("child_patterns")),
         )
 
     def risk_in(self, text: str) -> bool:
@@ -69,6 +71,9 @@ class SafeguardingRules:
 
     def concern_in(self, text: str) -> bool:
         return any(p.search(text) for p in self.concern)
+
+    def about_child(self, text: str) -> bool:
+        return any(p.search(text) for p in self.child)
 
     def asks_about_policy(self, text: str) -> bool:
         return any(p.search(text) for p in self.policy_question)
@@ -178,7 +183,7 @@ class IntentClassifier:
             return IntentResult(social, scores, False)
         concern = risk or self.rules.concern_in(text)
         asks = QUESTION_FORM.search(text) is not None
-        if concern and not asks:
+        if concern and not asks and self.rules.about_child(text):
             # An adult in private contact with a child, told as something happening rather than asked
             # about ("a teacher keeps messaging my son at night"): recall first, raise the alarm.
             return IntentResult("safeguarding", scores, True)

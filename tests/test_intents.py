@@ -118,6 +118,8 @@ def test_heldout_questions_about_the_rules_stay_questions(advisor, heldout):
         # ... while telling what IS happening to a child raises the alarm, even with no alarming word in it
         ("my son's coach keeps dming him late in the evening", "parent", "safeguarding"),
         ("a member of staff gave a pupil his personal number", "staff", "safeguarding"),
+        # ... but an adult writing to a parent is not a child at risk
+        ("the teacher texted me about parents evening", "parent", "question"),
         # other topics, even when the engine finds a loosely matching clause
         ("what's the pay scale for a TA", "staff", "out_of_scope"),
         ("when do reports go home", "parent", "out_of_scope"),
