@@ -1,9 +1,11 @@
-"""What the person wants: one of eight intents, from example messages (data) and safeguarding rules.
+"""What the person wants: one of eight intents, from example messages and rules (all data, in data/).
 
-Nearest examples in embedding space decide between intents; the pack's own alternate questions count as
-examples of `question`. Safeguarding is checked first with high-recall rules: a message suggesting a
-child may be at risk is `safeguarding` even when it also reads like a question, unless it plainly asks
-what the policy says (then it is a question, answered with the safeguarding contacts added).
+Safeguarding is checked first with high-recall rules (safeguarding.yaml): a message suggesting a child may
+be at risk is `safeguarding` even when it also reads like a question, unless it plainly asks what the
+rules are (then it is a question, answered with the safeguarding contacts added). A whole message that is
+only a hello, a thanks or a call for help ("ta", "ok 👍") is decided by cues.yaml. Otherwise the nearest
+examples in embedding space decide, with plain words of intent ("I want to report…") as cues, and the
+engine's fit to the policy's own text deciding between a policy question and small talk or other topics.
 """
 
 from __future__ import annotations
@@ -172,8 +174,9 @@ class IntentClassifier:
     def classify(self, text: str, vector: np.ndarray, question_fit: float = 0.0) -> IntentResult:
         """`question_fit` is how well the message matches the policy's own questions (the engine's raw score).
 
-        Order: a child at risk first; then plain words of intent; then the nearest examples, where the
-        policy's own questions decide between a policy question and small talk or other topics."""
+        Order: a child at risk by the rules first; then a whole-message hello/thanks/help; then a concern
+        told about a child, or a message nearest the examples of harm; then plain words of intent; then the
+        nearest examples, where the policy's own text decides between a policy question and other topics."""
         risk = self.rules.risk_in(text)
         scores, bests = self._likeness(vector)
         if risk and not self.rules.asks_about_policy(text):
