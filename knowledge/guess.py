@@ -79,11 +79,12 @@ STAFF_SUBJECT = re.compile(
     r"teachers?|colleagues?|governors?|volunteers?|officers?)\b",
     re.IGNORECASE,
 )
-# A heading written for parents ("Parents' use of social media", "Guidance for parents and carers"), not one that
-# only mentions them ("Communicating with pupils and parents" is a staff section).
-PARENTS_HEADING = re.compile(
-    r"^\W*(?:\d+(?:\.\d+)*\s+)?(?:(?:guidance|information|advice|a note|expectations?)\s+(?:for|of)\s+)?(?:the\s+|all\s+)?"
-    r"(?:parents?|carers?|families|guardians?)\b(?!\s+(?:and\s+)?(?:staff|teachers?))",
+# A heading that names parents is written for them ("Parents' use of social media", "Our expectations of parents"),
+# unless they are only whom staff deal with ("Communicating with pupils and parents" is a staff section).
+PARENTS_HEADING = re.compile(r"\b(parents?|carers?|families|guardians?)\b", re.IGNORECASE)
+DEALING_WITH = re.compile(
+    r"\b(with|to|towards)\s+(?:the\s+|our\s+)?(?:(?:pupils?|students?|children|learners?)\s*(?:,|and|&)\s*)?"
+    r"(?:parents?|carers?|families|guardians?)\b",
     re.IGNORECASE,
 )
 MODAL_SENTENCE = re.compile(
@@ -147,7 +148,7 @@ def guess_audience(text: str, lead: str = "", heading: str = "", kind: str = "")
         return "parents"
     if STAFF_SUBJECT.search(whole):
         return "staff"
-    if any(PARENTS_HEADING.search(h) for h in heading.split(" | ")):
+    if any(PARENTS_HEADING.search(h) and not DEALING_WITH.search(h) for h in heading.split(" | ")):
         return "parents"
     if kind == "information" and GENERAL_HEADING.search(heading.split(" | ")[-1]):
         return "everyone"

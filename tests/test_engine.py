@@ -214,3 +214,18 @@ def test_section_heading_read_with_the_clause_tells_what_it_is_about(uncurated_e
     assert top_id(uncurated_engine.search("what happens if i keep breaking the rules", "staff")) == "3.1"
     # The photo rule for the college's own accounts, not the one for personal accounts.
     assert top_id(uncurated_engine.search("can we put student photos on the college account?", "staff")) == "4.1"
+
+
+@pytest.mark.parametrize(
+    "heading, audience",
+    [
+        ("Communicating with pupils and parents", "everyone"),  # whom staff deal with: not the parents' own rules
+        ("Communicating with families", "everyone"),
+        ("OUR EXPECTATIONS OF PARENTS AND CARERS", "parents"),
+        ("Parents' use of social media", "parents"),
+    ],
+)
+def test_heading_names_parents_only_when_written_for_them(heading, audience):
+    from knowledge.guess import guess_audience
+
+    assert guess_audience("Recordings of school events may be shared online.", heading=heading) == audience
