@@ -34,8 +34,10 @@ def fresh_engine(advisor):
     one test's learned questions cannot change another test's answers."""
     engine = advisor.engine
     engine.forget_learned()
+    advisor.office_answers.clear()
     yield engine
     engine.forget_learned()
+    advisor.office_answers.clear()
 
 
 @pytest.fixture
