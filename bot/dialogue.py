@@ -37,7 +37,7 @@ ROLES = ("staff", "parent")
 MAX_MESSAGE_CHARS = 4000  # a flow answer may be long; beyond this we ask the person to shorten
 SUGGESTION_FLOOR = 0.3  # an engine match below this is not worth offering as a breached clause
 MID_FLOW_SAFEGUARDING_SCORE = 0.5  # the classifier's similarity to safeguarding examples
-OFFICE_COMMANDS = {"unanswered", "reports", "case", "close", "stats", "answer"}
+OFFICE_COMMANDS = {"unanswered", "reports", "case", "close", "stats", "answer", "answers", "unlearn"}
 
 
 @dataclass(frozen=True)

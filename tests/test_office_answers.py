@@ -536,6 +536,25 @@ async def test_telegram_a_written_answer_is_given_to_the_next_person_who_asks(fa
         await e2e.settle(fake, OFFICE_CHAT)
         assert not [m for m in fake.sent_messages(OFFICE_CHAT) if "spotify in assembly ok?" in m.get("text", "")]
 
+        # The office sees what the bot gives in its words, and takes it back, from Telegram.
+        before = len(fake.sent_messages(OFFICE_CHAT))
+        fake.send_text(ADMIN, "/answers", chat_id=OFFICE_CHAT, chat_type="supergroup")
+        [*_, listing] = await fake.wait_for_messages(OFFICE_CHAT, before + 1, timeout=10)
+        assert "A-1" in listing["text"] and SPOTIFY in listing["text"]
+        for wrong in ("/unlearn", "/unlearn banana"):
+            before = len(fake.sent_messages(OFFICE_CHAT))
+            fake.send_text(ADMIN, wrong, chat_id=OFFICE_CHAT, chat_type="supergroup")
+            [*_, usage] = await fake.wait_for_messages(OFFICE_CHAT, before + 1, timeout=10)
+            assert usage["text"].startswith("Usage: /unlearn")
+        before = len(fake.sent_messages(OFFICE_CHAT))
+        fake.send_text(ADMIN, "/unlearn A-1", chat_id=OFFICE_CHAT, chat_type="supergroup")
+        [*_, done] = await fake.wait_for_messages(OFFICE_CHAT, before + 1, timeout=10)
+        assert "A-1 removed" in done["text"]
+        third = e2e.STRANGER + 1
+        await e2e.become(fake, third, "staff")
+        [again, *_] = await e2e.say(fake, third, "spotify in assembly ok?")
+        assert written not in again["text"]  # no longer given
+
 
 def test_build_advisor_loads_the_stored_answers_at_start(dialogue, bot_settings, tmp_path):
     from dataclasses import replace

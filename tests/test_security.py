@@ -67,7 +67,8 @@ async def test_office_commands_and_buttons_refuse_outsiders_and_admins_elsewhere
         ref, case_notice, item_notice, item = await open_case_and_item(fake)
         staff_seen = len(fake.sent_messages(STAFF))
         commands = ["/unanswered", "/reports", f"/case {ref}", f"/close {ref} nothing to see", "/stats",
-                    f"/answer U-{item} 6.5", f"/reports@{fake.bot_username}", f"/case@{fake.bot_username} {ref}"]
+                    f"/answer U-{item} 6.5", f"/reports@{fake.bot_username}", f"/case@{fake.bot_username} {ref}",
+                    "/answers", "/unlearn A-1"]
         askers = [
             (PARENT, None, "private"),            # a parent in private
             (OUTSIDER, OTHER_GROUP, "supergroup"),  # the admin of another group, in that group

@@ -39,7 +39,7 @@ from intents.triage import UrgencyTriage
 log = logging.getLogger(__name__)
 
 TELEGRAM_YAML = Path(__file__).resolve().parent.parent / "data" / "telegram.yaml"
-OFFICE_COMMANDS = ["unanswered", "reports", "case", "close", "stats", "answer"]
+OFFICE_COMMANDS = ["unanswered", "reports", "case", "close", "stats", "answer", "answers", "unlearn"]
 # Questions for the model worked on at once (each person's updates in order; commands, buttons and
 # safeguarding messages go past this limit).
 MAX_WORKING_QUESTIONS = 64

@@ -20,7 +20,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.dialogue import Dialogue, Outgoing, Person
-from bot.office import Office, parse_item_ref
+from bot.office import Office, parse_item_ref, parse_learned_ref
 from bot.telegram.outbox import deliver_due
 from bot.telegram.render import render, render_plain_text
 from bot.telegram.replies import Journal, deliver
@@ -200,7 +200,7 @@ def admin_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 
 async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/unanswered, /reports, /case REF, /close REF note, /stats, /answer U-n section-or-text."""
+    """/unanswered, /reports, /case REF, /close REF note, /stats, /answer U-n section-or-text, /answers, /unlearn A-n."""
     message = update.effective_message
     if message is None or not message.text:
         return
@@ -242,6 +242,15 @@ async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await send_plain(context, chat_id, outcome.message)
     elif command == "stats":
         await send_plain(context, chat_id, await asyncio.to_thread(office.stats_text))
+    elif command == "answers":
+        await send_plain(context, chat_id, await asyncio.to_thread(office.learned_listing))
+    elif command == "unlearn":
+        answer_id = parse_learned_ref(rest.split()[0]) if rest else None
+        if answer_id is None:
+            await send_plain(context, chat_id, office.texts.get("unlearn_usage"))
+            return
+        outcome = await asyncio.to_thread(office.unlearn, answer_id, actor)
+        await send_plain(context, chat_id, outcome.message)
     elif command == "answer":
         ref, _, answer = rest.partition(" ")
         item_id = parse_item_ref(ref)
