@@ -181,3 +181,97 @@ def test_unnumbered_pdf_paragraphs_from_line_gaps(tmp_path):
     parsed = parse_document(read_document(path).text)[0]
     assert [c.section for c in parsed.clauses] == ["Personal accounts ¶1", "Personal accounts ¶2", "Monitoring ¶1"]
     assert parsed.clauses[0].text.startswith("Keep your personal") and parsed.clauses[0].text.endswith("public again.")
+
+
+def _bold_heading_docx(tmp_path: Path, body: list[tuple[str, str]]) -> Path:
+    """A Word file typed the way many schools type one: headings are bold Normal paragraphs in capitals."""
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    for kind, text in body:
+        paragraph = document.add_paragraph()
+        paragraph.add_run(text).bold = kind == "bold"
+    path = tmp_path / "trips.docx"
+    document.save(str(path))
+    return path
+
+
+TRIPS = [
+    ("bold", "ASHDOWN COMMUNITY SCHOOL"),
+    ("bold", "SCHOOL TRIPS POLICY"),
+    ("text", "This policy covers every visit that takes pupils off the school site"),
+    ("bold", "PLANNING A VISIT"),
+    ("text", "Every visit must be approved by the Educational Visits Coordinator before any letter goes home."),
+    ("bold", "SUPERVISION, CONDUCT AND BEHAVIOUR"),
+    ("text", "Pupils must stay with their group leader at all times."),
+    ("text", "Group leaders must check that"),
+    ("text", "a) every pupil is wearing a school lanyard"),
+    ("text", "b) every pupil knows the meeting point"),
+    ("bold", "USE OF PRIVATE VEHICLES AND PUBLIC TRANSPORT ON SCHOOL VISITS"),
+    ("text", "The following minimum adult to pupil ratios apply on public transport:"),
+    ("text", "(a) one adult for every six pupils in Reception;"),
+    ("text", "(b) one adult for every ten pupils in Years 1 to 6."),
+    ("bold", "MEDICAL NEEDS:"),
+    ("text", "The visit leader must make sure that:"),
+    ("text", "i) medicines are carried by a named adult;"),
+    ("text", "ii) a first aider goes on every visit."),
+    ("bold", "TRANSPORT"),
+    ("text", "1. Pupils must wear seat belts on all coaches and minibuses."),
+    ("text", "2. Staff must not carry pupils in their own cars unless the head has agreed in writing."),
+    ("bold", "EMERGENCIES"),
+    ("text", "If a pupil goes missing, the visit leader must call the school and the police at once."),
+]
+
+
+def test_docx_bold_capital_headings_and_lettered_paragraphs(tmp_path):
+    parsed, details = parse_document(read_document(_bold_heading_docx(tmp_path, TRIPS)).text)
+    by_id = {c.id: c for c in parsed.clauses}
+    # Every capital heading starts a section, however long, whatever its punctuation or the line before it.
+    headings = [c.part_heading for c in parsed.clauses]
+    for heading in ("PLANNING A VISIT", "SUPERVISION, CONDUCT AND BEHAVIOUR", "MEDICAL NEEDS", "TRANSPORT",
+                    "USE OF PRIVATE VEHICLES AND PUBLIC TRANSPORT ON SCHOOL VISITS", "EMERGENCIES"):
+        assert heading in headings, heading
+    assert ("heading", "MEDICAL NEEDS:") in parsed.pieces  # the heading as printed
+    assert not any(h.isupper() and h in c.text for c in parsed.clauses for h in headings if h)  # none swallowed
+    # Each lettered paragraph is a clause of its own, its lead-in kept as its context.
+    lead = "supervision-conduct-and-behaviour-2"
+    assert by_id[lead].text == "Group leaders must check that"
+    assert by_id["supervision-conduct-and-behaviour.a"].text == "every pupil is wearing a school lanyard"
+    assert by_id["supervision-conduct-and-behaviour.b"].section == "SUPERVISION, CONDUCT AND BEHAVIOUR (b)"
+    assert details.leads["supervision-conduct-and-behaviour.b"] == lead
+    ratios = [c for c in parsed.clauses if c.part_heading.startswith("USE OF PRIVATE")]
+    assert [c.text for c in ratios] == [
+        "The following minimum adult to pupil ratios apply on public transport:",
+        "one adult for every six pupils in Reception;",
+        "one adult for every ten pupils in Years 1 to 6.",
+    ]
+    assert details.leads[ratios[2].id] == ratios[0].id
+    medical = [c for c in parsed.clauses if c.part_heading == "MEDICAL NEEDS"]
+    assert [c.id.rsplit(".", 1)[-1] for c in medical[1:]] == ["i", "ii"]
+    assert all(details.leads[c.id] == medical[0].id for c in medical[1:])
+    assert by_id["2"].part_heading == "TRANSPORT" and by_id["2"].text.startswith("Staff must not carry pupils")
+    assert [c.text for c in parsed.clauses if c.part_heading == "EMERGENCIES"] == [TRIPS[-1][1]]
+    # Verbatim: every clause's words are the document's, each paragraph's words placed once.
+    words = " ".join(text for _, text in TRIPS)
+    for clause in parsed.clauses:
+        assert clause.text in words
+    assert details.unplaced == ()
+
+
+def test_capital_heading_ignored_inside_a_sentence_and_lead_in_is_not_a_heading(tmp_path):
+    body = [
+        ("bold", "VISITS POLICY"),
+        ("bold", "CONSENT"),
+        ("text", "Parents must sign the consent form for"),
+        ("text", "a) any residential visit"),
+        ("text", "b) any visit abroad"),
+        ("text", "Staff should remind parents who"),
+        ("text", "(a) have not returned the form;"),
+        ("text", "(b) have not paid."),
+    ]
+    parsed, details = parse_document(read_document(_bold_heading_docx(tmp_path, body)).text)
+    assert {c.part_heading for c in parsed.clauses} == {"CONSENT"}
+    assert [c.text for c in parsed.clauses] == [
+        "Parents must sign the consent form for", "any residential visit", "any visit abroad",
+        "Staff should remind parents who", "have not returned the form;", "have not paid.",
+    ]
+    assert sorted(set(details.leads.values())) == [parsed.clauses[0].id, parsed.clauses[3].id]
