@@ -114,30 +114,8 @@ def _docx_paragraph(element, document, numbering: "_Numbering") -> list[str]:
         return ["", text.strip(), ""]
     label = numbering.label(paragraph, style)
     if label:
-        text = f"{label} {text.strip()}"
-    return [*_soft_breaks(text), ""]
-
-
-SOFT_BREAK_ITEM = re.compile(r"^\s*(?:\(?(?:[a-z]|[ivx]{1,4})[.)]|\d{1,2}[.)]|[•●▪◦‣■➢►\-–*])\s+\S")
-
-
-def _soft_breaks(text: str) -> list[str]:
-    """A paragraph's manual line breaks (Shift+Enter): a new item ("b) ...") or the line after a heading typed
-    in capitals stands as a paragraph of its own; any other break only wraps the paragraph's text."""
-    lines = text.split("\n")
-    out = [lines[0]]
-    for line in lines[1:]:
-        if not line.strip():
-            continue
-        if SOFT_BREAK_ITEM.match(line) or _capitals(out[-1]):
-            out.append("")
-        out.append(line)
-    return out
-
-
-def _capitals(line: str) -> bool:
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters) and not line.rstrip().endswith(".")
+        return [f"{label} {text.strip()}", ""]
+    return [text, ""]
 
 
 class _Numbering:

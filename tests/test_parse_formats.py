@@ -305,30 +305,3 @@ def test_docx_bold_headings_in_a_numbered_policy(tmp_path):
         "The visit leader must:", "a) complete a risk assessment two weeks before the visit;",
         "b) tell the office the route and timings.",
     )
-
-
-def test_docx_manual_line_breaks_before_items_and_after_a_capitals_heading(tmp_path):
-    docx = pytest.importorskip("docx")
-    document = docx.Document()
-
-    def paragraph(*lines: str, bold_first: bool = False) -> None:
-        p = document.add_paragraph()
-        for n, line in enumerate(lines):
-            if n:
-                p.add_run().add_break()  # Shift+Enter: one paragraph, several lines
-            p.add_run(line).bold = bold_first and n == 0
-
-    paragraph("OVERNIGHT STAYS", "Pupils on a residential visit must", bold_first=True)
-    paragraph("a) sleep in rooms checked by staff;", "b) hand their phones to the group leader", "at bedtime.")
-    paragraph("KIT", bold_first=True)
-    paragraph("Bring a coat.", "Bring a packed lunch and", "a drink.")
-    path = tmp_path / "stays.docx"
-    document.save(str(path))
-    parsed, details = parse_document(read_document(path).text)
-    assert [(c.part_heading, c.text) for c in parsed.clauses] == [
-        ("OVERNIGHT STAYS", "Pupils on a residential visit must"),
-        ("OVERNIGHT STAYS", "sleep in rooms checked by staff;"),
-        ("OVERNIGHT STAYS", "hand their phones to the group leader at bedtime."),
-        ("KIT", "Bring a coat. Bring a packed lunch and a drink."),  # a break that only wraps text joins it
-    ]
-    assert details.leads[parsed.clauses[2].id] == parsed.clauses[0].id
