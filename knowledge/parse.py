@@ -354,7 +354,7 @@ class _Reader:
             return
         if heading_open and not self.plain_headings and self.open is None and not self.unnumbered and (
             _is_subtitle(stripped) or (_is_subtitle(stripped[:1].upper() + stripped[1:]) and len(stripped.split()) <= 6)
-        ) and not self._heads_own_section(stripped, next_raw):
+        ):
             # A heading printed over several lines ("APPENDIX A" / "Requirements for ..." / "behalf of ...").
             self.pieces.append(("heading", stripped))
             self.part_heading = normalise(f"{self.part_heading} — {stripped}")
@@ -409,18 +409,6 @@ class _Reader:
             last.lines.append(stripped)
         else:
             self.unnumbered.append(_Paragraph([strip_bullet(stripped)], bullet))
-
-    def _heads_own_section(self, stripped: str, next_raw: str) -> bool:
-        """Under the document's title, a capitals line followed by body text ("INTRODUCTION" / "1. This policy...")
-        is the first section's heading, not the title's last line."""
-        following = next_raw.strip()
-        return (
-            not self.part
-            and _is_capitals_heading(stripped)
-            and bool(following)
-            and not _is_capitals_heading(following)
-            and not _is_subtitle(following)
-        )
 
     def _in_title(self, gap: bool) -> bool:
         """At the top of the document, before any text: the first line, or one straight after a title line."""
