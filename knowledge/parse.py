@@ -69,28 +69,6 @@ def _is_heading_text(rest: str, *, allow_mixed: bool) -> bool:
     return allow_mixed and rest[0].isupper() and len(rest.split()) <= 12
 
 
-def _is_capitals_heading(line: str) -> bool:
-    """A paragraph typed in capitals as a title ("SUPERVISION, CONDUCT AND BEHAVIOUR", "RISK ASSESSMENT:").
-
-    Word users often bold a Normal paragraph instead of using a Heading style; its capitals are what is left
-    of that in the text, so it marks a section however long it is or whatever ends the paragraph before it.
-    """
-    line = line.strip()
-    if len(line) > 100 or len(line.split()) > 14 or line[-1:] in ".;," or not line[:1].isalpha():
-        return False
-    if LETTERED.match(line) or BULLET_GLYPH.match(line):
-        return False
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
-
-
-# A title does not end on one of these ("Group leaders must check that" is a lead-in, not a heading).
-LEAD_IN_ENDINGS = frozenset(
-    "that to the a an and or of for with by in on at as if when where which who must should will may shall can "
-    "are is be not following include includes including".split()
-)
-
-
 def _is_subtitle(line: str) -> bool:
     """A title line with no sentence punctuation in it."""
     return _is_heading_text(line, allow_mixed=True) and not re.search(r"[,.;:]", line) and len(line.split()) <= 10
@@ -233,22 +211,13 @@ class _Reader:
                 break
             key = f"{base}.p{n}" if self.part else f"{base}-{n}"
             section = f"{name} ¶{n}" if name else f"¶{n}"
-            marker = ""
-            lettered = LETTERED.match(text) if lead_id and not paragraph.bullet else None
-            if lettered:
-                # "a) one adult for every six pupils;" after "The following ratios apply:": item (a) of that lead-in.
-                letter = lettered.group(1)
-                key, marker, text = f"{base}.{letter}", text[: lettered.start(2)].strip(), lettered.group(2)
-                section = f"{name} ({letter})" if name else f"({letter})"
-            self.start(_Open(key, section, self.part or name, self.part_heading, [text]), marker)
+            self.start(_Open(key, section, self.part or name, self.part_heading, [text]), "")
             self.close()
             cid = self.clauses[-1].id
-            if (paragraph.bullet or lettered) and lead_id:
+            if paragraph.bullet and lead_id:
                 self.leads[cid] = lead_id
             elif not paragraph.bullet:
-                # A lead-in ends with ':' or, unpunctuated, runs straight into lettered items ("check that" / "a) ...").
-                runs_on = n < len(paragraphs) and not SENTENCE_END.search(text) and LETTERED.match(paragraphs[n].text)
-                lead_id = cid if text.endswith(":") or runs_on else ""
+                lead_id = cid if text.endswith(":") else ""
 
     def start(self, clause: _Open, marker: str) -> None:
         """Open a clause; its place among the pieces is kept so headings inside it stay in order."""
@@ -360,9 +329,6 @@ class _Reader:
             self.part_heading = normalise(f"{self.part_heading} — {stripped}")
             self.heading_open = True
             return
-        if gap and self.mode == "body" and _is_capitals_heading(stripped) and not next_raw.strip()[:1].islower():
-            self.heading("", stripped.rstrip(":").strip(), printed=stripped)
-            return
         if gap and (self.plain_headings or self.open is None or self._may_end_clause()) and self._plain_heading(
             stripped, next_raw
         ):
@@ -402,8 +368,7 @@ class _Reader:
         last = self.unnumbered[-1] if self.unnumbered else None
         # A blank line inside a sentence ("personal and" / "" / "professional lives") does not end a paragraph.
         continues = last is not None and not bullet and (
-            not gap
-            or (not SENTENCE_END.search(last.lines[-1]) and stripped[:1].islower() and not LETTERED.match(stripped))
+            not gap or (not SENTENCE_END.search(last.lines[-1]) and stripped[:1].islower())
         )
         if continues:
             last.lines.append(stripped)
@@ -422,26 +387,14 @@ class _Reader:
         """In a document without numbers, a short title-like line standing alone starts a section."""
         if not _is_subtitle(stripped) or len(stripped.split()) > 8 or BULLET_GLYPH.match(stripped):
             return False
-        if re.sub(r"[^a-z]", "", stripped.split()[-1].lower()) in LEAD_IN_ENDINGS:
-            return False  # a sentence that runs on into a list
         last = self.unnumbered[-1] if self.unnumbered else None
-        if (
-            last is not None
-            and not last.bullet
-            and not SENTENCE_END.search(last.lines[-1])
-            and not LETTERED.match(last.lines[0])  # list items often end without a stop
-        ):
+        if last is not None and not last.bullet and not SENTENCE_END.search(last.lines[-1]):
             return False  # the previous paragraph has not finished its sentence
         following = next_raw.strip()
         return (
             not following
             or following[:1].isupper()
-            or bool(
-                BULLET_GLYPH.match(following)
-                or LETTERED.match(following)
-                or NUMBERED.match(following)
-                or TOP_CLAUSE.match(following)  # "TRANSPORT" / "6. Pupils must wear seat belts..."
-            )
+            or bool(BULLET_GLYPH.match(following) or LETTERED.match(following) or NUMBERED.match(following))
         )
 
     def _may_end_clause(self) -> bool:
