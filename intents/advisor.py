@@ -163,7 +163,7 @@ class Advisor:
             # The office answered this very question before (it reached them as a question the policy did not
             # answer); a rewording the classifier now deems outside the policy is still that question.
             return self._office_reply(text, role, search, office, intent)
-        if intent.intent == "out_of_scope" and not search.answered:
+        if intent.intent == "out_of_scope" and (not search.answered or self._known_questions(search)):
             return self._simple(text, role, "out_of_scope", self.text("out_of_scope"), search, False, intent.scores)
         if not search.answered:
             lines = [self.text("not_sure")]
@@ -182,6 +182,12 @@ class Advisor:
             body = f"{body}\n{self.text('safeguarding_contacts')}"
         return Reply(text, role, "question", True, search.confidence, answer.verdict_line, search.matches, body,
                      answer=answer, safeguarding=intent.safeguarding_risk, scores=intent.scores)
+
+    def _known_questions(self, search: Search) -> bool:
+        """The classifier's "outside the policy" outweighs a confident match only when the matched clause has
+        questions people ask (a curated pack): its judgement compares the message with those questions, and a
+        clause known only by its wording gives it little to go on ("what's for lunch" vs. a school-hours rule)."""
+        return bool(search.matches) and self.engine.has_questions_for(search.matches[0].clause.id)
 
     def _office_reply(self, text: str, role: str, search: Search, office: OfficeMatch, intent: IntentResult) -> Reply:
         """The office's earlier answer to the same question, labelled as the office's and dated."""

@@ -229,6 +229,13 @@ class PolicyEngine:
             candidates=matches,
         )
 
+    def has_questions_for(self, clause_id: str) -> bool:
+        """Whether the pack knows questions people ask for this clause (curated or learned), not only its wording."""
+        try:
+            return self.index.position(clause_id) in self.index.asked_clauses
+        except (KeyError, ValueError):
+            return False
+
     def _fuzzy(self, question: str) -> dict[int, float]:
         """Best lexical match (0..1) per clause among the questions people ask."""
         query = utils.default_process(self.expand(question))
