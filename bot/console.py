@@ -87,6 +87,9 @@ def run_chat(advisor, settings, role: str, stdin: TextIO, stdout: TextIO) -> int
             typed = line.strip()
             if typed.isdigit() and buttons and 1 <= int(typed) <= len(buttons):
                 out = dialogue.handle(person, action=buttons[int(typed) - 1].action)
+            elif typed.isdigit() and len(typed) <= 2:  # a button number where there is no such button
+                stdout.write(dialogue.texts.get("conversation.no_such_button", number=typed, count=len(buttons)) + "\n")
+                continue
             else:
                 out = dialogue.handle(person, text=line)
             buttons = plain_buttons(out)

@@ -48,6 +48,12 @@ def test_pressing_buttons_by_number(advisor, bot_settings):
     assert out.count("Section 6.5") >= 2  # the answer, then the full section
 
 
+def test_a_number_with_no_such_button_says_so(advisor, bot_settings):
+    _, out = chat(advisor, bot_settings, ["1", "Can I accept a friend request from a pupil?", "9"])
+    assert out.count("There is no button") == 2
+    assert "You're welcome" not in out  # a bare number is not taken as thanks
+
+
 def test_breach_report_survives_a_restart_and_completes(advisor, bot_settings, storage):
     _, first = chat(advisor, bot_settings, ["/report", "A colleague shared a photo of pupils on a public page", "Facebook"])
     assert "When did it happen" in first
