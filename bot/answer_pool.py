@@ -18,6 +18,8 @@ import queue
 import threading
 from concurrent.futures import Future
 
+from intents.triage import UrgencyTriage
+
 log = logging.getLogger(__name__)
 
 _STOP = object()
@@ -27,9 +29,9 @@ URGENT, ORDINARY, LAST = 0, 1, 2  # queue priorities; the stop signal comes afte
 class BatchedAdvisor:
     """Wraps an `intents.advisor.Advisor`; `respond` is batched, every other attribute is the advisor's."""
 
-    def __init__(self, advisor, max_batch: int = 32, idle_seconds: float = 30.0, triage=None):
+    def __init__(self, advisor, max_batch: int = 32, idle_seconds: float = 30.0, triage: UrgencyTriage | None = None):
         self._advisor = advisor
-        self._triage = triage  # intents.triage.UrgencyTriage; without it, only the rules decide the lane
+        self._triage = triage or UrgencyTriage.for_classifier(advisor.classifier)  # which lane a message takes
         self._max_batch = max_batch
         self._idle_seconds = idle_seconds  # the inference thread stops when idle, and starts again on demand
         # (priority, arrival, text, role, future): urgent first, then first come first served
@@ -44,10 +46,10 @@ class BatchedAdvisor:
 
     def respond(self, message: str, role: str = "staff"):
         """The advisor's reply to one message; blocks the calling (worker) thread until it is ready."""
-        if self._is_urgent(message):
+        if self._triage.definite(message):
             return self._advisor.respond(message, role)
         future: Future = Future()
-        priority = URGENT if self._might_be_urgent(message) else ORDINARY
+        priority = URGENT if self._triage.possible(message) else ORDINARY
         with self._lock:
             self._waiting.put((priority, next(self._arrivals), message, role, future))
             if self._thread is None:
@@ -65,18 +67,6 @@ class BatchedAdvisor:
             thread.join(timeout=60)
 
     # -------------------------------------------------------------------------------------------
-
-    def _is_urgent(self, message: str) -> bool:
-        if self._triage is not None:
-            return self._triage.definite(message)
-        rules = getattr(getattr(self._advisor, "classifier", None), "rules", None)
-        try:
-            return bool(rules and rules.risk_in(message))
-        except Exception:  # the check only decides the lane; the answer still comes
-            return False
-
-    def _might_be_urgent(self, message: str) -> bool:
-        return self._triage is not None and self._triage.possible(message)
 
     def _run(self) -> None:
         while True:

@@ -124,9 +124,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = person_of(update)
     text = message.text or ""
     limiter: RateLimiter = context.application.bot_data["rate_limiter"]
-    triage = context.application.bot_data.get("triage")
-    might_be_urgent = triage.possible(text) if triage is not None else dialogue.is_safeguarding(text)
-    if not limiter.allow(person.user_id) and not might_be_urgent:
+    if not limiter.allow(person.user_id) and not context.application.bot_data["triage"].possible(text):
         await send_plain(context, message.chat_id, dialogue.texts.get("conversation.rate_limited"))
         return
     await take_turn(context, person, message.chat_id, text=text, update_id=update.update_id)

@@ -21,6 +21,7 @@ from bot.telegram.render import keyboard, render_plain_text
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 3600
+REPLY_KIND = "reply"  # rows of this kind hold a person's reply already rendered as Telegram HTML
 
 
 def backoff(attempts: int, base: float = 5.0) -> timedelta:
@@ -37,7 +38,7 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 def rendered(row: dict) -> list[tuple]:
     """A queued row as Telegram messages: a person's reply is stored rendered; anything else is plain text."""
-    if row["kind"] == "reply":
+    if row["kind"] == REPLY_KIND:
         return [(row["text"], keyboard(row["buttons"]))]
     return render_plain_text(row["text"], row["buttons"])
 
@@ -69,7 +70,7 @@ async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_
                 for text, markup in rendered(row):
                     sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
                     message_id = sent.message_id
-                if row["kind"] == "reply":  # the person has it: a reply need not be kept
+                if row["kind"] == REPLY_KIND:  # the person has it: a reply need not be kept
                     await asyncio.to_thread(storage.discard_sent, [row["id"]])
                 else:
                     await asyncio.to_thread(storage.mark_delivered, row["id"], message_id)
@@ -92,7 +93,7 @@ async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_
                 log.warning("outbox %s: forbidden for target %s; marked undeliverable", row["id"], row["target"])
                 await asyncio.to_thread(storage.mark_failed, row["id"], "forbidden", None)
             except BadRequest as exc:
-                if row["kind"] == "reply":  # a rendered reply Telegram refuses will never be taken
+                if row["kind"] == REPLY_KIND:  # a rendered reply Telegram refuses will never be taken
                     log.warning("outbox %s: %s; a reply marked undeliverable", row["id"], type(exc).__name__)
                     await asyncio.to_thread(storage.mark_failed, row["id"], type(exc).__name__, None)
                     continue

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,13 +24,12 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.storage import Storage, utc_now
-from bot.telegram.outbox import retry_seconds
+from bot.telegram.outbox import REPLY_KIND, retry_seconds
 
 log = logging.getLogger(__name__)
 
 QUICK_RETRY_SECONDS = 0.5  # a dropped connection usually works again at once
 LONGEST_WAIT_IN_TURN = 3.0  # a 429 asking for longer goes to the outbox instead of holding up the turn
-REPLY_KIND = "reply"  # outbox rows of this kind hold rendered HTML, not plain text
 # How long a journalled reply is left to its turn before the outbox job may send it (after a crash).
 TURN_LEASE = timedelta(seconds=30)
 
@@ -59,6 +59,32 @@ async def send_now(bot, chat_id, text: str, markup: InlineKeyboardMarkup | None)
     return await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
 
 
+# A fault that stops the sending for now: the person blocked the bot, or Telegram is unreachable or busy.
+STOPPING_FAULTS = (Forbidden, RetryAfter, TimedOut, NetworkError)
+
+
+async def send_in_order(
+    bot, chat_id, messages: list[Rendered], on_sent: Callable[[int], Awaitable[None]] | None = None
+) -> tuple[int, Exception | None]:
+    """Send the messages in order until one fails; returns how many went, and the fault that stopped it.
+
+    A 400 (a message Telegram will never take) is a bug and is raised; `on_sent(position)` follows each send."""
+    for position, (text, markup) in enumerate(messages):
+        try:
+            await send_now(bot, chat_id, text, markup)
+        except BadRequest:
+            raise
+        except STOPPING_FAULTS as exc:
+            if isinstance(exc, Forbidden):
+                log.warning("a reply could not be delivered: the person has blocked the bot")
+            else:
+                log.warning("a reply could not be sent (%s); %d message(s) left to the outbox", type(exc).__name__, len(messages) - position)
+            return position, exc
+        if on_sent is not None:
+            await on_sent(position)
+    return len(messages), None
+
+
 def queue_rest(storage: Storage, chat_id, messages: list[Rendered], user_key: str) -> None:
     """The unsent messages, in order, into the outbox in one transaction."""
     with storage.transaction() as db:
@@ -70,19 +96,10 @@ def queue_rest(storage: Storage, chat_id, messages: list[Rendered], user_key: st
 
 async def deliver(bot, storage: Storage, chat_id, messages: list[Rendered], user_key: str = "") -> bool:
     """Send the messages in order; True if all went now, False if some wait in the outbox or were dropped."""
-    for position, (text, markup) in enumerate(messages):
-        try:
-            await send_now(bot, chat_id, text, markup)
-        except BadRequest:
-            raise
-        except Forbidden:
-            log.warning("a reply could not be delivered: the person has blocked the bot")
-            return False
-        except (RetryAfter, TimedOut, NetworkError) as exc:
-            log.warning("a reply could not be sent (%s); %d message(s) queued for retry", type(exc).__name__, len(messages) - position)
-            await asyncio.to_thread(queue_rest, storage, chat_id, messages[position:], user_key)
-            return False
-    return True
+    sent, fault = await send_in_order(bot, chat_id, messages)
+    if fault is not None and not isinstance(fault, Forbidden):
+        await asyncio.to_thread(queue_rest, storage, chat_id, messages[sent:], user_key)
+    return fault is None
 
 
 @dataclass
@@ -91,7 +108,7 @@ class Journal:
 
     storage: Storage
     chat_id: object
-    render: object  # Outgoing list -> list of (html, keyboard)
+    render: Callable[[list], list[Rendered]]  # a turn's Outgoing replies -> (html, keyboard) messages
     entries: list[tuple[int, Rendered]] = field(default_factory=list)
 
     def __call__(self, db, user_key: str, outgoing) -> None:
@@ -108,25 +125,26 @@ class Journal:
 
         Each row goes as soon as Telegram has its message. Delivery is at least once: a crash in the moment
         between Telegram taking a message and its row going would send that message again after a restart."""
-        for position, (outbox_id, (text, markup)) in enumerate(self.entries):
-            rest = [entry[0] for entry in self.entries[position:]]
-            try:
-                await send_now(bot, self.chat_id, text, markup)
-            except Forbidden:  # blocked by the person: the replies are of no use to anyone now
-                log.warning("a reply could not be delivered: the person has blocked the bot")
-                await asyncio.to_thread(self.storage.discard_sent, rest)
-                return False
-            except BadRequest:  # a message Telegram will never take: not retried, and the bug is raised
-                await asyncio.to_thread(_undeliverable, self.storage, rest)
-                raise
-            except (RetryAfter, TimedOut, NetworkError) as exc:
-                log.warning("a reply could not be sent (%s); %d message(s) left to the outbox", type(exc).__name__, len(rest))
-                await asyncio.to_thread(self.storage.retry_soon, rest, type(exc).__name__)
-                return False
-            await asyncio.to_thread(self.storage.discard_sent, [outbox_id])
-        return True
+        ids = [outbox_id for outbox_id, _ in self.entries]
+        gone: list[int] = []
+
+        async def forget(position: int) -> None:
+            await asyncio.to_thread(self.storage.discard_sent, [ids[position]])
+            gone.append(ids[position])
+
+        try:
+            sent, fault = await send_in_order(bot, self.chat_id, [message for _, message in self.entries], forget)
+        except BadRequest as exc:  # never taken by Telegram: not retried, and the bug goes to the error handler
+            await asyncio.to_thread(_undeliverable, self.storage, ids[len(gone):], type(exc).__name__)
+            raise
+        rest = ids[sent:]
+        if isinstance(fault, Forbidden):  # blocked by the person: the replies are of no use to anyone now
+            await asyncio.to_thread(self.storage.discard_sent, rest)
+        elif fault is not None:
+            await asyncio.to_thread(self.storage.retry_soon, rest, type(fault).__name__)
+        return fault is None
 
 
-def _undeliverable(storage: Storage, outbox_ids: list[int]) -> None:
+def _undeliverable(storage: Storage, outbox_ids: list[int], error: str) -> None:
     for outbox_id in outbox_ids:
-        storage.mark_failed(outbox_id, "forbidden", None)
+        storage.mark_failed(outbox_id, error, None)
