@@ -215,6 +215,14 @@ class Office:
         taught = t.get("taught", section=clause.label)
         return Outcome(True, t.get("answered", id=item_id, how=clause.label, actor=actor, taught=taught))
 
+    def answer(self, item_id: int, answer: str, actor: str) -> Outcome:
+        """`/answer U-n …`: a section of the pack ("6.13") answers with that clause; anything else is the office's words."""
+        answer = answer.strip()
+        pack = self.advisor.engine.pack
+        if pack.find_section(answer) or pack.clause(answer):
+            return self.answer_with_clause(item_id, answer, actor)
+        return self.answer_with_text(item_id, answer, actor)
+
     def answer_with_text(self, item_id: int, answer: str, actor: str) -> Outcome:
         """Answer in the office's own words: the asker is sent it, and the bot keeps it for the same question
         asked again (the question's text and role only, not who asked)."""

@@ -255,11 +255,7 @@ async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if item_id is None or not answer.strip():
             await send_plain(context, chat_id, office.texts.get("answer_usage"))
             return
-        answer = answer.strip()
-        if office.advisor.engine.pack.find_section(answer) or office.advisor.engine.pack.clause(answer):
-            outcome = await asyncio.to_thread(office.answer_with_clause, item_id, answer, actor)
-        else:
-            outcome = await asyncio.to_thread(office.answer_with_text, item_id, answer, actor)
+        outcome = await asyncio.to_thread(office.answer, item_id, answer, actor)
         await send_plain(context, chat_id, outcome.message)
     await flush_outbox(context)
 
