@@ -51,6 +51,17 @@ def test_answering_with_a_section_teaches_the_engine_once(dialogue, advisor):
     assert dialogue.storage.learned_alternates() == [("6.4", question)]
 
 
+def test_answer_takes_a_section_or_the_offices_own_words(dialogue):
+    office = dialogue.office
+    by_section = ask_unanswerable(dialogue, "Can I run a crypto trading channel?")
+    assert office.answer(by_section["id"], " 6.4 ", "tester").ok
+    assert dialogue.storage.learned_alternates() == [("6.4", "Can I run a crypto trading channel?")]
+    in_words = ask_unanswerable(dialogue, "Can I play music from Spotify in assembly?")
+    outcome = office.answer(in_words["id"], "Yes, through the school's licence.", "tester")
+    assert outcome.ok and [a.answer for a in office.learned_answers()] == ["Yes, through the school's licence."]
+    assert dialogue.storage.learned_alternates() == [("6.4", "Can I run a crypto trading channel?")]  # no clause taught
+
+
 def test_unknown_items_sections_and_cases_are_refused(dialogue):
     office = dialogue.office
     assert not office.answer_with_clause(424242, "6.5", "t").ok
