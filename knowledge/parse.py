@@ -36,6 +36,9 @@ FRONT_MATTER = re.compile(
     r"issued\b|owner\b|author\b|ratified\b|status\b)",
     re.IGNORECASE,
 )
+# An introduction ending in ':' this long says something of its own ("If, in the future, the Governing body
+# agrees that the school should have a presence on social media, the following guidelines…"): a clause.
+INTRO_CLAUSE_WORDS = 12
 SENTENCE_END = re.compile(r"[.:;!?)\"”’]\s*$")
 
 
@@ -193,8 +196,8 @@ class _Reader:
             return
         if len(paragraphs) == 1 and self.part and not paragraphs[0].bullet:
             text = paragraphs[0].text
-            if text.endswith(":"):
-                # An introduction to what follows ("the following guidelines should be followed:").
+            if text.endswith(":") and len(text.split()) < INTRO_CLAUSE_WORDS:
+                # A bare introduction to what follows ("the following guidelines should be followed:").
                 self.pieces.append(("text", text))
             else:
                 self.start(_Open(f"{self.part}.0", self.part, self.part, self.part_heading, [text]), "")

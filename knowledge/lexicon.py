@@ -1,0 +1,129 @@
+"""The one vocabulary for reading questions and clauses (data/lexicon.yaml): people, channels, question forms.
+
+Also the one sentence splitter. Pure functions over compiled patterns; loaded once per process.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from knowledge.pack import read_yaml
+
+LEXICON = Path(__file__).resolve().parent / "data" / "lexicon.yaml"
+PEOPLE_KINDS = ("school", "staff", "pupil", "parent")
+# A new sentence starts after . ; ! ? (and after : in clause text) before a capital, a quote or a bracket.
+_SENTENCE = re.compile(r"(?<=[.;!?])\s+(?=[A-Z‘'\"(])")
+_SENTENCE_WITH_COLON = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z‘'\"(])")
+# People type without capitals: any . ! ? (or a line break) ends a sentence in a message.
+_MESSAGE_SENTENCE = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
+
+
+def _whole(fragment: str) -> re.Pattern:
+    return re.compile(rf"(?<![\w'])(?:{fragment})(?![\w'])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str  # school | staff | pupil | parent | self
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    people: tuple[tuple[str, re.Pattern], ...]
+    first_person: re.Pattern
+    official: re.Pattern
+    personal: re.Pattern
+    forms: tuple[tuple[str, re.Pattern], ...]
+    negative_action: re.Pattern
+    vague_closer: re.Pattern
+
+    @classmethod
+    def load(cls, path: Path = LEXICON) -> "Lexicon":
+        data = read_yaml(path)
+        people = data.get("people") or {}
+        unknown = set(people) - set(PEOPLE_KINDS)
+        if unknown:
+            raise ValueError(f"{path.name}: unknown kinds of people {sorted(unknown)}")
+        channel = data.get("channel") or {}
+        forms = data.get("forms") or {}
+        return cls(
+            people=tuple((kind, _whole("|".join(people[kind]))) for kind in PEOPLE_KINDS if people.get(kind)),
+            first_person=_whole(data["first_person"]),
+            official=_whole(channel["official"]),
+            personal=_whole(channel["personal"]),
+            forms=tuple((name, _whole(forms[name])) for name in ("trouble", "obligation", "permission") if forms.get(name)),
+            negative_action=_whole(data["negative_action"]),
+            vague_closer=_whole(data["vague_closers"]),
+        )
+
+    # -- people -------------------------------------------------------------------------------------
+    def mentions(self, text: str) -> list[Mention]:
+        """Every mention of a kind of person (or of the asker, as `self`), in order; overlaps go to the first kind."""
+        found: list[Mention] = []
+        taken: list[tuple[int, int]] = []
+        for kind, pattern in self.people:
+            for m in pattern.finditer(text):
+                if any(m.start() < end and start < m.end() for start, end in taken):
+                    continue
+                found.append(Mention(kind, m.start(), m.end(), m.group(0)))
+                taken.append((m.start(), m.end()))
+        for m in self.first_person.finditer(text):
+            if not any(m.start() < end and start < m.end() for start, end in taken):
+                found.append(Mention("self", m.start(), m.end(), m.group(0)))
+        return sorted(found, key=lambda mention: mention.start)
+
+    def kinds_in(self, text: str) -> set[str]:
+        return {m.kind for m in self.mentions(text) if m.kind != "self"}
+
+    # -- channels and forms ---------------------------------------------------------------------------
+    def channel(self, text: str) -> str:
+        """official | personal | "" (not said)."""
+        official = self.official.search(text) is not None
+        personal = self.personal.search(text) is not None
+        if official and not personal:
+            return "official"
+        if personal and not official:
+            return "personal"
+        return ""
+
+    def form(self, text: str) -> str:
+        """trouble | obligation | permission | open: how a yes/no question asks (the first that matches)."""
+        for name, pattern in self.forms:
+            if pattern.search(text):
+                return name
+        return "open"
+
+    def negates(self, text: str) -> bool:
+        """Whether the action asked about undoes or refuses something ("unfriend", "decline", "block")."""
+        return self.negative_action.search(text) is not None
+
+    def vague(self, text: str) -> bool:
+        """A closing question that carries no topic of its own ("AIBU?", "what should I do?")."""
+        stripped = re.sub(r"[^\w\s']", " ", text).strip()
+        if not stripped:
+            return True
+        m = self.vague_closer.search(stripped)
+        return m is not None and len(stripped.split()) <= len(m.group(0).split()) + 4
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The project's vocabulary (loaded once)."""
+    return Lexicon.load()
+
+
+def clause_sentences(text: str, colon: bool = False) -> list[str]:
+    """A clause's sentences: split only where a new sentence clearly starts (a capital after the stop)."""
+    splitter = _SENTENCE_WITH_COLON if colon else _SENTENCE
+    return [p.strip() for p in splitter.split(text) if p.strip()]
+
+
+def message_sentences(text: str) -> list[str]:
+    """A message's sentences: people type without capitals, so any stop or line break ends one."""
+    return [p.strip() for p in _MESSAGE_SENTENCE.split(text) if p and p.strip()]
