@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from intents.classify import IntentClassifier, IntentResult
-from knowledge.compose import ComposedAnswer, compose_answer, render_plain, see_also_line
+from intents.language import ENGLISH
+from knowledge.compose import ComposedAnswer, compose_answer, compose_bearing, render_plain, see_also_line
 from knowledge.engine import Match, PolicyEngine, Search
 from knowledge.office_answers import OfficeAnswers, OfficeMatch
 from knowledge.pack import read_yaml
@@ -23,6 +24,8 @@ from knowledge.pack import read_yaml
 RESPONSES = Path(__file__).resolve().parent / "data" / "responses.yaml"
 MAX_CHARS = 1000
 ROLES = ("staff", "parent")
+# The office taught a question this close (cosine) for another clause than the first: hedge, don't contradict it.
+LEARNED_CONFLICT = 0.8
 
 
 class _Keep(dict):
@@ -68,6 +71,9 @@ class Reply:
     suggestions: tuple[Match, ...] = ()  # "Did you mean…" when not answered
     scores: dict = field(default_factory=dict, repr=False)
     office: OfficeReply | None = None  # the school office's own answer, when that is what answered
+    verdict_kind: str | None = None  # the kind of verdict asserted for this question; None for a hedge or another intent
+    answer_word: str | None = None  # yes | no | approval | careful: how the answer opens, if it opens with one
+    language: str = "en"  # the language the message was written in, when the advisor could tell
 
     def to_json(self) -> dict:
         """The `policybot ask --json` contract. `office_answer` is present only when the office's own answer
@@ -79,6 +85,7 @@ class Reply:
             "answered": self.answered,
             "confidence": round(self.confidence, 4),
             "verdict": self.verdict,
+            "verdict_kind": self.verdict_kind,
             "matches": [m.to_json() for m in self.matches],
             "reply": self.reply,
         }
@@ -117,8 +124,13 @@ class Advisor:
         """Answer several messages with one batched encode."""
         role = role if role in ROLES else "staff"
         cleaned = [" ".join(str(m).split()) for m in messages]
-        live = [i for i, m in enumerate(cleaned) if m and len(m) <= MAX_CHARS]
         replies: dict[int, Reply] = {}
+        languages = self.classifier.rules.languages
+        for i, m in enumerate(cleaned):
+            code = languages.detect(m) if languages is not None and m else ENGLISH
+            if code != ENGLISH:
+                replies[i] = self._other_language(m, role, code)
+        live = [i for i, m in enumerate(cleaned) if m and len(m) <= MAX_CHARS and i not in replies]
         if live:
             texts = [cleaned[i] for i in live]
             vectors = self.engine.embed(texts)
@@ -131,7 +143,7 @@ class Advisor:
                 office = dict(zip(unsure, found))
             for k, (i, text, vector, search) in enumerate(zip(live, texts, vectors, searches)):
                 replies[i] = self._reply(text, role, vector, search, office.get(k))
-        out = []
+        out: list[Reply] = []
         for i, m in enumerate(cleaned):
             if i in replies:
                 out.append(replies[i])
@@ -146,6 +158,22 @@ class Advisor:
         matches = search.matches if search else ()
         confidence = search.confidence if search else 0.0
         return Reply(question, role, intent, False, confidence, None, matches, text, safeguarding=safeguarding, scores=scores or {})
+
+    def _other_language(self, message: str, role: str, code: str) -> Reply:
+        """A message in another language: the notice in that language (English beneath, with 999 and the DSL);
+        the safeguarding reply as well when it may be about a child at risk."""
+        notice = self.classifier.rules.languages.notice(code).format_map(_Keep(self._contacts()))
+        lines = [notice] if notice else []
+        lines.append(self.text("language_notice"))
+        at_risk = self.classifier.rules.risk_in(message)
+        if at_risk:
+            lines.append(self.text("safeguarding"))
+        intent = "safeguarding" if at_risk else "out_of_scope"
+        return Reply(message, role, intent, False, 0.0, None, (), "\n\n".join(lines), safeguarding=at_risk, language=code)
+
+    def _contacts(self) -> dict[str, str]:
+        """The contacts the notices name, as the response texts have them filled in."""
+        return {"dsl_contact": self.responses.get("contact.dsl", "{dsl_contact}"), "office_contact": self.responses.get("contact.office", "{office_contact}")}
 
     def _too_long(self, message: str, role: str) -> Reply:
         # Even an over-long message is checked for a child at risk before anything else.
@@ -165,8 +193,11 @@ class Advisor:
             return self._office_reply(text, role, search, office, intent)
         if intent.intent == "out_of_scope" and (not search.answered or self._known_questions(search)):
             return self._simple(text, role, "out_of_scope", self.text("out_of_scope"), search, False, intent.scores)
-        if not search.answered:
+        if not search.answered or search.learned_elsewhere >= LEARNED_CONFLICT:
             lines = [self.text("not_sure")]
+            reason = self._hedge_reason(search)
+            if reason:
+                lines.append(reason)
             if search.matches:
                 lines.append(self.text("did_you_mean"))
                 lines += [f"• {see_also_line(m.clause)}" for m in search.matches]
@@ -176,12 +207,33 @@ class Advisor:
             reply = Reply(text, role, "question", False, search.confidence, None, search.matches, "\n".join(lines),
                           safeguarding=intent.safeguarding_risk, suggestions=search.matches, scores=intent.scores)
             return reply
-        answer = compose_answer(search, self.engine.pack.clause, self.responses)
+        if search.long and search.vague:
+            answer = compose_bearing(search, self.responses)
+        else:
+            answer = compose_answer(search, self.engine.pack.clause, self.responses)
         body = render_plain(answer, self.responses)
         if intent.safeguarding_risk:
             body = f"{body}\n{self.text('safeguarding_contacts')}"
         return Reply(text, role, "question", True, search.confidence, answer.verdict_line, search.matches, body,
-                     answer=answer, safeguarding=intent.safeguarding_risk, scores=intent.scores)
+                     answer=answer, safeguarding=intent.safeguarding_risk, scores=intent.scores,
+                     verdict_kind=answer.verdict_kind, answer_word=answer.answer_word)
+
+    def _hedge_reason(self, search: Search) -> str:
+        """Why the bot is unsure, in a few words, from how its best candidates differ."""
+        if search.learned_elsewhere >= LEARNED_CONFLICT:
+            return self.text("hedge.office_differs")
+        if len(search.matches) < 2:
+            return self.text("hedge.unclear")
+        first, second = (self.engine.subject_of(m.clause.id) for m in search.matches[:2])
+        if {first.channel, second.channel} == {"personal", "official"}:
+            return self.text("hedge.channel")
+        if first.actor and second.actor and first.actor != second.actor and {first.actor, second.actor} <= {"staff", "parent", "school"}:
+            return self.text("hedge.actor")
+        if first.target and second.target and first.target != second.target and "none" not in (first.target, second.target):
+            return self.text("hedge.target")
+        if search.long:
+            return self.text("hedge.long")
+        return self.text("hedge.unclear")
 
     def _known_questions(self, search: Search) -> bool:
         """The classifier's "outside the policy" outweighs a confident match only when the matched clause has

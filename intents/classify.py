@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from intents.language import ENGLISH, Languages
+from intents.language import languages as load_languages
 from knowledge.index import load_or_encode
 from knowledge.pack import read_yaml
 from knowledge.shorthand import expander, load_shorthand
@@ -56,6 +58,8 @@ class SafeguardingRules:
     policy_question: tuple[re.Pattern, ...]
     concern: tuple[re.Pattern, ...] = ()
     child: tuple[re.Pattern, ...] = ()  # the message is about a child (or in a pupil's own words)
+    # Other languages: a message not in English is read with their cues (intents/language.py).
+    languages: Languages | None = field(default=None, compare=False)
 
     @classmethod
     def load(cls, path: Path = DATA / "safeguarding.yaml") -> "SafeguardingRules":
@@ -66,10 +70,17 @@ class SafeguardingRules:
             compile_all(data.get("policy_question_patterns")),
             compile_all(data.get("concern_patterns")),
             compile_all(data.get("child_patterns")),
+            load_languages(),
         )
 
     def risk_in(self, text: str) -> bool:
-        return any(p.search(text) for p in self.risk)
+        return any(p.search(text) for p in self.risk) or self.risk_in_other_language(text)
+
+    def risk_in_other_language(self, text: str) -> bool:
+        """A message not in English whose words, in any language we know, say a child may be at risk."""
+        if self.languages is None:
+            return False
+        return self.languages.detect(text) != ENGLISH and self.languages.harm_in(text) is not None
 
     def concern_in(self, text: str) -> bool:
         return any(p.search(text) for p in self.concern)

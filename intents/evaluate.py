@@ -123,7 +123,7 @@ def evaluate(advisor: Advisor, path: Path) -> EvalReport:
         if wanted in ("yes", "no"):
             yes_no += 1
             word = _answer_word(reply) if committed else None
-            if word is not None and word != wanted:
+            if word in ("yes", "no") and word != wanted:
                 contradicted += 1
                 note += f", opened {word!r} where the answer is {wanted!r}"
         if rank != 0 or "opened" in note:

@@ -16,6 +16,19 @@ VERDICT_KINDS = (
 
 
 @dataclass(frozen=True)
+class Ruling:
+    """One situation a clause decides: when it applies, the verdict on that action, and one line saying so.
+
+    `asks` are example messages that belong to this ruling (they also help find the clause). `says` never
+    opens with Yes or No: the answer adds whichever fits the form of the question (knowledge/rulings.py)."""
+
+    when: str
+    kind: str
+    says: str
+    asks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Clause:
     """A clause as the document prints it, enriched with what the school says about it.
 
@@ -41,6 +54,15 @@ class Clause:
     alternates: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     curated: bool = False
+    rulings: tuple[Ruling, ...] = ()
+    # Who the clause governs and whom it concerns (knowledge/subject.py); empty: read from the wording.
+    actor: str = ""
+    target: str = ""
+    channel: str = ""
+
+    def ruling_questions(self) -> tuple[str, ...]:
+        """Every example message of every ruling."""
+        return tuple(q for r in self.rulings for q in r.asks)
 
     @property
     def label(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from knowledge.clause import Clause
 from knowledge.engine import Search
+from knowledge.rulings import Choice, choose
 
 QUOTE_LIMIT = 330
 SENTENCE = re.compile(r"(?<=[.;!?])\s+(?=[A-Z‘'\"(])")
@@ -25,6 +26,27 @@ DEFAULT_PHRASES = {
     "verdict.advised_against": "Be careful — the policy advises against it.",
     "verdict.information": "Here is what the policy says.",
     "parent_note": "Note: {section} binds staff, not parents; it says: “{quote}”",
+    # The word that opens an answer, chosen for the form of the question (knowledge/rulings.py).
+    "answer.yes": "Yes",
+    "answer.no": "No",
+    "answer.approval": "Only with approval",
+    "answer.careful": "Be careful",
+    # A ruling's line for an open question ("what should I do…"), by verdict kind.
+    "kind.not_allowed": "Not allowed",
+    "kind.allowed": "Allowed",
+    "kind.needs_approval": "Only with approval",
+    "kind.required": "Required",
+    "kind.advised_against": "Best avoided",
+    # A ruling's line where the pack notes none (a guessed verdict), after the opening word.
+    "says.not_allowed": "the policy does not allow this.",
+    "says.allowed": "the policy allows this.",
+    "says.needs_approval": "the policy requires approval first.",
+    "says.required": "the policy requires it.",
+    "says.advised_against": "the policy advises against it.",
+    "depends": "It depends on the situation — here is what the policy says:",
+    "depends.line": "• {when}: {kind}",
+    "bears": "What the policy says that bears on this:",
+    "bears.line": "• {section} · {gist}: “{quote}”",
 }
 
 
@@ -39,10 +61,30 @@ class ComposedAnswer:
     full_text: str
     see_also: tuple[Clause, ...] = ()
     note: str = ""
+    verdict_kind: str = "information"  # the kind of verdict asserted for this question
+    answer_word: str | None = None  # yes | no | approval | careful: how the answer opens, if it opens with one
+    style: str = "verdict"  # verdict | depends (several situations, no single verdict) | bears (several clauses)
+    details: tuple[str, ...] = ()  # depends: a line per situation; bears: a line per further clause
+    also: tuple[Clause, ...] = ()  # bears: the further clauses, each one tap from its full text
 
 
 def verdict_line(clause: Clause, phrases: dict) -> str:
     return clause.verdict or phrases.get(f"verdict.{clause.verdict_kind}") or DEFAULT_PHRASES[f"verdict.{clause.verdict_kind}"]
+
+
+def ruling_line(clause: Clause, choice: Choice, phrases: dict) -> str:
+    """The opening line for the question asked: "No — Staff must not…", or the clause's own line."""
+    ruling = choice.ruling
+    if ruling is None:
+        return phrases["depends"] if choice.reason else verdict_line(clause, phrases)
+    says = ruling.says or phrases.get(f"says.{ruling.kind}", "")
+    if choice.answer is not None:
+        word = phrases[f"answer.{choice.answer}"]
+        return f"{word} — {says}" if says else word
+    if ruling.says:
+        label = phrases.get(f"kind.{ruling.kind}", "")
+        return f"{label} — {says}" if label else says
+    return verdict_line(clause, phrases)
 
 
 def shorten(text: str, focus: str = "", limit: int = QUOTE_LIMIT) -> tuple[str, bool]:
@@ -75,6 +117,7 @@ def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> 
     phrases = {**DEFAULT_PHRASES, **(phrases or {})}
     best = search.matches[0]
     clause = best.clause
+    choice = choose(clause, search.question, search.ruling_fits)
     quote, shortened = shorten(clause.text, best.sentence)
     see_also: list[Clause] = []
     for related_id in clause.related:
@@ -88,9 +131,15 @@ def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> 
     if search.staff_rule is not None:
         staff_quote, _ = shorten(search.staff_rule.text, limit=160)
         note = phrases["parent_note"].format(section=search.staff_rule.label, quote=staff_quote)
+    details: tuple[str, ...] = ()
+    if choice.ruling is None and choice.reason:
+        details = tuple(
+            phrases["depends.line"].format(when=r.when[:1].upper() + r.when[1:], kind=phrases.get(f"kind.{r.kind}", "") or r.says)
+            for r in clause.rulings
+        )
     return ComposedAnswer(
         clause_id=clause.id,
-        verdict_line=verdict_line(clause, phrases),
+        verdict_line=ruling_line(clause, choice, phrases),
         section_label=clause.label,
         heading=clause.title,
         quote=quote,
@@ -98,6 +147,40 @@ def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> 
         full_text=clause.text,
         see_also=tuple(see_also[:2]),
         note=note,
+        verdict_kind=choice.kind,
+        answer_word=choice.answer,
+        style="depends" if details else "verdict",
+        details=details,
+    )
+
+
+def compose_bearing(search: Search, phrases: dict | None = None, limit: int = 3) -> ComposedAnswer | None:
+    """For a long message whose question is the situation itself: the clauses that bear on it, each in a line.
+
+    Commits to the first (quoted, with its section); the others follow with a short quote each."""
+    if not search.matches:
+        return None
+    phrases = {**DEFAULT_PHRASES, **(phrases or {})}
+    best = search.matches[0]
+    quote, shortened = shorten(best.clause.text, best.sentence, limit=200)
+    top = best.score
+    others = [m for m in search.matches[1:limit] if m.score >= 0.3 * top]
+    details = tuple(
+        phrases["bears.line"].format(section=m.clause.label, gist=gist(m.clause), quote=shorten(m.clause.text, m.sentence, limit=140)[0])
+        for m in others
+    )
+    return ComposedAnswer(
+        clause_id=best.clause.id,
+        verdict_line=phrases["bears"],
+        section_label=best.clause.label,
+        heading=best.clause.title,
+        quote=quote,
+        quote_is_shortened=shortened,
+        full_text=best.clause.text,
+        verdict_kind="information",
+        style="bears",
+        details=details,
+        also=tuple(m.clause for m in others),
     )
 
 
@@ -117,7 +200,7 @@ def render_plain(answer: ComposedAnswer, phrases: dict | None = None) -> str:
     """The answer as plain text, for the console, the CLI's `reply` field and tests."""
     phrases = {**DEFAULT_PHRASES, **(phrases or {})}
     heading = f" · {answer.heading}" if answer.heading else ""
-    lines = [answer.verdict_line, f"{phrases['section']} {answer.section_label}{heading}", f"“{answer.quote}”"]
+    lines = [answer.verdict_line, f"{phrases['section']} {answer.section_label}{heading}", f"“{answer.quote}”", *answer.details]
     if answer.note:
         lines.append(answer.note)
     if answer.see_also:

@@ -1,14 +1,17 @@
-"""The answer engine: find the clauses that answer a question, role-aware, with a calibrated confidence.
+"""The answer engine: find the clauses that answer a message, and say how likely the first one is right.
 
-Each clause scores by its best-matching text (semantic similarity via `util.semantic_search`), helped by
-rapidfuzz's lexical match against the questions people ask. The confidence is a logistic map of that
-score; below the threshold the engine does not pretend to know, but still returns its best candidates.
+Each candidate clause is described by a few signals — how closely the message matches the questions people
+ask about it and its own wording (semantic similarity via `util.semantic_search`), lexical evidence (rapidfuzz,
+TF-IDF), whether the clause is written for the asker, and whether it is about the same people and the same
+kind of account as the message (knowledge/subject.py). A long message is also read sentence by sentence, and
+by its question sentence. The signals are combined by weights fitted on labelled development questions
+(data/ranker.yaml, `python bench/fit_ranker.py`), and the chance that the first clause is right comes from a
+logistic model fitted the same way; below the threshold the engine does not pretend to know.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,49 +21,83 @@ from rapidfuzz import fuzz, process, utils
 from knowledge.clause import Clause
 from knowledge.index import QUESTION_KINDS, ClauseIndex
 from knowledge.lexical import KeywordIndex
-from knowledge.pack import Pack
+from knowledge.lexicon import Lexicon, lexicon, message_sentences
+from knowledge.pack import Pack, read_yaml
 from knowledge.shorthand import expander, load_shorthand
+from knowledge.subject import Subject, agreement, of_clause_text, of_question
 
 ROLES = ("staff", "parent")
-# "can I…", "am I allowed…", "my post…": the asker asks about their own conduct.
-FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself|we|our)\b", re.IGNORECASE)
-# "a teacher posted…", "my son's TA is…", "can teachers…": the question is about what a member of staff did.
-STAFF_SUBJECT = re.compile(
-    r"^\W*(?:(?:mum|dad|parent) here\W+)?(?:(?:can|could|may|should|is|are|do|does|did|why (?:does|did|is))\s+)?"
-    r"(?:a|an|the|my|our|his|her|their|one of the|my (?:son|daughter|child|kid)'?s?|(?:son|daughter|child|kid)'?s)?\s*"
-    r"(?:old |former |class |form |pe |supply |new )?(?:teachers?|ta|tas|teaching assistants?|staff|members? of staff|sir|miss|head|headteacher|"
-    r"coach|governors?|lunchtime supervisor|school)\b",
-    re.IGNORECASE,
+RANKER = Path(__file__).resolve().parent / "data" / "ranker.yaml"
+# The signals describing one candidate clause for one message (names as in data/ranker.yaml).
+FEATURES = (
+    "best",  # the better of the closest question people ask and the closest wording
+    "asked",  # the closest question people ask about the clause
+    "support",  # the mean of its three closest questions (a clause many of whose questions fit)
+    "worded",  # the closest of its own wording, sentences, heading and summary
+    "fuzzy",  # rapidfuzz token-set match with its questions, above a floor
+    "keyword",  # TF-IDF over its distinctive words
+    "part_best",  # a long message: the best fit of any one of its sentences
+    "focus_best",  # a long message: the fit of its question sentence
+    "audience_mine",  # written for the asker's role
+    "audience_other",  # written for the other role
+    "own_other",  # ...while the asker plainly asks about their own conduct
+    "actor_match",
+    "actor_clash",
+    "target_match",
+    "target_clash",
+    "channel_match",
+    "channel_clash",
+    "curated",  # the school's notes name questions people ask about it
 )
-# "can teachers…", "is staff allowed…": a parent asking what staff may do is answered from the staff rules.
-ABOUT_STAFF = re.compile(r"\b(teachers?|staff|sir|miss|headteacher|head|ta|tas|governors?|employees?|they|them|he|she)\b", re.IGNORECASE)
+# What the answer/hedge decision looks at (the first candidate, and how far ahead it is).
+DECISION = ("score", "margin", "best", "asked", "worded", "part_best", "focus_best", "long", "words", "curated", "clash", "vague")
+DEFAULT_WEIGHTS = {
+    "best": 1.0, "fuzzy": 0.2, "keyword": 0.35, "audience_mine": 0.02, "audience_other": -0.06, "own_other": -0.1,
+    "actor_clash": -0.03, "target_clash": -0.03, "channel_clash": -0.03,
+}
+DEFAULT_DECISION = {"intercept": -11.8, "score": 20.0}
+TEXT_BONUS = 0.02  # policy wording vs a question: asymmetric, so it scores lower for the same fit
+FUZZY_FLOOR = 0.55
+SUPPORT_K = 3
+SUPPORT_WEIGHT = 0.4
+TOP_K_ENTRIES = 200
+CANDIDATES = 12  # clauses described per message
+LONG_WORDS = 18  # a message this long with two sentences or more is also read sentence by sentence
+MAX_PARTS = 8
 
 
 @dataclass(frozen=True)
-class Tuning:
-    """How the signals combine. Defaults were set on the Clearwell development set (see README)."""
+class Ranker:
+    """Weights of the signals, and the logistic model of "the first clause is right"."""
 
-    text_bonus: float = 0.02  # policy wording vs. a question: asymmetric, so it scores lower for the same fit
-    fuzzy_weight: float = 0.2
-    keyword_weight: float = 0.35  # TF-IDF evidence from distinctive words
-    fuzzy_floor: float = 0.55
-    audience_penalty: float = 0.06  # a clause written for the other role
-    own_conduct_penalty: float = 0.16  # ...when the asker plainly asks about their own conduct
-    audience_bonus: float = 0.02  # a clause written for the asker's role
-    support_k: int = 3  # a clause many of whose questions fit is surer than one with a single lucky fit
-    support_weight: float = 0.4
-    calibration_mid: float = 0.59  # raw score at which confidence is 0.5, for a clause with alternate questions
-    # ...and for a clause known only by its wording (an uncurated pack): policy wording matches a question less
-    # closely, so the same confidence comes at a lower raw score (set on the Clearwell pack stripped of its notes).
-    calibration_mid_wording_only: float = 0.47
-    calibration_scale: float = 0.05
-    top_k_entries: int = 200
+    weights: dict[str, float]
+    decision: dict[str, float]
+    source: str = "defaults"
+
+    @classmethod
+    def load(cls, path: Path = RANKER) -> "Ranker":
+        data = read_yaml(path)
+        if not data:
+            return cls(dict(DEFAULT_WEIGHTS), dict(DEFAULT_DECISION))
+        weights = {k: float(v) for k, v in (data.get("weights") or {}).items()}
+        decision = {k: float(v) for k, v in (data.get("decision") or {}).items()}
+        unknown = (set(weights) - set(FEATURES)) | (set(decision) - set(DECISION) - {"intercept"})
+        if unknown:
+            raise ValueError(f"{path.name}: unknown signals {sorted(unknown)}")
+        return cls(weights, decision, str(path))
+
+    def vector(self) -> np.ndarray:
+        return np.array([self.weights.get(f, 0.0) for f in FEATURES], dtype=np.float64)
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.decision.get("intercept", 0.0) + sum(self.decision.get(k, 0.0) * v for k, v in values.items())
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
 
 @dataclass(frozen=True)
 class Match:
     clause: Clause
-    score: float  # calibrated, 0..1
+    score: float  # the chance (0..1) that this clause answers the message, for the first; scaled alike for the rest
     raw: float = 0.0
     sentence: str = ""  # the clause sentence closest to the question (for shortening a long quote)
 
@@ -87,6 +124,31 @@ class Search:
     # How closely the message resembles any question people ask about this policy (plain cosine, 0..1):
     # comparable with intent examples, unlike the combined score.
     question_similarity: float = 0.0
+    long: bool = False  # a message of several sentences, read sentence by sentence too
+    vague: bool = False  # ...whose question carries no topic of its own ("AIBU?", "what should I do?")
+    subject: Subject = field(default_factory=Subject)
+    decision: dict = field(default_factory=dict, repr=False)  # what the answer/hedge decision looked at
+    # The closest question the office taught for another clause than the first (cosine), if any: a near
+    # paraphrase answered differently makes the engine unsure rather than confidently wrong.
+    learned_elsewhere: float = 0.0
+    # For the first clause: how close each of its rulings' example messages comes (ruling -> (cosine, example)).
+    ruling_fits: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Described:
+    """One message's candidates and their signals (for ranking, and for fitting the weights)."""
+
+    positions: list[int]
+    features: np.ndarray  # len(positions) × len(FEATURES)
+    best_sentence: dict[int, str]
+    question_similarity: float
+    long: bool
+    vague: bool
+    subject: Subject
+    words: int
+    learned: dict[int, float]  # best cosine to an office-taught question, per clause
+    ruling_fits: dict[int, dict[int, tuple[float, str]]] = field(default_factory=dict)  # clause -> ruling -> (fit, example)
 
 
 def _sigmoid(x: float) -> float:
@@ -96,17 +158,38 @@ def _sigmoid(x: float) -> float:
 class PolicyEngine:
     """Answers from one pack. Thread-safe for searches; `add_alternate` appends to the index."""
 
-    def __init__(self, pack: Pack, encoder, cache_dir: Path | str | None = None, threshold: float = 0.5, tuning: Tuning | None = None) -> None:
+    def __init__(
+        self,
+        pack: Pack,
+        encoder,
+        cache_dir: Path | str | None = None,
+        threshold: float = 0.5,
+        ranker: Ranker | None = None,
+        lex: Lexicon | None = None,
+    ) -> None:
         self.pack = pack
         self.encoder = encoder
         self.threshold = threshold
-        self.tuning = tuning or Tuning()
+        self.ranker = ranker or Ranker.load()
+        self.lexicon = lex or lexicon()
         self.expand = expander(load_shorthand(pack.shorthand))
         self.index = ClauseIndex(pack.clauses, encoder, Path(cache_dir) if cache_dir else None, self.expand)
         self.keywords = KeywordIndex(
-            [self.expand(" ".join((c.text, c.heading, c.summary, *c.alternates))) for c in pack.clauses]
+            [self.expand(" ".join((c.text, c.heading, c.summary, *c.alternates, *c.ruling_questions()))) for c in pack.clauses]
         )
+        self.subjects = [self._clause_subject(c) for c in pack.clauses]
+        # Within a clause, the words that tell its rulings apart ("evening", "weekend" against "lunch").
+        self.ruling_words = {
+            i: KeywordIndex([self.expand(" ".join((r.when, *r.asks))) for r in c.rulings])
+            for i, c in enumerate(pack.clauses)
+            if len(c.rulings) > 1
+        }
         self._refresh_fuzzy()
+
+    def _clause_subject(self, clause: Clause) -> Subject:
+        if clause.actor or clause.target or clause.channel:
+            return Subject(clause.actor, clause.target, clause.channel)
+        return of_clause_text(clause.text, self.lexicon)
 
     # -- teaching ------------------------------------------------------------------------------
     def add_alternate(self, clause_id: str, question: str) -> bool:
@@ -139,7 +222,6 @@ class PolicyEngine:
         self.keywords.reset()
         self._refresh_fuzzy()
 
-
     def _refresh_fuzzy(self) -> None:
         self._fuzzy_choices = {
             i: utils.default_process(e.text) for i, e in enumerate(self.index.entries) if e.kind in QUESTION_KINDS
@@ -156,6 +238,10 @@ class PolicyEngine:
         return self.search_many([question], role, np.asarray(vector)[None, :])[0]
 
     def search_many(self, questions: list[str], role: str = "staff", vectors: np.ndarray | None = None) -> list[Search]:
+        return [self._rank(q, role, d) for q, d in zip(questions, self.describe_many(questions, role, vectors))]
+
+    def describe_many(self, questions: list[str], role: str = "staff", vectors: np.ndarray | None = None) -> list[Described]:
+        """Each message's candidate clauses and their signals (one batched encode for all the parts)."""
         from sentence_transformers import util
         import torch
 
@@ -163,63 +249,172 @@ class PolicyEngine:
             return []
         if vectors is None:
             vectors = self.embed(questions)
-        top_k = min(self.tuning.top_k_entries, len(self.index.entries))
-        hits = util.semantic_search(torch.from_numpy(np.ascontiguousarray(vectors)), self.index.vectors, top_k=top_k)
-        return [self._rank(q, role, h) for q, h in zip(questions, hits)]
+        parts = [self._parts(q) for q in questions]
+        flat = [p for ps, _focus in parts for p in ps]
+        part_vectors = self.embed(flat) if flat else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        everything = np.concatenate([np.asarray(vectors, dtype=np.float32), part_vectors]) if flat else np.asarray(vectors, dtype=np.float32)
+        top_k = min(TOP_K_ENTRIES, len(self.index.entries))
+        hits = util.semantic_search(torch.from_numpy(np.ascontiguousarray(everything)), self.index.vectors, top_k=top_k)
+        out, cursor = [], len(questions)
+        for q, h, (ps, focus) in zip(questions, hits, parts):
+            part_hits = hits[cursor : cursor + len(ps)]
+            cursor += len(ps)
+            out.append(self._describe(q, role, h, part_hits, focus))
+        return out
 
-    def _rank(self, question: str, role: str, hits: list[dict]) -> Search:
-        t = self.tuning
+    def _parts(self, question: str) -> tuple[list[str], int | None]:
+        """A long message's sentences (for reading it piece by piece) and which one asks the question."""
+        words = question.split()
+        sentences = [s for s in message_sentences(question) if len(s.split()) >= 3]
+        if len(words) < LONG_WORDS or len(sentences) < 2:
+            return [], None
+        sentences = sentences[-MAX_PARTS:]
+        focus = None
+        for i in range(len(sentences) - 1, -1, -1):
+            s = sentences[i]
+            if ("?" in s or self.lexicon.form(s) != "open") and not self.lexicon.vague(s):
+                focus = i
+                break
+        return sentences, focus
+
+    def _fits(self, hits: list[dict], rulings: dict | None = None) -> tuple[dict[int, list[float]], dict[int, float], dict[int, tuple[float, str]], dict[int, float]]:
+        """Per clause: its questions' fits (best first), its best wording fit, closest sentence and learned fit;
+        `rulings` collects, per clause and ruling, the closest example message and its fit."""
         entries = self.index.entries
         asked: dict[int, list[float]] = {}
         worded: dict[int, float] = {}
-        best_sentence: dict[int, tuple[float, str]] = {}
+        sentence: dict[int, tuple[float, str]] = {}
+        learned: dict[int, float] = {}
         for hit in hits:
             entry = entries[hit["corpus_id"]]
             score = float(hit["score"])
             if entry.kind in QUESTION_KINDS:
                 asked.setdefault(entry.clause, []).append(score)  # hits arrive best first
+                if entry.kind == "learned":
+                    learned[entry.clause] = max(learned.get(entry.clause, -1.0), score)
+                if entry.kind == "ruling" and rulings is not None:
+                    mine = rulings.setdefault(entry.clause, {})
+                    if score > mine.get(entry.ruling, (-1.0, ""))[0]:
+                        mine[entry.ruling] = (score, entry.text)
             elif score > worded.get(entry.clause, -1.0):
                 worded[entry.clause] = score
-            if entry.kind in ("sentence", "text") and score > best_sentence.get(entry.clause, (-1.0, ""))[0]:
-                best_sentence[entry.clause] = (score, entry.text)
+            if entry.kind in ("sentence", "text") and score > sentence.get(entry.clause, (-1.0, ""))[0]:
+                sentence[entry.clause] = (score, entry.text)
+        return asked, worded, sentence, learned
+
+    @staticmethod
+    def _best(asked: dict[int, list[float]], worded: dict[int, float], position: int) -> tuple[float, float, float, float]:
+        fits = asked.get(position, [0.0])
+        support = sum(fits[:SUPPORT_K]) / SUPPORT_K
+        question_score = (1 - SUPPORT_WEIGHT) * fits[0] + SUPPORT_WEIGHT * support
+        wording = worded.get(position, 0.0)
+        return max(question_score, wording + TEXT_BONUS), fits[0], support, wording
+
+    def _describe(self, question: str, role: str, hits: list[dict], part_hits: list[list[dict]], focus: int | None) -> Described:
+        ruling_fits: dict[int, dict[int, tuple[float, str]]] = {}
+        asked, worded, sentence, learned = self._fits(hits, ruling_fits)
         fuzzy = self._fuzzy(question)
         keyword = self.keywords.scores(self.expand(question))
-        raw: dict[int, float] = {}
-        for position in set(asked) | set(worded) | set(fuzzy) | set(keyword):
-            fits = asked.get(position, [0.0])
-            support = sum(fits[: t.support_k]) / t.support_k
-            question_score = (1 - t.support_weight) * fits[0] + t.support_weight * support
-            base = max(question_score, worded.get(position, 0.0) + t.text_bonus)
-            base += t.fuzzy_weight * max(0.0, fuzzy.get(position, 0.0) - t.fuzzy_floor)
-            base += t.keyword_weight * keyword.get(position, 0.0)
-            raw[position] = base
-        unadjusted = dict(raw)
-        about_staff = bool(ABOUT_STAFF.search(question))
-        own_conduct = bool(FIRST_PERSON.search(question)) and not about_staff
-        # A parent asking what a member of staff did is answered from the staff rules.
-        judged_as = "staff" if role == "parent" and STAFF_SUBJECT.search(question) else role
-        for position in raw:
-            raw[position] += self._audience_adjustment(self.index.clauses[position], judged_as, own_conduct, about_staff and judged_as == role)
-        ranked = sorted(raw, key=raw.get, reverse=True)
-        if own_conduct:
-            # "Can I…" is answered by a rule written for the asker when one fits well enough at all.
-            mine = [p for p in ranked if self._audience_adjustment(self.index.clauses[p], role, False, False) >= 0]
-            if mine and self._calibrate(raw[mine[0]], mine[0]) >= self.threshold:
-                ranked = [mine[0]] + [p for p in ranked if p != mine[0]]
-        matches = tuple(
-            Match(self.index.clauses[p], self._calibrate(raw[p], p), raw[p], best_sentence.get(p, (0, ""))[1]) for p in ranked[:10]
+        parts = [self._fits(h, ruling_fits if i == focus else None)[:2] for i, h in enumerate(part_hits)]
+        first = {p: self._best(asked, worded, p)[0] for p in set(asked) | set(worded)}
+        pool = set(sorted(first, key=first.get, reverse=True)[:CANDIDATES])
+        pool |= set(sorted(keyword, key=keyword.get, reverse=True)[:3])
+        for a, w in parts:
+            part_first = {p: self._best(a, w, p)[0] for p in set(a) | set(w)}
+            pool |= set(sorted(part_first, key=part_first.get, reverse=True)[:3])
+        positions = sorted(pool)
+        subject = of_question(question, role, self.lexicon)
+        own_conduct = subject.actor == ("parent" if role == "parent" else "staff") and bool(self.lexicon.first_person.search(question))
+        rows = []
+        for p in positions:
+            best, top_asked, support, wording = self._best(asked, worded, p)
+            part_best = max((self._best(a, w, p)[0] for a, w in parts), default=best)
+            focus_best = self._best(*parts[focus], p)[0] if focus is not None else best
+            audience = self._audience(self.index.clauses[p], role)
+            agree = agreement(subject, self.subjects[p])
+            values = {
+                "best": best,
+                "asked": top_asked,
+                "support": support,
+                "worded": wording,
+                "fuzzy": max(0.0, fuzzy.get(p, 0.0) - FUZZY_FLOOR),
+                "keyword": keyword.get(p, 0.0),
+                "part_best": part_best,
+                "focus_best": focus_best,
+                "audience_mine": float(audience > 0),
+                "audience_other": float(audience < 0),
+                "own_other": float(audience < 0 and own_conduct),
+                "curated": float(p in self.index.asked_clauses),
+                **agree,
+            }
+            rows.append([values[f] for f in FEATURES])
+        similarity = max([fits[0] for fits in asked.values()] + list(worded.values()) + [0.0])
+        last = message_sentences(question)[-1] if question.strip() else ""
+        return Described(
+            positions=positions,
+            features=np.array(rows, dtype=np.float64).reshape(len(positions), len(FEATURES)),
+            best_sentence={p: s for p, (_score, s) in sentence.items()},
+            question_similarity=similarity,
+            long=bool(part_hits),
+            vague=bool(part_hits) and focus is None and self.lexicon.vague(last),
+            subject=subject,
+            words=len(question.split()),
+            learned=learned,
+            ruling_fits=ruling_fits,
         )
-        confidence = matches[0].score if matches else 0.0
+
+    def _audience(self, clause: Clause, role: str) -> int:
+        """+1 for a clause written for the asker's role, -1 for the other role's, 0 for everyone."""
+        if clause.audience == "everyone":
+            return 0
+        mine = "parents" if role == "parent" else "staff"
+        if clause.audience == mine or (role == "staff" and clause.audience == "site_creators"):
+            return 1
+        return -1
+
+    def _rank(self, question: str, role: str, described: Described) -> Search:
+        d = described
+        if not d.positions:
+            return Search(question, role, False, 0.0, (), question_similarity=d.question_similarity, subject=d.subject)
+        scores = d.features @ self.ranker.vector()
+        order = np.argsort(-scores, kind="stable")
+        ranked = [d.positions[i] for i in order]
+        top_row = d.features[order[0]]
+        values = dict(zip(FEATURES, top_row))
+        second = float(scores[order[1]]) if len(order) > 1 else 0.0
+        decision = {
+            "score": float(scores[order[0]]),
+            "margin": float(scores[order[0]]) - second,
+            "best": values["best"],
+            "asked": values["asked"],
+            "worded": values["worded"],
+            "part_best": values["part_best"],
+            "focus_best": values["focus_best"],
+            "long": float(d.long),
+            "words": math.log1p(d.words),
+            "curated": values["curated"],
+            "clash": values["actor_clash"] + values["target_clash"] + values["channel_clash"],
+            "vague": float(d.vague),
+        }
+        confidence = self.ranker.probability(decision)
+        learned_elsewhere = max((s for p, s in d.learned.items() if p != ranked[0]), default=0.0)
+        # Later candidates get the same scale, shifted by how far behind the first they are.
+        matches = tuple(
+            Match(
+                self.index.clauses[p],
+                confidence if i == 0 else self.ranker.probability({**decision, "score": float(scores[order[i]]), "margin": 0.0}),
+                float(scores[order[i]]),
+                d.best_sentence.get(p, ""),
+            )
+            for i, p in enumerate(ranked[:10])
+        )
         staff_rule = None
-        if role == "parent" and matches and unadjusted:
-            top_plain = max(unadjusted, key=unadjusted.get)
-            clause = self.index.clauses[top_plain]
+        if role == "parent":
+            plain = int(np.argmax(d.features[:, FEATURES.index("best")]))
+            clause = self.index.clauses[d.positions[plain]]
             if clause.audience in ("staff", "site_creators") and clause.id != matches[0].clause.id:
                 staff_rule = clause
-        question_similarity = max((fits[0] for fits in asked.values()), default=0.0)
-        question_similarity = max(question_similarity, max(worded.values(), default=0.0))
         return Search(
-            question_similarity=question_similarity,
             question=question,
             role=role,
             answered=confidence >= self.threshold,
@@ -227,7 +422,28 @@ class PolicyEngine:
             matches=matches[:3],
             staff_rule=staff_rule,
             candidates=matches,
+            question_similarity=d.question_similarity,
+            long=d.long,
+            vague=d.vague,
+            subject=d.subject,
+            decision=decision,
+            learned_elsewhere=learned_elsewhere,
+            ruling_fits=self._ruling_fits(question, ranked[0], d.ruling_fits.get(ranked[0], {})),
         )
+
+    def _ruling_fits(self, question: str, position: int, fits: dict[int, tuple[float, str]]) -> dict[int, tuple[float, str, float]]:
+        """Per ruling of the clause: (closest example's cosine, that example, TF-IDF fit of the distinctive words)."""
+        words = self.ruling_words.get(position)
+        lexical = words.scores(self.expand(question)) if words is not None else {}
+        rulings = self.index.clauses[position].rulings
+        return {i: (*fits.get(i, (0.0, "")), lexical.get(i, 0.0)) for i in range(len(rulings))}
+
+    def subject_of(self, clause_id: str) -> Subject:
+        """Who the clause governs and whom it concerns (the school's note, else read from its wording)."""
+        try:
+            return self.subjects[self.index.position(clause_id)]
+        except KeyError:
+            return Subject()
 
     def has_questions_for(self, clause_id: str) -> bool:
         """Whether the pack knows questions people ask for this clause (curated or learned), not only its wording."""
@@ -243,26 +459,9 @@ class PolicyEngine:
             return {}
         out: dict[int, float] = {}
         found = process.extract(
-            query, self._fuzzy_choices, scorer=fuzz.token_set_ratio, processor=None, limit=40, score_cutoff=self.tuning.fuzzy_floor * 100
+            query, self._fuzzy_choices, scorer=fuzz.token_set_ratio, processor=None, limit=40, score_cutoff=FUZZY_FLOOR * 100
         )
         for _text, score, key in found:
             clause = self.index.entries[key].clause
             out[clause] = max(out.get(clause, 0.0), score / 100.0)
         return out
-
-    def _audience_adjustment(self, clause: Clause, role: str, own_conduct: bool, about_staff: bool) -> float:
-        """Prefer clauses written for the asker; strongly so when they ask about their own conduct.
-
-        A parent asking what a teacher may do is answered from the staff rules, with no preference."""
-        t = self.tuning
-        if clause.audience == "everyone" or (role == "parent" and about_staff):
-            return 0.0
-        mine = "parents" if role == "parent" else "staff"
-        if clause.audience == mine or (role == "staff" and clause.audience == "site_creators"):
-            return t.audience_bonus
-        return -(t.own_conduct_penalty if own_conduct else t.audience_penalty)
-
-    def _calibrate(self, raw: float, position: int) -> float:
-        t = self.tuning
-        mid = t.calibration_mid if position in self.index.asked_clauses else t.calibration_mid_wording_only
-        return _sigmoid((raw - mid) / t.calibration_scale)

@@ -20,15 +20,16 @@ from knowledge.clause import Clause
 from knowledge.questions import questions_from_clause
 
 # What kind of text an entry is: alternates are questions (symmetric with the query); the rest is policy wording.
-QUESTION_KINDS = ("alternate", "learned")
+QUESTION_KINDS = ("alternate", "ruling", "learned")
 SENTENCE_SPLIT = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z‘'\"(])")
 
 
 @dataclass(frozen=True)
 class Entry:
     clause: int  # position of the clause in the pack
-    kind: str  # "text" | "sentence" | "in_context" | "heading" | "summary" | "derived" | "alternate" | "learned"
+    kind: str  # "text" | "sentence" | "in_context" | "heading" | "summary" | "derived" | "alternate" | "ruling" | "learned"
     text: str
+    ruling: int = -1  # for a ruling's example message: which of the clause's rulings it belongs to
 
 
 def sentences(text: str) -> list[str]:
@@ -55,6 +56,7 @@ def clause_entries(position: int, clause: Clause, expand) -> list[Entry]:
         out.append(Entry(position, "summary", clause.summary))
     out += [Entry(position, "derived", q) for q in questions_from_clause(clause)]
     out += [Entry(position, "alternate", expand(a)) for a in clause.alternates if a.strip()]
+    out += [Entry(position, "ruling", expand(a), n) for n, ruling in enumerate(clause.rulings) for a in ruling.asks if a.strip()]
     seen: set[tuple[str, str]] = set()
     unique = []
     for entry in out:

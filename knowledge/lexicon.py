@@ -22,7 +22,8 @@ _MESSAGE_SENTENCE = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 
 
 def _whole(fragment: str) -> re.Pattern:
-    return re.compile(rf"(?<![\w'])(?:{fragment})(?![\w'])", re.IGNORECASE)
+    # A possessive belongs to the word ("my son's teacher" names a son, then a teacher).
+    return re.compile(rf"(?<![\w'])(?:{fragment})(?:'s|’s)?(?![\w'’])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Lexicon:
             first_person=_whole(data["first_person"]),
             official=_whole(channel["official"]),
             personal=_whole(channel["personal"]),
-            forms=tuple((name, _whole(forms[name])) for name in ("trouble", "obligation", "permission") if forms.get(name)),
+            forms=tuple((name, _whole(forms[name])) for name in ("open", "trouble", "obligation", "permission") if forms.get(name)),
             negative_action=_whole(data["negative_action"]),
             vague_closer=_whole(data["vague_closers"]),
         )
@@ -93,11 +94,12 @@ class Lexicon:
         return ""
 
     def form(self, text: str) -> str:
-        """trouble | obligation | permission | open: how a yes/no question asks (the first that matches)."""
-        for name, pattern in self.forms:
-            if pattern.search(text):
-                return name
-        return "open"
+        """trouble | obligation | permission | open: how the question asks (the last question in the text decides;
+        "open" also when nothing asks Yes or No)."""
+        found = [(m.start(), m.end(), name) for name, pattern in self.forms for m in pattern.finditer(text)]
+        # A form inside another ("should I" in "what should I do") is part of it.
+        outer = [f for f in found if not any(o[0] < f[0] < o[1] for o in found)]
+        return max(outer)[2] if outer else "open"
 
     def negates(self, text: str) -> bool:
         """Whether the action asked about undoes or refuses something ("unfriend", "decline", "block")."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.clause import AUDIENCES, VERDICT_KINDS, Clause
+from knowledge.clause import AUDIENCES, VERDICT_KINDS, Clause, Ruling
 from knowledge.parse import parse_policy
 
 DEFAULT_PACKS_DIR = Path(__file__).resolve().parent / "packs"
@@ -116,8 +116,13 @@ def apply_enrichment(clauses: tuple[Clause, ...], enrichment: dict) -> tuple[Cla
             raise PackError(f"enrichment.yaml, {clause.id}: audience {audience!r} is not one of {AUDIENCES}")
         if kind not in VERDICT_KINDS:
             raise PackError(f"enrichment.yaml, {clause.id}: verdict_kind {kind!r} is not one of {VERDICT_KINDS}")
+        about = note.get("about") or {}
         out.append(
             clause.with_notes(
+                rulings=_rulings(clause.id, note.get("rulings")),
+                actor=str(about.get("actor", "")),
+                target=str(about.get("target", "")),
+                channel=str(about.get("channel", "")),
                 heading=str(note.get("heading") or clause.heading),
                 audience=audience,
                 verdict_kind=kind,
@@ -128,6 +133,21 @@ def apply_enrichment(clauses: tuple[Clause, ...], enrichment: dict) -> tuple[Cla
                 curated=bool(note.get("curated", bool(note))),
             )
         )
+    return tuple(out)
+
+
+def _rulings(clause_id: str, data) -> tuple[Ruling, ...]:
+    """The rulings noted for a clause; a ruling with an unknown verdict kind or no line is an error."""
+    out = []
+    for n, item in enumerate(data or (), 1):
+        kind = str(item.get("kind", ""))
+        says = str(item.get("says", "")).strip()
+        if kind not in VERDICT_KINDS:
+            raise PackError(f"enrichment.yaml, {clause_id} ruling {n}: kind {kind!r} is not one of {VERDICT_KINDS}")
+        if not says:
+            raise PackError(f"enrichment.yaml, {clause_id} ruling {n}: no 'says' line")
+        asks = tuple(str(a) for a in item.get("asks") or () if str(a).strip())
+        out.append(Ruling(str(item.get("when", "")), kind, says, asks))
     return tuple(out)
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-KEYS = {"question", "role", "intent", "answered", "confidence", "verdict", "matches", "reply"}
+KEYS = {"question", "role", "intent", "answered", "confidence", "verdict", "matches", "reply", "verdict_kind"}
 INTENTS = {"question", "report_breach", "complaint", "safeguarding", "greeting", "thanks", "help", "out_of_scope"}
 
 
@@ -35,11 +35,16 @@ def test_ask_json_from_stdin_pairs_each_line_with_one_object(tmp_path):
             assert set(match) == {"id", "section", "heading", "text", "score"}
         if obj["intent"] != "question":
             assert obj["answered"] is False and obj["verdict"] is None
+        # The kind of verdict asserted for this question; none for a hedge or another intent.
+        if obj["answered"]:
+            assert obj["verdict_kind"] in ("not_allowed", "allowed", "needs_approval", "required", "advised_against", "information")
+        else:
+            assert obj["verdict_kind"] is None
     friend, blank, half_term, markup, kid = out
     assert friend["answered"] and friend["matches"][0]["section"] == "6.13"
     assert blank["answered"] is False and "question" in blank["reply"].lower()
     assert half_term["intent"] == "out_of_scope" and half_term["answered"] is False
-    assert kid["answered"] and kid["verdict"].startswith("No")
+    assert kid["answered"] and kid["verdict"].startswith("No") and kid["verdict_kind"] == "not_allowed"
     assert "Staff members and Representatives of the School must decline" in kid["matches"][0]["text"]
 
 

@@ -1,0 +1,230 @@
+"""Messages in other languages: which language, whether it may be about a child at risk, what to tell the writer.
+
+No multilingual model is available offline, so this reads curated data (data/languages.yaml): per language,
+marker words that identify it in a short informal message, words for children and for harm, and a one-line
+notice in that language (the bot answers in English; 999 and the Designated Safeguarding Lead).
+
+Detection: a message written mostly in a non-Latin script is that script's language (the markers choose
+among languages sharing a script); a Latin-script message is another language when its words are that
+language's markers rather than English function words. A harm cue of any language marks a possible risk
+in a message that is not plainly English (an English message is judged by the English rules alone, so a
+romanised word that happens to be English costs nothing).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from knowledge.pack import read_yaml
+
+DATA = Path(__file__).resolve().parent / "data" / "languages.yaml"
+ENGLISH = "en"
+# English words that are rarely anything else in a short message (judging whether a message is English).
+ENGLISH_WORDS = frozenset(
+    """the a an and or but is are was were be been am i you he she we they it my your his her our their me him us them
+    this that these those to of in on at for with from by about as if not no yes can could would should will shall may
+    might must do does did have has had what when where who why how which there here some any all just so very too
+    please thanks thank hi hello hey ok okay school teacher teachers son daughter child kid kids pupil pupils parent
+    parents staff post posted posting photo photos picture pictures online facebook instagram snapchat tiktok whatsapp
+    friend friends request allowed policy want wants get got going go been being like know think need help"""
+    .split()
+)
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+# Unicode scripts by the first letter's name ("ARABIC LETTER…", "BENGALI LETTER…").
+SCRIPT_NAMES = {
+    "LATIN": "Latn", "ARABIC": "Arab", "BENGALI": "Beng", "GURMUKHI": "Guru", "DEVANAGARI": "Deva", "CYRILLIC": "Cyrl",
+    "CJK": "Hans", "TAMIL": "Taml", "GUJARATI": "Gujr", "ETHIOPIC": "Ethi", "GREEK": "Grek", "HEBREW": "Hebr",
+    "THAI": "Thai", "HANGUL": "Hang", "HIRAGANA": "Jpan", "KATAKANA": "Jpan",
+}
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Zgwałcił" → "zgwałcil" → compared as "zgwalcil")."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.replace("ł", "l").replace("ı", "i").replace("ø", "o").replace("đ", "d").replace("ß", "ss")
+
+
+def script_of(ch: str) -> str:
+    try:
+        name = unicodedata.name(ch)
+    except ValueError:
+        return ""
+    first = name.split(" ")[0]
+    if first == "CJK":
+        return "Hans"
+    return SCRIPT_NAMES.get(first, first.title()[:4])
+
+
+# What py3langid calls the languages it knows that we have entries for (it knows no Somali, Yoruba, Twi,
+# Tigrinya or romanised Urdu, Punjabi and Bengali: markers find those).
+LANGID_CONFIDENT = 0.8
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    native_name: str
+    scripts: tuple[str, ...]
+    markers: frozenset[str]  # without accents
+    notice: str
+    child: tuple[str, ...]
+    harm: tuple[str, ...]
+    distress: tuple[str, ...] = ()
+    self_words: tuple[str, ...] = ()
+    reviewed: bool = False
+    exact_markers: frozenset[str] = frozenset()  # as the language writes them
+
+
+class Languages:
+    """The languages the bot can recognise, with their safeguarding cues and notices."""
+
+    def __init__(self, languages: list[Language]) -> None:
+        self.languages = {lang.code: lang for lang in languages}
+        self._harm = [(lang.code, self._pattern(lang.harm)) for lang in languages if lang.harm]
+        # A weaker cue counts only with a word for a child, or in the writer's own words.
+        self._distress = [
+            (lang.code, self._pattern(lang.distress), self._pattern(lang.child + lang.self_words))
+            for lang in languages
+            if lang.distress
+        ]
+        self._identifier = None
+
+    @classmethod
+    def load(cls, path: Path = DATA) -> "Languages":
+        data = read_yaml(path).get("languages") or {}
+        out = []
+        for code, spec in data.items():
+            out.append(
+                Language(
+                    code=str(code),
+                    name=str(spec.get("name", code)),
+                    native_name=str(spec.get("native_name", "")),
+                    scripts=tuple(str(s) for s in spec.get("scripts") or ("Latn",)),
+                    markers=frozenset(fold(str(m)) for m in spec.get("markers") or ()),
+                    exact_markers=frozenset(str(m).lower() for m in spec.get("markers") or ()),
+                    notice=str(spec.get("notice", "")),
+                    child=tuple(str(c) for c in spec.get("child") or ()),
+                    harm=tuple(str(h) for h in spec.get("harm") or ()),
+                    distress=tuple(str(h) for h in spec.get("distress") or ()),
+                    self_words=tuple(str(h) for h in spec.get("self") or ()),
+                    reviewed=bool(spec.get("reviewed", False)),
+                )
+            )
+        return cls(out)
+
+    @staticmethod
+    def _pattern(cues: tuple[str, ...]) -> re.Pattern | None:
+        """One pattern for a list of cues: a whole word or phrase, or its start for longer words (inflections)."""
+        parts = []
+        for cue in sorted({fold(c).strip() for c in cues if c.strip()}, key=len, reverse=True):
+            escaped = re.escape(cue).replace(r"\ ", r"\s+")
+            if any(script_of(ch) in ("Hans", "Jpan", "Thai") for ch in cue):
+                parts.append(escaped)  # no spaces between words
+            elif len(cue) >= 5:
+                parts.append(rf"(?<!\w){escaped}")  # the word's start: an ending may follow
+            else:
+                parts.append(rf"(?<!\w){escaped}(?!\w)")
+        return re.compile("|".join(parts)) if parts else None
+
+    # -- which language ----------------------------------------------------------------------------
+    def detect(self, text: str) -> str:
+        """The language code of the message, "en" for English (or too little to tell)."""
+        letters = [ch for ch in text if ch.isalpha()]
+        if not letters:
+            return ENGLISH
+        scripts: dict[str, int] = {}
+        for ch in letters:
+            s = script_of(ch)
+            scripts[s] = scripts.get(s, 0) + 1
+        script, count = max(scripts.items(), key=lambda item: item[1])
+        words = [fold(w) for w in WORD.findall(text)]
+        if script != "Latn" and count >= 0.4 * len(letters):
+            candidates = [lang for lang in self.languages.values() if script in lang.scripts]
+            if not candidates:
+                return "und"  # a script we have no entry for: still not English
+            return max(candidates, key=lambda lang: (self._marker_hits(lang, words, text), -len(lang.scripts))).code
+        english = sum(w in ENGLISH_WORDS for w in words)
+        if english >= max(1.0, 0.4 * len(words)):
+            return ENGLISH  # the usual case, decided without the language model
+        scored = sorted(
+            ((self._marker_hits(lang, words, text), lang.code) for lang in self.languages.values() if "Latn" in lang.scripts),
+            reverse=True,
+        )
+        best, code = scored[0] if scored else (0.0, ENGLISH)
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        guessed, confidence = self._langid(text)
+        # Romanised Urdu, Punjabi and Bengali, Somali, Yoruba, Twi: the language model does not know them.
+        if code not in self._langid_known and best >= 2 and best > runner_up and best > english:
+            return code
+        if guessed != ENGLISH and confidence >= LANGID_CONFIDENT and english < 0.34 * len(words):
+            return guessed
+        if best >= 2 and best > runner_up and best > english:
+            return code
+        if best >= 1 and best > runner_up and english == 0 and (len(words) >= 2 or len(words[0]) >= 4):
+            return code  # "labas", "mahadsanid": a greeting or thanks in one word
+        return ENGLISH
+
+    @property
+    def _langid_known(self) -> set[str]:
+        self._langid("")
+        return self._known
+
+    def _langid(self, text: str) -> tuple[str, float]:
+        """py3langid's guess among English and our languages it knows (loaded at the first need: ~0.7 s)."""
+        if self._identifier is None:
+            self._known: set[str] = set()
+            try:
+                import py3langid.langid as langid_module
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                identifier = LanguageIdentifier.from_modelpath(Path(langid_module.__file__).parent / MODEL_FILE, norm_probs=True)
+                known = set(identifier.nb_classes)
+                self._known = {c for c in self.languages if c in known}
+                identifier.set_languages(sorted({ENGLISH} | self._known))
+                self._identifier = identifier
+            except Exception:  # noqa: BLE001 — without the model, markers alone decide
+                self._identifier = False
+        if not self._identifier or not text:
+            return ENGLISH, 0.0
+        code, confidence = self._identifier.classify(text)
+        return str(code), float(confidence)
+
+    @staticmethod
+    def _marker_hits(lang: Language, words: list[str], text: str) -> float:
+        """How many of the message's words are the language's markers: one for a word as the language writes it,
+        a half for one that only matches without accents ("la" is French, and Vietnamese "là" unaccented)."""
+        exact = {m for m in lang.exact_markers}
+        lowered = [w.lower() for w in WORD.findall(text)]
+        hits = sum(1.0 if raw in exact else 0.5 for raw, w in zip(lowered, words) if w in lang.markers)
+        folded = fold(text)
+        hits += sum(1.0 for m in lang.markers if " " in m and m in folded)  # multi-word markers ("sat sri akal")
+        return hits
+
+    # -- a child at risk ---------------------------------------------------------------------------
+    def harm_in(self, text: str) -> str | None:
+        """The language whose cues say a child may be at risk, if any (every language's lists are checked): a
+        strong cue alone, or a weaker one with a word for a child or in the writer's own words."""
+        folded = fold(text)
+        for code, pattern in self._harm:
+            if pattern is not None and pattern.search(folded):
+                return code
+        for code, distress, about in self._distress:
+            if distress is not None and distress.search(folded) and about is not None and about.search(folded):
+                return code
+        return None
+
+    def notice(self, code: str) -> str:
+        lang = self.languages.get(code)
+        return lang.notice if lang is not None else ""
+
+
+@lru_cache(maxsize=1)
+def languages() -> Languages:
+    """The project's language data (loaded once)."""
+    return Languages.load()
