@@ -16,6 +16,7 @@ import sqlite_utils
 
 from bot.office import Office, OfficeTexts, load_office_answers
 from bot.storage import Storage
+from intents.classify import IntentResult, interrupts_step
 from intents.flows import (
     ALERT_ACTION,
     DECLINE_ACTION,
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 ROLES = ("staff", "parent")
 MAX_MESSAGE_CHARS = 4000  # a flow answer may be long; beyond this we ask the person to shorten
 SUGGESTION_FLOOR = 0.3  # an engine match below this is not worth offering as a breached clause
-MID_FLOW_SAFEGUARDING_SCORE = 0.5  # the classifier's similarity to safeguarding examples
 OFFICE_COMMANDS = {"unanswered", "reports", "case", "close", "stats", "answer", "answers", "unlearn"}
 
 
@@ -152,13 +152,20 @@ class Dialogue:
         except Exception:
             return False
 
-    def interrupts_flow(self, text: str, reply) -> bool:
-        """Mid-flow, short answers ("take them down") must not read as a child at risk: interrupt on the
-        safeguarding rules, or when the classifier is clearly sure."""
-        if reply.intent != "safeguarding":
+    def interrupts_flow(self, text: str, reply, flow: dict) -> bool:
+        """Mid-flow, an answer to a step is weighed by what the step asked for (intents.classify.interrupts_step):
+        "TikTok" for "where was it posted?" is an answer, not a child at risk."""
+        rules = getattr(getattr(self.advisor, "classifier", None), "rules", None)
+        if rules is None:
             return False
+        expects = FLOWS[flow["flow"]].expects(flow)
         scores = reply.scores if isinstance(getattr(reply, "scores", None), dict) else {}
-        return self.is_safeguarding(text) or scores.get("safeguarding", 1.0) >= MID_FLOW_SAFEGUARDING_SCORE
+        result = IntentResult(reply.intent, scores, bool(getattr(reply, "safeguarding", False))) if reply is not None else None
+        try:
+            return interrupts_step(text, expects, result, rules)
+        except Exception:  # the flow goes on; the rules are checked again below
+            log.exception("mid-flow safeguarding check failed")
+            return self.is_safeguarding(text)
 
     def safeguarding_text(self) -> str:
         """The advisor's safeguarding reply (one text for the school to maintain), else the flows' default."""
@@ -224,7 +231,7 @@ class _Turn:
             # Even an over-long message is read for a child at risk before anything else.
             return (self.safeguarding(text, "") if self.d.is_safeguarding(text) else []) + too_long
         in_flow = bool(self.flow_state())
-        at_risk = reply is not None and (self.d.interrupts_flow(text, reply) if in_flow else reply.intent == "safeguarding")
+        at_risk = reply is not None and (self.d.interrupts_flow(text, reply, self.flow_state()) if in_flow else reply.intent == "safeguarding")
         if at_risk:
             out = self.safeguarding(text, reply.reply)
             if in_flow:

@@ -33,6 +33,13 @@ UNRELATED_FIT = 0.40
 OFF_TOPIC_FIT_DISCOUNT = 0.15
 # How far ahead the other-topic examples must be when the message uses words of the policy's subject.
 ON_SUBJECT_LEAD = 0.10
+# Fewer words than this are never a disclosure by likeness alone ("TikTok", "a colleague"): the rules decide.
+MODEL_ONLY_MIN_WORDS = 4
+# Inside a report or referral, an answer to a step ("TikTok" for "where was it posted?", "someone posted a
+# pupil's photo" for "what happened?") is read for a child at risk by the rules; a free-text description
+# also by likeness, when the model is this sure and the answer this long.
+MID_FLOW_LIKENESS = 0.62
+MID_FLOW_MIN_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -209,7 +216,8 @@ class IntentClassifier:
         near_risk = (best == "safeguarding" and safeguarding >= 0.42) or (safeguarding >= 0.55 and safeguarding >= scores[best] - 0.03)
         policy_like = question_fit >= safeguarding + 0.05  # one of the policy's own questions fits better
         plainly_asks = self.rules.asks_about_policy(text)  # "is it ok to call a pupil…": the rules, not a child
-        if not concern and near_risk and not plainly_asks and (not policy_like or (best == "safeguarding" and not asks)):
+        substantial = len(text.split()) >= MODEL_ONLY_MIN_WORDS
+        if not concern and near_risk and substantial and not plainly_asks and (not policy_like or (best == "safeguarding" and not asks)):
             # Recall over precision for a child at risk: close to the top is enough, unless the message
             # plainly asks one of the policy's own questions (then it is answered, with the contacts added).
             return IntentResult("safeguarding", scores, True)
@@ -231,3 +239,17 @@ class IntentClassifier:
         if concern and best not in ("question", "report_breach", "complaint"):
             best = "question"  # a question about the safeguarding rules
         return IntentResult(best, scores, concern)
+
+
+def interrupts_step(text: str, expects: str, result: IntentResult | None, rules: SafeguardingRules) -> bool:
+    """Whether an answer typed inside a flow calls for the safeguarding reply now, given what the step asked for.
+
+    `expects` is the kind of answer the step wants (knowledge of the flow: "description", "place", "time",
+    "people", "contact", "sections", "choice"). The rules always count (in any language); likeness alone only
+    for a free-text description, and only when the model is sure: a platform, a time or a role named in
+    answer to the question that asked for it is not a risk."""
+    if rules.risk_in(text):
+        return True
+    if expects != "description" or result is None or result.intent != "safeguarding":
+        return False
+    return result.scores.get("safeguarding", 0.0) >= MID_FLOW_LIKENESS and len(text.split()) >= MID_FLOW_MIN_WORDS

@@ -26,6 +26,7 @@ DEFAULT_PHRASES = {
     "verdict.advised_against": "Be careful — the policy advises against it.",
     "verdict.information": "Here is what the policy says.",
     "parent_note": "Note: {section} binds staff, not parents; it says: “{quote}”",
+    "staff_rule_note": "Note: {section} is a rule for the school's staff.",
     # The word that opens an answer, chosen for the form of the question (knowledge/rulings.py).
     "answer.yes": "Yes",
     "answer.no": "No",
@@ -131,6 +132,9 @@ def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> 
     if search.staff_rule is not None:
         staff_quote, _ = shorten(search.staff_rule.text, limit=160)
         note = phrases["parent_note"].format(section=search.staff_rule.label, quote=staff_quote)
+    elif search.role == "parent" and clause.audience in ("staff", "site_creators"):
+        # A parent is never handed a staff rule as if it were their own.
+        note = phrases["staff_rule_note"].format(section=clause.label)
     details: tuple[str, ...] = ()
     if choice.ruling is None and choice.reason:
         details = tuple(

@@ -64,6 +64,7 @@ TOP_K_ENTRIES = 200
 CANDIDATES = 12  # clauses described per message
 LONG_WORDS = 18  # a message this long with two sentences or more is also read sentence by sentence
 MAX_PARTS = 8
+OWN_RULE_MARGIN = 0.1  # how far behind a rule written for the asker may be and still answer "can I…"
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,19 @@ STOPWORDS = frozenset(
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
+# Words are compared by their first seven letters after the suffix ("disciplined", "disciplinary").
+PREFIX = 7
+
+
 def stem(word: str) -> str:
     """A light stemmer: enough to meet "posting"/"posted"/"posts" at "post"."""
     if len(word) <= 4:
         return word
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    return word[:PREFIX] if PREFIX else word
 
 
 def terms(text: str) -> list[str]:

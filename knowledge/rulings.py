@@ -90,7 +90,9 @@ def choose(
             ruling = rulings[best]  # every situation gets the same verdict
         else:
             return Choice(None, "information", None, "unclear")
-    elif rival is not None and best_fit - rival < RULING_MARGIN:
+    elif rival is not None and best_fit - rival < RULING_MARGIN and form != "open":
+        # A Yes or No would rest on a near tie between situations with different verdicts: show them all.
+        # (An open question, "what should I do?", gets the closest ruling's line and no Yes or No.)
         return Choice(None, "information", None, "situations")
     else:
         ruling = rulings[best]

@@ -36,7 +36,7 @@ class Subject:
 # "images of pupils", "sites for pupils", "friends with parents": people after these words are not who acts.
 _OBJECT_BEFORE = re.compile(r"\b(of|for|with|to|from|about|by|towards|between|inviting|invite|at)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 # "my sons football coach", "my daughter's TA": the second person is the one meant; the first only says whose.
-_WHOSE_GAP = re.compile(r"^(?:'?s?\s+)(?:[a-z]+\s+){0,2}$", re.IGNORECASE)
+_WHOSE_GAP = re.compile(r"^(?:'?s?\s+)(?:[\w-]+\s+){0,4}$", re.IGNORECASE)
 _PERSONAL = re.compile(r"\bpersonal (?:social media|social networking|webspace|accounts?|sites?|pages?|profiles?|use|email)", re.IGNORECASE)
 
 

@@ -140,8 +140,8 @@ def test_reingest_same_document_changes_nothing(tmp_path):
     first = ingest_document(source, "cw", packs)
     second = ingest_document(source, "cw", packs)
     assert [c.id for c in first.clauses] == [c.id for c in second.clauses]
-    assert len(second.clauses) == 83
-    assert second.changes.unchanged == 83 and not (second.changes.added or second.changes.removed or second.changes.reworded)
+    assert len(second.clauses) == 84
+    assert second.changes.unchanged == 84 and not (second.changes.added or second.changes.removed or second.changes.reworded)
 
 
 def test_ingest_refuses_bad_input(tmp_path):
@@ -224,7 +224,7 @@ def test_pack_show_reports_problems(tmp_path):
     ingest_document(CLEARWELL, "cw", packs)
     code, out = cli(["pack", "show", "cw", "--packs-dir", str(packs)])
     assert code == 0
-    assert "Clauses found: 83" in out
+    assert "Clauses found: 84" in out
     assert "6.2 is printed 2 times" in out and "6.7 is missing" in out and "9.3 is missing" in out
     assert "Text not placed in any clause" in out and "Signed" in out
 
@@ -264,7 +264,7 @@ def test_same_pack_from_txt_docx_and_pdf(tmp_path):
         for kind, path in (("txt", CLEARWELL), ("docx", fixtures / "clearwell.docx"), ("pdf", fixtures / "clearwell.pdf"))
     }
     flat = {k: [(c.id, "".join(c.text.split()), c.verdict_kind, c.audience) for c in r.clauses] for k, r in results.items()}
-    assert len(flat["txt"]) == 83 and flat["txt"] == flat["docx"] == flat["pdf"]
+    assert len(flat["txt"]) == 84 and flat["txt"] == flat["docx"] == flat["pdf"]
     meta = yaml.safe_load((packs / "cw-pdf" / "pack.yaml").read_text(encoding="utf-8"))
     assert meta["source"] == "clearwell.pdf" and meta["text"] == "policy.txt" and meta["format"] == "pdf"
     assert (packs / "cw-pdf" / "clearwell.pdf").exists() and (packs / "cw-pdf" / "policy.txt").exists()
@@ -289,7 +289,7 @@ def test_damaged_and_scanned_documents_give_one_clear_error(tmp_path):
 def test_pack_show_on_the_projects_own_pack_without_clauses_json(monkeypatch):
     monkeypatch.delenv("POLICY_PACKS_DIR", raising=False)
     code, out = cli(["pack", "show", "clearwell"])
-    assert code == 0 and "Clauses found: 83" in out and "Signed" in out and "9.3 is missing" in out
+    assert code == 0 and "Clauses found: 84" in out and "Signed" in out and "9.3 is missing" in out
 
 
 def test_guessed_summary_is_the_rule_in_its_own_words():

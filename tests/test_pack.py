@@ -7,12 +7,28 @@ import pytest
 from knowledge.pack import PackError, apply_enrichment, load_pack
 
 
-def test_every_clearwell_clause_is_curated_with_a_verdict_and_alternates():
+def test_every_clearwell_clause_is_curated_with_a_verdict_and_questions_people_ask():
     pack = load_pack()
-    assert len(pack.clauses) == 83
+    assert len(pack.clauses) == 84
     for clause in pack.clauses:
         assert clause.curated and clause.heading and clause.verdict and clause.summary, clause.id
-        assert len(clause.alternates) >= 8, clause.id
+        assert len(clause.alternates) + len(clause.ruling_questions()) >= 8, clause.id
+
+
+def test_every_clearwell_clause_has_rulings_and_says_who_it_governs():
+    from knowledge.clause import VERDICT_KINDS
+
+    pack = load_pack()
+    for clause in pack.clauses:
+        assert clause.rulings, clause.id
+        assert clause.actor and clause.target and clause.channel, clause.id
+        for ruling in clause.rulings:
+            assert ruling.kind in VERDICT_KINDS and ruling.says and ruling.when, clause.id
+            # The opening word is chosen for the question; a ruling's own line never starts with one.
+            assert not ruling.says.lower().startswith(("yes", "no ")), (clause.id, ruling.says)
+            assert len(ruling.asks) >= 3, (clause.id, ruling.when)
+    # A clause that decides one situation one way and another the other way (6.1: school hours, own time).
+    assert {r.kind for r in pack.clause("6.1").rulings} >= {"not_allowed", "allowed"}
 
 
 def test_sections_are_found_as_printed():

@@ -17,9 +17,9 @@ class BreachReport(GuidedFlow):
     name = "breach"
     steps = (
         Step("what", min_chars=5),
-        Step("where", options=("facebook", "instagram", "whatsapp", "x", "tiktok")),
-        Step("when", options=("today", "yesterday", "this_week", "not_sure")),
-        Step("who"),
+        Step("where", options=("facebook", "instagram", "whatsapp", "x", "tiktok"), expects="place"),
+        Step("when", options=("today", "yesterday", "this_week", "not_sure"), expects="time"),
+        Step("who", expects="people"),
         Step("leadership", kind="choice", options=("no", "yes")),
         Step("pupil_risk", kind="choice", options=("none", "identifiable", "harm", "staff")),
         Step("evidence", kind="photos"),

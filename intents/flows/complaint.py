@@ -16,10 +16,10 @@ class ComplaintReferral(GuidedFlow):
     steps = (
         Step("route", kind="choice", options=("continue", "myself")),
         Step("about", min_chars=5),
-        Step("who", optional=True),
+        Step("who", optional=True, expects="people"),
         Step("tried"),
         Step("outcome"),
-        Step("contact", options=("here", "phone", "email", "in_person")),
+        Step("contact", options=("here", "phone", "email", "in_person"), expects="contact"),
     )
 
     def after_choice(self, step: Step, choice: str, state: dict, ctx: FlowContext) -> FlowOutcome:

@@ -22,6 +22,9 @@ class Step:
     options: tuple[str, ...] = ()  # choice values, or quick answers for a text step
     optional: bool = False
     min_chars: int = 2
+    # What the step asks for: description | place | time | people | contact | sections | choice | photos
+    # (intents.classify.interrupts_step weighs a typed answer by it).
+    expects: str = "description"
 
 
 def action(step: str, value: str) -> str:
@@ -54,6 +57,16 @@ class GuidedFlow:
             return [self.summary(state, ctx)]
         step = self.step(key)
         return [self.step_prompt(step, state, ctx)]
+
+    def expects(self, state: dict) -> str:
+        """What the current step asks for (see Step.expects); a summary or an edit waits for a choice."""
+        try:
+            step = self.step(state.get("step", ""))
+        except KeyError:
+            return "choice"
+        if step.kind in ("choice", "photos", "clauses"):
+            return {"choice": "choice", "photos": "photos", "clauses": "sections"}[step.kind]
+        return step.expects
 
     def handle(self, state: dict, given: FlowInput, ctx: FlowContext) -> FlowOutcome:
         key = state.get("step", "")
