@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 
-from knowledge.engine import DECISION, DEFAULT_WEIGHTS, FEATURES, RANKER, PolicyEngine, Ranker  # noqa: E402
+from knowledge.engine import DECISION, DEFAULT_WEIGHTS, FEATURES, RANKER, PolicyEngine, Ranker, agreement_of  # noqa: E402
 from knowledge.pack import load_pack, read_yaml  # noqa: E402
 
 CLEARWELL_SETS = [
@@ -79,8 +79,14 @@ def describe(engine: PolicyEngine, items: list[tuple[str, str, set[str] | None]]
     return out
 
 
-def clearwell_samples(encoder, cache: Path) -> list[Sample]:
+def clearwell_samples(cache: Path) -> list[Sample]:
+    """The Clearwell pack answered as the bot answers it: with its adapter (knowledge/adapt.py)."""
+    from bot.runtime import model_for
+    from bot.settings import Settings
+    from knowledge.encoder import load_encoder
+
     pack = load_pack()
+    encoder = load_encoder(model_for(Settings(cache_dir=cache), pack))
     engine = PolicyEngine(pack, encoder, cache_dir=cache)
     samples = []
     for path in CLEARWELL_SETS:
@@ -165,6 +171,7 @@ def decision_rows(samples: list[Sample], theta: np.ndarray) -> tuple[np.ndarray,
             "curated": top[index["curated"]],
             "clash": top[index["actor_clash"]] + top[index["target_clash"]] + top[index["channel_clash"]],
             **s.extra,
+            **agreement_of(s.features, int(order[0])),
         }
         rows.append([values[k] for k in DECISION])
         labels.append(bool(s.in_scope and s.good[order[0]]))
@@ -179,13 +186,33 @@ def fit_decision(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, c: f
     return model
 
 
+LONG = DECISION.index("long")
+
+
+def fit_decisions(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, c: float):
+    """One answer/hedge model for short messages and one for long ones (a paragraph is judged differently)."""
+    long = rows[:, LONG] > 0
+    return fit_decision(rows[~long], labels[~long], weights[~long], c), fit_decision(rows[long], labels[long], weights[long], c)
+
+
+def predict(models, rows: np.ndarray) -> np.ndarray:
+    short_model, long_model = models
+    long = rows[:, LONG] > 0
+    out = np.zeros(len(rows))
+    if (~long).any():
+        out[~long] = short_model.predict_proba(rows[~long])[:, 1]
+    if long.any():
+        out[long] = long_model.predict_proba(rows[long])[:, 1]
+    return out
+
+
 def evaluate_fold(samples, weights, train, test, c) -> list[tuple[str, bool, bool, float]]:
     """(group, in scope, top-1 right, probability) for each held-out sample."""
     theta = fit_weights([samples[i] for i in train], weights[train])
     rows, labels = decision_rows([samples[i] for i in train], theta)
-    model = fit_decision(rows, labels, weights[train], c)
+    models = fit_decisions(rows, labels, weights[train], c)
     test_rows, test_labels = decision_rows([samples[i] for i in test], theta)
-    probs = model.predict_proba(test_rows)[:, 1]
+    probs = predict(models, test_rows)
     return [(samples[i].group, samples[i].in_scope, bool(ok), float(p)) for i, ok, p in zip(test, test_labels, probs)]
 
 
@@ -218,7 +245,7 @@ def main() -> int:
     encoder = load_encoder()
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
-        samples = clearwell_samples(encoder, ROOT / "data" / "cache") + uncurated_samples(encoder, cache, UNCURATED_DIR)
+        samples = clearwell_samples(ROOT / "data" / "cache") + uncurated_samples(encoder, cache, UNCURATED_DIR)
     weights = set_weights(samples)
     rng = np.random.default_rng(0)
     order = rng.permutation(len(samples))
@@ -247,7 +274,7 @@ def main() -> int:
                 print(line)
     theta = fit_weights(samples, weights)
     rows, labels = decision_rows(samples, theta)
-    model = fit_decision(rows, labels, weights, best_c)
+    model, long_model = fit_decisions(rows, labels, weights, best_c)
     print("weights:", {f: round(float(w), 3) for f, w in zip(FEATURES, theta)})
     print("decision:", {k: round(float(v), 3) for k, v in zip(DECISION, model.coef_[0])}, "intercept", round(float(model.intercept_[0]), 3))
     if args.write:
@@ -259,6 +286,8 @@ def main() -> int:
             "weights": {f: round(float(w), 4) for f, w in zip(FEATURES, theta)},
             "decision": {"intercept": round(float(model.intercept_[0]), 4)}
             | {k: round(float(v), 4) for k, v in zip(DECISION, model.coef_[0])},
+            "decision_long": {"intercept": round(float(long_model.intercept_[0]), 4)}
+            | {k: round(float(v), 4) for k, v in zip(DECISION, long_model.coef_[0])},
         }
         header = "# Fitted by `python bench/fit_ranker.py --write` (knowledge/engine.py reads it). Do not edit by hand.\n"
         RANKER.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")

@@ -3,6 +3,7 @@ answers the school office wrote in its own words (from the bot's database, when 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from bot.settings import Settings
@@ -37,7 +38,7 @@ def build_advisor(
     With `office_answers`, the office's own answers stored in DATABASE_PATH are loaded, if that database
     exists (it is not created here: `policybot ask` on a fresh checkout has none)."""
     pack = load_pack(pack_name or settings.policy_pack, packs_dir or settings.policy_packs_dir)
-    encoder = load_encoder(settings.embedding_model)
+    encoder = load_encoder(model_for(settings, pack))
     cache_dir = settings.cache_dir
     engine = PolicyEngine(pack, encoder, cache_dir=cache_dir, threshold=settings.answer_threshold)
     classifier = IntentClassifier(encoder, cache_dir=cache_dir)
@@ -45,6 +46,19 @@ def build_advisor(
     if office_answers and Path(settings.database_path).is_file():
         load_stored_office_answers(advisor, settings.database_path)
     return advisor
+
+
+def model_for(settings: Settings, pack) -> str:
+    """The embedding model to answer this pack with: the school's own choice, else the default model adapted to
+    the pack (built once and cached, knowledge/adapt.py), else the default model."""
+    if settings.embedding_model or not settings.adapt_model:
+        return settings.embedding_model
+    from knowledge.adapt import ensure_adapter
+    from knowledge.encoder import default_model_path, model_fingerprint
+
+    base = default_model_path()
+    announce = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    return ensure_adapter(pack, base, model_fingerprint(base), settings.cache_dir, announce) or ""
 
 
 def load_stored_office_answers(advisor: Advisor, database_path: Path | str) -> int:

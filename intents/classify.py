@@ -67,6 +67,7 @@ class SafeguardingRules:
     child: tuple[re.Pattern, ...] = ()  # the message is about a child (or in a pupil's own words)
     # Other languages: a message not in English is read with their cues (intents/language.py).
     languages: Languages | None = field(default=None, compare=False)
+    topic: tuple[re.Pattern, ...] = ()  # "a unit on online grooming": a risk word naming a topic, set aside
 
     @classmethod
     def load(cls, path: Path = DATA / "safeguarding.yaml") -> "SafeguardingRules":
@@ -78,16 +79,25 @@ class SafeguardingRules:
             compile_all(data.get("concern_patterns")),
             compile_all(data.get("child_patterns")),
             load_languages(),
+            compile_all(data.get("topic_patterns")),
         )
 
     def risk_in(self, text: str) -> bool:
-        return any(p.search(text) for p in self.risk) or self.risk_in_other_language(text)
+        plain = self.without_topics(text)
+        return any(p.search(plain) for p in self.risk) or self.risk_in_other_language(text)
+
+    def without_topics(self, text: str) -> str:
+        """The message with the names of topics set aside ("the e-safety evening about sextortion")."""
+        for pattern in self.topic:
+            text = pattern.sub(" ", text)
+        return text
 
     def risk_in_other_language(self, text: str) -> bool:
         """A message not in English whose words, in any language we know, say a child may be at risk."""
         if self.languages is None:
             return False
-        return self.languages.detect(text) != ENGLISH and self.languages.harm_in(text) is not None
+        code = self.languages.detect(text)
+        return code != ENGLISH and self.languages.harm_in(text, code) is not None
 
     def concern_in(self, text: str) -> bool:
         return any(p.search(text) for p in self.concern)
@@ -217,7 +227,9 @@ class IntentClassifier:
         policy_like = question_fit >= safeguarding + 0.05  # one of the policy's own questions fits better
         plainly_asks = self.rules.asks_about_policy(text)  # "is it ok to call a pupil…": the rules, not a child
         substantial = len(text.split()) >= MODEL_ONLY_MIN_WORDS
-        if not concern and near_risk and substantial and not plainly_asks and (not policy_like or (best == "safeguarding" and not asks)):
+        # Its words of harm only name a topic ("a unit on online grooming"): likeness alone does not raise the alarm.
+        topical = not risk and any(p.search(text) for p in self.rules.risk)
+        if not concern and near_risk and substantial and not topical and not plainly_asks and (not policy_like or (best == "safeguarding" and not asks)):
             # Recall over precision for a child at risk: close to the top is enough, unless the message
             # plainly asks one of the policy's own questions (then it is answered, with the contacts added).
             return IntentResult("safeguarding", scores, True)

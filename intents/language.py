@@ -86,13 +86,14 @@ class Languages:
 
     def __init__(self, languages: list[Language]) -> None:
         self.languages = {lang.code: lang for lang in languages}
-        self._harm = [(lang.code, self._pattern(lang.harm)) for lang in languages if lang.harm]
+        self._harm = {lang.code: self._pattern(lang.harm) for lang in languages if lang.harm}
+        # Another language's cues count only when they are long enough not to be a word of this one
+        # (Polish "macał" starts Somali "macalinku", a teacher).
+        self._harm_long = {lang.code: self._pattern(tuple(c for c in lang.harm if _distinctive(c))) for lang in languages if lang.harm}
         # A weaker cue counts only with a word for a child, or in the writer's own words.
-        self._distress = [
-            (lang.code, self._pattern(lang.distress), self._pattern(lang.child + lang.self_words))
-            for lang in languages
-            if lang.distress
-        ]
+        self._distress = {
+            lang.code: (self._pattern(lang.distress), self._pattern(lang.child + lang.self_words)) for lang in languages if lang.distress
+        }
         self._identifier = None
 
     @classmethod
@@ -207,21 +208,38 @@ class Languages:
         return hits
 
     # -- a child at risk ---------------------------------------------------------------------------
-    def harm_in(self, text: str) -> str | None:
-        """The language whose cues say a child may be at risk, if any (every language's lists are checked): a
-        strong cue alone, or a weaker one with a word for a child or in the writer's own words."""
+    def harm_in(self, text: str, code: str | None = None) -> str | None:
+        """The language whose cues say a child may be at risk, if any: a strong cue alone, two weaker ones, or a
+        weaker one with a word for a child or in the writer's own words. The message's own language (`code`, detected when not
+        given, with its scripts' siblings: ur and ur-Latn) is read with all its cues; every other language with
+        its distinctive ones (long words and phrases), in case the language was misjudged."""
         folded = fold(text)
-        for code, pattern in self._harm:
+        code = code or self.detect(text)
+        own = {c for c in self.languages if c.split("-")[0] == code.split("-")[0]}
+        for lang in sorted(own):
+            pattern = self._harm.get(lang)
             if pattern is not None and pattern.search(folded):
-                return code
-        for code, distress, about in self._distress:
-            if distress is not None and distress.search(folded) and about is not None and about.search(folded):
-                return code
+                return lang
+            distress, about = self._distress.get(lang, (None, None))
+            if distress is None:
+                continue
+            weak = {m.group(0) for m in distress.finditer(folded)}
+            if len(weak) >= 2 or (weak and about is not None and about.search(folded)):
+                return lang  # two worrying things together, or one about a child or the writer
+        for lang, pattern in self._harm_long.items():
+            if lang not in own and pattern is not None and pattern.search(folded):
+                return lang
         return None
 
     def notice(self, code: str) -> str:
         lang = self.languages.get(code)
         return lang.notice if lang is not None else ""
+
+
+def _distinctive(cue: str) -> bool:
+    """A cue unlikely to be a word of another language: a phrase, a long word, or a word in a non-Latin script."""
+    folded = fold(cue).strip()
+    return " " in folded or len(folded) >= 7 or any(ch.isalpha() and script_of(ch) != "Latn" for ch in folded)
 
 
 @lru_cache(maxsize=1)

@@ -50,7 +50,10 @@ FEATURES = (
     "curated",  # the school's notes name questions people ask about it
 )
 # What the answer/hedge decision looks at (the first candidate, and how far ahead it is).
-DECISION = ("score", "margin", "best", "asked", "worded", "part_best", "focus_best", "long", "words", "curated", "clash", "vague")
+DECISION = (
+    "score", "margin", "best", "asked", "worded", "part_best", "focus_best", "long", "words", "curated", "clash", "vague",
+    "agree_best", "agree_part", "agree_focus",  # the first clause is also first by the whole message / a sentence / the question
+)
 DEFAULT_WEIGHTS = {
     "best": 1.0, "fuzzy": 0.2, "keyword": 0.35, "audience_mine": 0.02, "audience_other": -0.06, "own_other": -0.1,
     "actor_clash": -0.03, "target_clash": -0.03, "channel_clash": -0.03,
@@ -74,6 +77,7 @@ class Ranker:
     weights: dict[str, float]
     decision: dict[str, float]
     source: str = "defaults"
+    decision_long: dict[str, float] | None = None  # long messages are judged by their own model, when fitted
 
     @classmethod
     def load(cls, path: Path = RANKER) -> "Ranker":
@@ -82,16 +86,18 @@ class Ranker:
             return cls(dict(DEFAULT_WEIGHTS), dict(DEFAULT_DECISION))
         weights = {k: float(v) for k, v in (data.get("weights") or {}).items()}
         decision = {k: float(v) for k, v in (data.get("decision") or {}).items()}
-        unknown = (set(weights) - set(FEATURES)) | (set(decision) - set(DECISION) - {"intercept"})
+        long = {k: float(v) for k, v in (data.get("decision_long") or {}).items()} or None
+        unknown = (set(weights) - set(FEATURES)) | ((set(decision) | set(long or ())) - set(DECISION) - {"intercept"})
         if unknown:
             raise ValueError(f"{path.name}: unknown signals {sorted(unknown)}")
-        return cls(weights, decision, str(path))
+        return cls(weights, decision, str(path), long)
 
     def vector(self) -> np.ndarray:
         return np.array([self.weights.get(f, 0.0) for f in FEATURES], dtype=np.float64)
 
     def probability(self, values: dict[str, float]) -> float:
-        z = self.decision.get("intercept", 0.0) + sum(self.decision.get(k, 0.0) * v for k, v in values.items())
+        model = self.decision_long if values.get("long") and self.decision_long else self.decision
+        z = model.get("intercept", 0.0) + sum(model.get(k, 0.0) * v for k, v in values.items())
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
 
@@ -150,6 +156,15 @@ class Described:
     words: int
     learned: dict[int, float]  # best cosine to an office-taught question, per clause
     ruling_fits: dict[int, dict[int, tuple[float, str]]] = field(default_factory=dict)  # clause -> ruling -> (fit, example)
+
+
+def agreement_of(features: np.ndarray, top: int) -> dict[str, float]:
+    """Whether the first clause is also the best by the whole message, by its best sentence and by its question."""
+    def first_by(name: str) -> float:
+        column = features[:, FEATURES.index(name)]
+        return float(column[top] >= column.max() - 1e-9)
+
+    return {"agree_best": first_by("best"), "agree_part": first_by("part_best"), "agree_focus": first_by("focus_best")}
 
 
 def _sigmoid(x: float) -> float:
@@ -396,6 +411,7 @@ class PolicyEngine:
             "curated": values["curated"],
             "clash": values["actor_clash"] + values["target_clash"] + values["channel_clash"],
             "vague": float(d.vague),
+            **agreement_of(d.features, int(order[0])),
         }
         confidence = self.ranker.probability(decision)
         learned_elsewhere = max((s for p, s in d.learned.items() if p != ranked[0]), default=0.0)
