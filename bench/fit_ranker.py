@@ -74,7 +74,7 @@ def describe(engine: PolicyEngine, items: list[tuple[str, str, set[str] | None]]
             continue
         ids = [engine.index.clauses[p].id for p in d.positions]
         good = np.array([expect is not None and cid in expect for cid in ids], dtype=bool)
-        extra = {"long": float(d.long), "words": float(np.log1p(d.words)), "vague": float(d.vague)}
+        extra = {"long": float(d.long), "words": float(np.log1p(d.words)), "vague": float(d.vague), "outsider": float(d.subject.outsider)}
         out.append(Sample(group, d.features, good, extra, expect is not None))
     return out
 

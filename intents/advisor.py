@@ -25,7 +25,7 @@ RESPONSES = Path(__file__).resolve().parent / "data" / "responses.yaml"
 MAX_CHARS = 1000
 ROLES = ("staff", "parent")
 # The office taught a question this close (cosine) for another clause than the first: hedge, don't contradict it.
-LEARNED_CONFLICT = 0.8
+LEARNED_CONFLICT = 0.65
 
 
 class _Keep(dict):

@@ -45,6 +45,7 @@ DEFAULT_PHRASES = {
     "says.required": "the policy requires it.",
     "says.advised_against": "the policy advises against it.",
     "depends": "It depends on the situation — here is what the policy says:",
+    "quote_only": "Here is what the policy says:",
     "depends.line": "• {when}: {kind}",
     "bears": "What the policy says that bears on this:",
     "bears.line": "• {section} · {gist}: “{quote}”",
@@ -77,7 +78,10 @@ def ruling_line(clause: Clause, choice: Choice, phrases: dict) -> str:
     """The opening line for the question asked: "No — Staff must not…", or the clause's own line."""
     ruling = choice.ruling
     if ruling is None:
-        return phrases["depends"] if choice.reason else verdict_line(clause, phrases)
+        if choice.reason:
+            return phrases["depends"]
+        # No verdict is asserted: the clause's own line only where it asserts none either.
+        return verdict_line(clause, phrases) if clause.verdict_kind == "information" else phrases["quote_only"]
     says = ruling.says or phrases.get(f"says.{ruling.kind}", "")
     if choice.answer is not None:
         word = phrases[f"answer.{choice.answer}"]
@@ -119,6 +123,9 @@ def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> 
     best = search.matches[0]
     clause = best.clause
     choice = choose(clause, search.question, search.ruling_fits)
+    if search.learned_fit > max((fit[0] for fit in search.ruling_fits.values()), default=0.0) and choice.ruling is not None:
+        # The office answered a question like this one with this clause and no verdict: quote it without one.
+        choice = Choice(None, "information", None)
     quote, shortened = shorten(clause.text, best.sentence)
     see_also: list[Clause] = []
     for related_id in clause.related:

@@ -53,6 +53,7 @@ FEATURES = (
 DECISION = (
     "score", "margin", "best", "asked", "worded", "part_best", "focus_best", "long", "words", "curated", "clash", "vague",
     "agree_best", "agree_part", "agree_focus",  # the first clause is also first by the whole message / a sentence / the question
+    "outsider",  # the message names someone outside the school (a club coach, a private tutor, another school)
 )
 DEFAULT_WEIGHTS = {
     "best": 1.0, "fuzzy": 0.2, "keyword": 0.35, "audience_mine": 0.02, "audience_other": -0.06, "own_other": -0.1,
@@ -140,6 +141,9 @@ class Search:
     learned_elsewhere: float = 0.0
     # For the first clause: how close each of its rulings' example messages comes (ruling -> (cosine, example)).
     ruling_fits: dict = field(default_factory=dict, repr=False)
+    # For the first clause: how close the closest question the office taught for it comes (cosine; 0 if none).
+    # When that is closer than any ruling's example, the office chose the clause and no verdict: quote it plainly.
+    learned_fit: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -412,6 +416,7 @@ class PolicyEngine:
             "clash": values["actor_clash"] + values["target_clash"] + values["channel_clash"],
             "vague": float(d.vague),
             **agreement_of(d.features, int(order[0])),
+            "outsider": float(d.subject.outsider),
         }
         confidence = self.ranker.probability(decision)
         learned_elsewhere = max((s for p, s in d.learned.items() if p != ranked[0]), default=0.0)
@@ -446,6 +451,7 @@ class PolicyEngine:
             decision=decision,
             learned_elsewhere=learned_elsewhere,
             ruling_fits=self._ruling_fits(question, ranked[0], d.ruling_fits.get(ranked[0], {})),
+            learned_fit=d.learned.get(ranked[0], 0.0),
         )
 
     def _ruling_fits(self, question: str, position: int, fits: dict[int, tuple[float, str]]) -> dict[int, tuple[float, str, float]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from knowledge.pack import read_yaml
 
 LEXICON = Path(__file__).resolve().parent / "data" / "lexicon.yaml"
-PEOPLE_KINDS = ("school", "staff", "pupil", "parent")
+PEOPLE_KINDS = ("outsider", "school", "staff", "pupil", "parent")
 # A new sentence starts after . ; ! ? (and after : in clause text) before a capital, a quote or a bracket.
 _SENTENCE = re.compile(r"(?<=[.;!?])\s+(?=[A-Z‘'\"(])")
 _SENTENCE_WITH_COLON = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z‘'\"(])")
@@ -28,7 +28,7 @@ def _whole(fragment: str) -> re.Pattern:
 
 @dataclass(frozen=True)
 class Mention:
-    kind: str  # school | staff | pupil | parent | self
+    kind: str  # outsider | school | staff | pupil | parent | self
     start: int
     end: int
     text: str
@@ -43,6 +43,7 @@ class Lexicon:
     forms: tuple[tuple[str, re.Pattern], ...]
     negative_action: re.Pattern
     vague_closer: re.Pattern
+    reporting: re.Pattern | None = None  # "I'm fairly sure…", "I found…": the asker reports, someone else acted
 
     @classmethod
     def load(cls, path: Path = LEXICON) -> "Lexicon":
@@ -61,6 +62,7 @@ class Lexicon:
             forms=tuple((name, _whole(forms[name])) for name in ("open", "trouble", "obligation", "permission") if forms.get(name)),
             negative_action=_whole(data["negative_action"]),
             vague_closer=_whole(data["vague_closers"]),
+            reporting=re.compile(rf"^\s*(?:{data['reporting']})\b", re.IGNORECASE) if data.get("reporting") else None,
         )
 
     # -- people -------------------------------------------------------------------------------------
@@ -78,6 +80,10 @@ class Lexicon:
             if not any(m.start() < end and start < m.end() for start, end in taken):
                 found.append(Mention("self", m.start(), m.end(), m.group(0)))
         return sorted(found, key=lambda mention: mention.start)
+
+    def reports(self, text: str, mention: Mention) -> bool:
+        """Whether this mention of the asker only reports what they saw, heard or think."""
+        return mention.kind == "self" and self.reporting is not None and bool(self.reporting.match(text[mention.end : mention.end + 40]))
 
     def kinds_in(self, text: str) -> set[str]:
         return {m.kind for m in self.mentions(text) if m.kind != "self"}

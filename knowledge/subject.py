@@ -28,9 +28,10 @@ class Subject:
     actor: str = ""  # who acts: staff | parent | pupil | school | anyone | "" (not said)
     target: str = ""  # who is acted on: pupil | parent | staff | colleague | school | public | anyone | none | ""
     channel: str = ""  # personal | official | any | ""
+    outsider: bool = False  # someone outside the school is named (a club coach, a tutor, another school)
 
     def to_dict(self) -> dict:
-        return {"actor": self.actor, "target": self.target, "channel": self.channel}
+        return {"actor": self.actor, "target": self.target, "channel": self.channel, "outsider": self.outsider}
 
 
 # "images of pupils", "sites for pupils", "friends with parents": people after these words are not who acts.
@@ -51,7 +52,7 @@ def _heads(mentions: list[Mention], text: str) -> list[Mention]:
     out = []
     for i, m in enumerate(mentions):
         nxt = mentions[i + 1] if i + 1 < len(mentions) else None
-        if nxt is not None and m.kind in ("pupil", "parent", "self") and nxt.kind in ("staff", "pupil", "parent") and _WHOSE_GAP.match(text[m.end : nxt.start]):
+        if nxt is not None and m.kind in ("pupil", "parent", "self") and nxt.kind in ("staff", "pupil", "parent", "outsider") and _WHOSE_GAP.match(text[m.end : nxt.start]):
             if m.kind != "self" or m.text.lower() in ("my", "our"):
                 continue
         out.append(m)
@@ -74,6 +75,8 @@ def of_question(text: str, role: str = "staff", lex: Lexicon | None = None) -> S
         before = [(k, m) for k, m in people if m.start < form[0]]
         ordered = after + before
     for kind, mention in ordered:
+        if lex.reports(text, mention):
+            continue  # "I'm fairly sure a teacher posted…": the teacher acted
         if kind == "school":
             actor = actor or kind  # the school acts ("can the school post…"); it is never the one acted on
             continue
@@ -83,13 +86,15 @@ def of_question(text: str, role: str = "staff", lex: Lexicon | None = None) -> S
             target = kind
     if not actor and form is not None:
         actor = "parent" if role == "parent" else "staff"  # "is it ok to post…": the asker
-    if actor == "staff" and not target and any(kind == "staff" for kind, m in people[1:] if m.kind != "self"):
-        target = "colleague"
+    staff_named = sum(1 for kind, m in people if kind == "staff")  # the asker counts when they are staff
+    if actor == "staff" and not target and staff_named >= 2:
+        target = "colleague"  # "my boss sent me a request", "can I add a colleague"
     if actor == target == "staff":
         target = "colleague"
     if actor == "school" and not channel:
         channel = "official"  # "can the school put my child's name on its page"
-    return Subject(actor, target, channel)
+    outsider = any(kind == "outsider" for kind, _ in people)
+    return Subject(actor, target, channel, outsider)
 
 
 def _form_span(text: str, lex: Lexicon) -> tuple[int, int] | None:
