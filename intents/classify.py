@@ -23,6 +23,7 @@ from knowledge.pack import read_yaml
 from knowledge.shorthand import expander, load_shorthand
 
 INTENTS = ("question", "report_breach", "complaint", "safeguarding", "greeting", "thanks", "help", "out_of_scope")
+CONTRAST = "not_safeguarding"  # the contrast set's label: never an intent, only weighed against safeguarding
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -140,6 +141,11 @@ class IntentCues:
         return next((name for name, pats in self.whole.items() if any(p.search(text) for p in pats)), None)
 
 
+def load_contrast(path: Path = DATA / "intents.yaml") -> list[str]:
+    """Messages that share safeguarding's words but are not about a child at risk (see intents.yaml)."""
+    return [str(e) for e in read_yaml(path).get("contrast") or ()]
+
+
 def load_examples(path: Path = DATA / "intents.yaml") -> dict[str, list[str]]:
     data = read_yaml(path).get("intents") or {}
     unknown = set(data) - set(INTENTS)
@@ -162,19 +168,25 @@ class IntentClassifier:
         for intent, items in self.examples.items():
             texts += items
             labels += [intent] * len(items)
+        if examples is None:
+            contrast = load_contrast()
+            texts += contrast
+            labels += [CONTRAST] * len(contrast)
         self.labels = np.array(labels)
         expand = expand or expander(load_shorthand())
         self.vectors = load_or_encode(encoder, [expand(t) for t in texts], cache_dir) if texts else np.zeros((0, encoder.dimensions), np.float32)
 
     def scores(self, vector: np.ndarray) -> dict[str, float]:
         """Mean of the k best similarities to each intent's examples."""
-        return self._likeness(vector)[0]
+        means = self._likeness(vector)[0]
+        means.pop(CONTRAST, None)
+        return means
 
     def _likeness(self, vector: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
         """Per intent: the mean of the k best similarities, and the single best one."""
         sims = self.vectors @ vector
         means, bests = {}, {}
-        for intent in INTENTS:
+        for intent in (*INTENTS, CONTRAST):
             mine = sims[self.labels == intent]
             if mine.size:
                 top = np.sort(mine)[-self.k :]
@@ -218,12 +230,16 @@ class IntentClassifier:
             # An adult in private contact with a child, told as something happening rather than asked
             # about ("a teacher keeps messaging my son at night"): recall first, raise the alarm.
             return IntentResult("safeguarding", scores, True)
+        contrast = scores.pop(CONTRAST, None)
+        bests.pop(CONTRAST, None)
         if not scores:
             return IntentResult("question", scores, concern)
         best = max(scores, key=scores.get)
         safeguarding = scores.get("safeguarding", 0.0)
-        # Nearest to the examples of a child at risk, or close to the top with a strong likeness.
+        # Nearest to the examples of a child at risk, or close to the top with a strong likeness — and closer to
+        # them than to the messages that only share their words.
         near_risk = (best == "safeguarding" and safeguarding >= 0.42) or (safeguarding >= 0.55 and safeguarding >= scores[best] - 0.03)
+        near_risk = near_risk and (contrast is None or safeguarding > contrast)
         policy_like = question_fit >= safeguarding + 0.05  # one of the policy's own questions fits better
         plainly_asks = self.rules.asks_about_policy(text)  # "is it ok to call a pupil…": the rules, not a child
         substantial = len(text.split()) >= MODEL_ONLY_MIN_WORDS

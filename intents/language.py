@@ -24,13 +24,12 @@ from knowledge.pack import read_yaml
 DATA = Path(__file__).resolve().parent / "data" / "languages.yaml"
 ENGLISH = "en"
 # English words that are rarely anything else in a short message (judging whether a message is English).
+# (Not the words other languages borrow — school, teacher, tiktok, friend, photo — which say nothing of the language.)
 ENGLISH_WORDS = frozenset(
-    """the a an and or but is are was were be been am i you he she we they it my your his her our their me him us them
-    this that these those to of in on at for with from by about as if not no yes can could would should will shall may
-    might must do does did have has had what when where who why how which there here some any all just so very too
-    please thanks thank hi hello hey ok okay school teacher teachers son daughter child kid kids pupil pupils parent
-    parents staff post posted posting photo photos picture pictures online facebook instagram snapchat tiktok whatsapp
-    friend friends request allowed policy want wants get got going go been being like know think need help"""
+    """the a an and or but is are was were be been am i you he she we they it my your his her our their him us them
+    this that these those of in on at for with from by about as if not no yes can could would should will shall may
+    might must do does did have has had what when where who why how which there here some any all just very too
+    please thanks thank hello hey ok okay allowed want wants get got going been being like know think need"""
     .split()
 )
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
@@ -107,8 +106,9 @@ class Languages:
                     name=str(spec.get("name", code)),
                     native_name=str(spec.get("native_name", "")),
                     scripts=tuple(str(s) for s in spec.get("scripts") or ("Latn",)),
-                    markers=frozenset(fold(str(m)) for m in spec.get("markers") or ()),
-                    exact_markers=frozenset(str(m).lower() for m in spec.get("markers") or ()),
+                    # A language is recognised by its everyday words, its words for a child and for "I".
+                    markers=frozenset(fold(str(m)) for m in (*(spec.get("markers") or ()), *(spec.get("child") or ()), *(spec.get("self") or ()))),
+                    exact_markers=frozenset(str(m).lower() for m in (*(spec.get("markers") or ()), *(spec.get("child") or ()), *(spec.get("self") or ()))),
                     notice=str(spec.get("notice", "")),
                     child=tuple(str(c) for c in spec.get("child") or ()),
                     harm=tuple(str(h) for h in spec.get("harm") or ()),
@@ -225,7 +225,7 @@ class Languages:
                 continue
             weak = {m.group(0) for m in distress.finditer(folded)}
             if len(weak) >= 2 or (weak and about is not None and about.search(folded)):
-                return lang  # two worrying things together, or one about a child or the writer
+                return lang  # two worrying things together, or one about a child or in the writer's own words
         for lang, pattern in self._harm_long.items():
             if lang not in own and pattern is not None and pattern.search(folded):
                 return lang
