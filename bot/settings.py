@@ -98,7 +98,7 @@ class Settings:
     webhook_secret: str = ""
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
-    answer_threshold: float = 0.5
+    answer_threshold: float = 0.7  # the chance the first clause is right (calibrated) below which the bot hedges
     rate_limit_per_minute: int = 20
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict, compare=False, repr=False)

@@ -68,6 +68,7 @@ TOP_K_ENTRIES = 200
 CANDIDATES = 12  # clauses described per message
 LONG_WORDS = 18  # a message this long with two sentences or more is also read sentence by sentence
 MAX_PARTS = 8
+OFFICE_SAME_QUESTION = 0.95  # cosine with a question the office taught: the same question, answered as it did
 OWN_RULE_MARGIN = 0.1  # how far behind a rule written for the asker may be and still answer "can I…"
 
 
@@ -419,6 +420,8 @@ class PolicyEngine:
             "outsider": float(d.subject.outsider),
         }
         confidence = self.ranker.probability(decision)
+        if d.learned.get(ranked[0], 0.0) >= OFFICE_SAME_QUESTION:
+            confidence = max(confidence, OFFICE_SAME_QUESTION)  # the office answered this very question with it
         learned_elsewhere = max((s for p, s in d.learned.items() if p != ranked[0]), default=0.0)
         # Later candidates get the same scale, shifted by how far behind the first they are.
         matches = tuple(

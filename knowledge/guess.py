@@ -17,9 +17,9 @@ TEXTS = Path(__file__).resolve().parent / "guess_texts.yaml"
 
 # Checked in this order; the first kind whose pattern appears in the clause's rule sentence wins.
 PROHIBITION = re.compile(
-    r"\b(must not|must never|mustn[’']t|shall not|may not|cannot|can not|can[’']t|are not (?:allowed|permitted)|"
+    r"\b(must not|must never|mustn[’']t|shall not|may not(?! (?:require|need|be (?:necessary|needed|required|appropriate)|always|necessarily))|cannot|can not|can[’']t|are not (?:allowed|permitted)|"
     r"is not (?:allowed|permitted)|not be (?:allowed|permitted|used|published|posted|shared|disclosed)|"
-    r"(?:is|are) (?:strictly )?prohibited|(?:is|are) forbidden|never (?:be )?(?:post|share|use|accept|"
+    r"(?:is|are) (?:strictly )?prohibited|(?:is|are) forbidden|prohibited from|never (?:be )?(?:post|share|use|accept|"
     r"disclose|publish|contact|give|tolerated)|do not|don[’']t|no\s+\w+\s+(?:is|are) (?:allowed|permitted)|"
     r"under no circumstances|does not want|do not want|no\s+(?:\w+\s+){0,6}(?:may|can|should) be|"
     r"must (?:decline|refuse)|I will not|I agree not to)\b",
@@ -32,7 +32,7 @@ APPROVAL = re.compile(
 )
 STRONG_REQUIREMENT = re.compile(r"\b(must|shall|are required to|is required to|have to|has to)\b", re.IGNORECASE)
 REQUIREMENT = re.compile(
-    r"\b(are expected to|is expected to|need to|needs to|are responsible for|is responsible for|will ensure|"
+    r"\b(should(?! not| never|n[’']t)|(?:are|is) (?:strongly )?(?:advised|encouraged|asked) to|are expected to|is expected to|need to|needs to|are responsible for|is responsible for|will ensure|"
     r"should always|always|are asked to|is asked to|(?:is|lies) (?:ultimately )?(?:the|with the) responsibility)\b|"
     r"^\W*(stay|keep|make sure|ensure|check|remember|report|tell|respect|follow|set|use only|only use)\b",
     re.IGNORECASE,
@@ -45,7 +45,7 @@ APPROVAL_GOVERNED = re.compile(
 )
 CAUTION = re.compile(
     r"\b(should not|should never|shouldn[’']t|caution|careful|think carefully|are advised not|"
-    r"is advised against|(?:strongly )?advised to|asked (?:to agree )?not to|ask \w+ (?:to agree )?not to|not recommended|discouraged|avoid|be wary)\b",
+    r"is advised against|(?:strongly )?advised not to|asked (?:to agree )?not to|ask \w+ (?:to agree )?not to|not recommended|discouraged|avoid|be wary)\b",
     re.IGNORECASE,
 )
 # "may" only grants something when a person is its subject ("staff may"), not in "may apply" or "may lead to".
@@ -112,12 +112,33 @@ def _rule_sentence(text: str, lead: str = "") -> str:
     return sentences[0] if sentences else text
 
 
-def guess_verdict_kind(text: str, lead: str = "") -> str:
-    """must not → not_allowed; approval → needs_approval; must → required; should not/caution →
-    advised_against; may/can → allowed; otherwise information."""
-    sentence = _rule_sentence(text, lead)
-    if lead and not MODAL_SENTENCE.search(text):
-        sentence = f"{lead} {text}"
+# A list item states a rule of its own only when it opens with one ("never share…", "ensure…", "must not…");
+# "breach any obligations they may have" under "employees are prohibited from using social media to:" is
+# governed by its lead-in, whatever "may" appears inside it.
+ITEM_OWN_RULE = re.compile(
+    r"^\W*(?:\w+\s+){0,2}?(must|mustn[’']t|shall|should|shouldn[’']t|may|can|cannot|can[’']t|never|always|do not|don[’']t|"
+    r"not|avoid|ensure|make sure|be careful|are (?:not )?(?:allowed|permitted|expected|required)|is (?:not )?(?:allowed|permitted))\b",
+    re.IGNORECASE,
+)
+# An instruction that opens the sentence decides it before any word inside it ("Double check your photos: ensure
+# they don't contain your address" is a requirement; "Never post…" a prohibition).
+OPENS_WITH_DONT = re.compile(r"^\W*(do not|don[’']t|never|not\b|no\b)", re.IGNORECASE)
+OPENS_WITH_AVOID = re.compile(r"^\W*(avoid|try not to|think twice|be careful|take care|be wary)\b", re.IGNORECASE)
+OPENS_WITH_DO = re.compile(
+    r"^\W*(ensure|make sure|double[- ]check|check|remember|always|be sure|keep|stay|report|tell|use only|only use|respect|follow|"
+    r"set|protect|abide by|comply with|read|declare|state|identify yourself|include)\b",
+    re.IGNORECASE,
+)
+
+
+def _kind(sentence: str) -> str:
+    """The verdict kind one sentence states (see guess_verdict_kind)."""
+    if OPENS_WITH_DONT.search(sentence):
+        return "not_allowed"
+    if OPENS_WITH_AVOID.search(sentence):
+        return "advised_against"
+    if OPENS_WITH_DO.search(sentence):
+        return "required"
     if PROHIBITION.search(sentence):
         return "not_allowed"
     if APPROVAL.search(sentence) and APPROVAL_GOVERNED.search(sentence):
@@ -129,6 +150,25 @@ def guess_verdict_kind(text: str, lead: str = "") -> str:
     if PERMISSION.search(sentence):
         return "allowed"
     return "information"
+
+
+def _lead_sentence(lead: str) -> str:
+    """The sentence of a lead-in that introduces the list ("For example, employees are prohibited from…:")."""
+    sentences = [s for s in re.split(r"(?<=[.;!?])\s+", lead.strip()) if s]
+    return sentences[-1] if sentences else lead
+
+
+def guess_verdict_kind(text: str, lead: str = "") -> str:
+    """must not → not_allowed; approval → needs_approval; must → required; should not/caution →
+    advised_against; may/can → allowed; otherwise information. A list item takes its lead-in's verdict unless
+    it opens with a rule of its own; then its own words decide ("Staff should:" + "never share passwords")."""
+    if lead:
+        lead_kind = _kind(_lead_sentence(lead))
+        if not ITEM_OWN_RULE.search(text):
+            return lead_kind if lead_kind != "information" else _kind(_rule_sentence(text))
+        own = _kind(text)
+        return own if own != "information" else lead_kind
+    return _kind(_rule_sentence(text))
 
 
 GENERAL_HEADING = re.compile(r"^\W*(introduction|scope|purpose|aims?|overview|definitions?|background|about)\b", re.I)

@@ -17,10 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.clause import Clause
+from knowledge.generic import generic_questions
 from knowledge.questions import questions_from_clause
 
 # What kind of text an entry is: alternates are questions (symmetric with the query); the rest is policy wording.
-QUESTION_KINDS = ("alternate", "ruling", "learned")
+QUESTION_KINDS = ("alternate", "ruling", "learned", "generic")
+# Questions the school or the office wrote for a clause (a generic question fills a gap, it is not the school's).
+OWN_QUESTION_KINDS = ("alternate", "ruling", "learned")
 SENTENCE_SPLIT = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z‘'\"(])")
 
 
@@ -109,14 +112,16 @@ class ClauseIndex:
         self.encoder = encoder
         self.expand = expand
         self.entries: list[Entry] = []
+        generic = generic_questions(clauses)
         for position, clause in enumerate(clauses):
             self.entries += clause_entries(position, clause, expand)
+            self.entries += [Entry(position, "generic", expand(q)) for q in generic.get(position, ())]
         vectors = load_or_encode(encoder, [e.text for e in self.entries], cache_dir)
         self._torch = torch
         self.vectors = torch.from_numpy(np.ascontiguousarray(vectors))
         self._position = {c.id: i for i, c in enumerate(clauses)}
         # Clauses that people's questions speak for (curated or learned alternates).
-        self.asked_clauses = {e.clause for e in self.entries if e.kind in QUESTION_KINDS}
+        self.asked_clauses = {e.clause for e in self.entries if e.kind in OWN_QUESTION_KINDS}
         self._pack_size = len(self.entries)  # learned questions are appended after the pack's own entries
 
     def position(self, clause_id: str) -> int:
@@ -147,4 +152,4 @@ class ClauseIndex:
         """Back to the pack's own entries (learned questions are kept in the database, not here)."""
         self.entries = self.entries[: self._pack_size]
         self.vectors = self.vectors[: self._pack_size]
-        self.asked_clauses = {e.clause for e in self.entries if e.kind in QUESTION_KINDS}
+        self.asked_clauses = {e.clause for e in self.entries if e.kind in OWN_QUESTION_KINDS}

@@ -193,7 +193,10 @@ def uncurated_engine(engine, tmp_path_factory):
     source.write_text(UNCURATED_POLICY, encoding="utf-8")
     ingest_document(source, "brookside", folder / "packs", school="Brookside College")
     pack = load_pack("brookside", folder / "packs")
-    return PolicyEngine(pack, engine.encoder, cache_dir=folder / "cache")
+    # A freshly ingested pack is answered with the base model (only a curated pack gets its own adapter).
+    from knowledge.encoder import load_encoder
+
+    return PolicyEngine(pack, load_encoder(), cache_dir=folder / "cache")
 
 
 def test_staff_rules_under_a_heading_that_names_parents_are_for_staff(uncurated_engine):
