@@ -274,6 +274,9 @@ class _Turn:
                 (Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:dn:{question_id}")),
                 (Button(self.t.get("conversation.full_section"), f"sec:{top}"), concern),
             )
+            # "What bears on this": each further clause is one tap from its full text.
+            also = getattr(reply.answer, "also", ()) if reply.answer is not None else ()
+            buttons += tuple((Button(short_label(f"{c.label} {c.heading or c.title}"), f"sec:{c.id}"),) for c in also)
             out.append(Outgoing(reply.reply, buttons, answer=reply, kind="answer"))
         else:
             suggestions = list(reply.suggestions or reply.matches)[:3]

@@ -193,9 +193,10 @@ class Advisor:
             return self._office_reply(text, role, search, office, intent)
         if intent.intent == "out_of_scope" and (not search.answered or self._known_questions(search)):
             return self._simple(text, role, "out_of_scope", self.text("out_of_scope"), search, False, intent.scores)
-        if not search.answered or search.learned_elsewhere >= LEARNED_CONFLICT:
+        ungoverned = self._not_governed(search, role)
+        if not search.answered or search.learned_elsewhere >= LEARNED_CONFLICT or ungoverned:
             lines = [self.text("not_sure")]
-            reason = self._hedge_reason(search)
+            reason = ungoverned or self._hedge_reason(search)
             if reason:
                 lines.append(reason)
             if search.matches:
@@ -217,6 +218,24 @@ class Advisor:
         return Reply(text, role, "question", True, search.confidence, answer.verdict_line, search.matches, body,
                      answer=answer, safeguarding=intent.safeguarding_risk, scores=intent.scores,
                      verdict_kind=answer.verdict_kind, answer_word=answer.answer_word)
+
+    def _not_governed(self, search: Search, role: str) -> str:
+        """Why the best clause cannot answer this person, when it governs someone else: the message is about
+        someone outside the school (a club coach, a private tutor, another school), or a parent asks about their
+        own conduct and the closest rule is written for staff. Empty when the clause governs them."""
+        if not search.matches:
+            return ""
+        subject = search.subject
+        if subject.actor == "outsider":
+            return self.text("hedge.outsider")
+        clause = search.matches[0].clause
+        lexicon = self.engine.lexicon
+        mine = role == "parent" and subject.actor == "parent" and bool(lexicon.first_person.search(search.question))
+        # Not when staff are part of it ("can I add my daughter's teacher?", "I'm a parent governor…"): then the
+        # staff rule is the answer.
+        if mine and clause.audience == "staff" and "staff" not in lexicon.kinds_in(search.question):
+            return self.text("hedge.staff_rule")
+        return ""
 
     def _hedge_reason(self, search: Search) -> str:
         """Why the bot is unsure, in a few words, from how its best candidates differ."""

@@ -68,6 +68,7 @@ TOP_K_ENTRIES = 200
 CANDIDATES = 12  # clauses described per message
 LONG_WORDS = 18  # a message this long with two sentences or more is also read sentence by sentence
 MAX_PARTS = 8
+CHANNEL_MARGIN = 0.1  # how far behind a clause about the account the message names may be and still answer it
 OFFICE_SAME_QUESTION = 0.95  # cosine with a question the office taught: the same question, answered as it did
 OWN_RULE_MARGIN = 0.1  # how far behind a rule written for the asker may be and still answer "can I…"
 
@@ -384,6 +385,17 @@ class PolicyEngine:
             ruling_fits=ruling_fits,
         )
 
+    def _said_channel_first(self, d: Described, scores: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """When the message names the kind of account ("on the school's page", "my own Facebook"), a clause about
+        the other kind does not answer it while one about the same kind fits nearly as well."""
+        clash = d.features[:, FEATURES.index("channel_clash")]
+        if not clash[order[0]] or CHANNEL_MARGIN <= 0:
+            return order
+        for i in order[1:]:
+            if not clash[i] and scores[i] >= scores[order[0]] - CHANNEL_MARGIN:
+                return np.concatenate([[i], [j for j in order if j != i]])
+        return order
+
     def _audience(self, clause: Clause, role: str) -> int:
         """+1 for a clause written for the asker's role, -1 for the other role's, 0 for everyone."""
         if clause.audience == "everyone":
@@ -399,6 +411,7 @@ class PolicyEngine:
             return Search(question, role, False, 0.0, (), question_similarity=d.question_similarity, subject=d.subject)
         scores = d.features @ self.ranker.vector()
         order = np.argsort(-scores, kind="stable")
+        order = self._said_channel_first(d, scores, order)
         ranked = [d.positions[i] for i in order]
         top_row = d.features[order[0]]
         values = dict(zip(FEATURES, top_row))

@@ -105,6 +105,8 @@ def run_pack_show(args: argparse.Namespace, out=None) -> int:
                 "verdict_kind": clause.verdict_kind,
                 "curated": clause.curated,
                 "text": clause.text,
+                "about": {"actor": clause.actor, "target": clause.target, "channel": clause.channel},
+                "rulings": [{"when": r.when, "kind": r.kind, "says": r.says, "asks": len(r.asks)} for r in clause.rulings],
             }, ensure_ascii=False), file=out)
         return 0
     title = " — ".join(x for x in (pack.school, pack.title, pack.version) if x)
@@ -117,6 +119,12 @@ def run_pack_show(args: argparse.Namespace, out=None) -> int:
               file=out)
         for line in textwrap.wrap(clause.text, 100):
             print(f"    {line}", file=out)
+        for ruling in clause.rulings:
+            # Each situation the clause decides, its verdict and the line the answer gives.
+            when = f"when {ruling.when}" if ruling.when else "always"
+            print(f"    ▸ {ruling.kind}: {when}", file=out)
+            for line in textwrap.wrap(f"“{ruling.says}” ({len(ruling.asks)} example questions)", 96):
+                print(f"        {line}", file=out)
     print("", file=out)
     print("Health report", file=out)
     for line in format_report(health_report(pack)):

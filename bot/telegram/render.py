@@ -43,6 +43,8 @@ def answer_blocks(reply, phrases=None) -> list[Block]:
     section_word = (phrases or {}).get("section", "Section")
     heading = f" · {answer.heading}" if answer.heading else ""
     blocks: list[Block] = [("b", answer.verdict_line), ("i", f"{section_word} {answer.section_label}{heading}"), ("blockquote", answer.quote)]
+    # "It depends": a line per situation; "what bears on this": a line per further clause.
+    blocks += [("", line) for line in getattr(answer, "details", ())]
     if answer.note:
         blocks.append(("", answer.note))
     if answer.see_also:
