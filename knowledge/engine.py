@@ -245,9 +245,13 @@ class PolicyEngine:
         self._refresh_fuzzy()
 
     def _refresh_fuzzy(self) -> None:
-        self._fuzzy_choices = {
-            i: utils.default_process(e.text) for i, e in enumerate(self.index.entries) if e.kind in QUESTION_KINDS
-        }
+        """The questions people ask, prepared for rapidfuzz, grouped by clause (a message is compared only with
+        its candidate clauses' questions)."""
+        by_clause: dict[int, list[str]] = {}
+        for entry in self.index.entries:
+            if entry.kind in QUESTION_KINDS:
+                by_clause.setdefault(entry.clause, []).append(utils.default_process(entry.text))
+        self._fuzzy_choices = by_clause
 
     # -- searching -----------------------------------------------------------------------------
     def embed(self, questions: list[str]) -> np.ndarray:
@@ -335,7 +339,6 @@ class PolicyEngine:
     def _describe(self, question: str, role: str, hits: list[dict], part_hits: list[list[dict]], focus: int | None) -> Described:
         ruling_fits: dict[int, dict[int, tuple[float, str]]] = {}
         asked, worded, sentence, learned = self._fits(hits, ruling_fits)
-        fuzzy = self._fuzzy(question)
         keyword = self.keywords.scores(self.expand(question))
         parts = [self._fits(h, ruling_fits if i == focus else None)[:2] for i, h in enumerate(part_hits)]
         first = {p: self._best(asked, worded, p)[0] for p in set(asked) | set(worded)}
@@ -345,6 +348,7 @@ class PolicyEngine:
             part_first = {p: self._best(a, w, p)[0] for p in set(a) | set(w)}
             pool |= set(sorted(part_first, key=part_first.get, reverse=True)[:3])
         positions = sorted(pool)
+        fuzzy = self._fuzzy(question, positions)
         subject = of_question(question, role, self.lexicon)
         own_conduct = subject.actor == ("parent" if role == "parent" else "staff") and bool(self.lexicon.first_person.search(question))
         rows = []
@@ -491,16 +495,17 @@ class PolicyEngine:
         except (KeyError, ValueError):
             return False
 
-    def _fuzzy(self, question: str) -> dict[int, float]:
-        """Best lexical match (0..1) per clause among the questions people ask."""
+    def _fuzzy(self, question: str, positions: list[int]) -> dict[int, float]:
+        """Best lexical match (0..1) per candidate clause among the questions people ask about it."""
         query = utils.default_process(self.expand(question))
-        if len(query) < 3 or not self._fuzzy_choices:
+        if len(query) < 3:
             return {}
         out: dict[int, float] = {}
-        found = process.extract(
-            query, self._fuzzy_choices, scorer=fuzz.token_set_ratio, processor=None, limit=40, score_cutoff=FUZZY_FLOOR * 100
-        )
-        for _text, score, key in found:
-            clause = self.index.entries[key].clause
-            out[clause] = max(out.get(clause, 0.0), score / 100.0)
+        for position in positions:
+            choices = self._fuzzy_choices.get(position)
+            if not choices:
+                continue
+            found = process.extractOne(query, choices, scorer=fuzz.token_set_ratio, processor=None, score_cutoff=FUZZY_FLOOR * 100)
+            if found is not None:
+                out[position] = found[1] / 100.0
         return out
