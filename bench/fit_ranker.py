@@ -187,31 +187,57 @@ def fit_decision(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, c: f
 
 
 LONG = DECISION.index("long")
+CURATED = DECISION.index("curated")
+
+
+def regimes(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which answer/hedge model judges each message: a policy nobody curated, else a long or a short message."""
+    uncurated = rows[:, CURATED] == 0
+    long = (rows[:, LONG] > 0) & ~uncurated
+    return ~uncurated & ~long, long, uncurated
 
 
 def fit_decisions(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, c: float):
-    """One answer/hedge model for short messages and one for long ones (a paragraph is judged differently)."""
-    long = rows[:, LONG] > 0
-    return fit_decision(rows[~long], labels[~long], weights[~long], c), fit_decision(rows[long], labels[long], weights[long], c)
+    """One answer/hedge model per regime (a paragraph, or an uncurated policy, is judged differently)."""
+    return tuple(fit_decision(rows[m], labels[m], weights[m], c) for m in regimes(rows))
 
 
 def predict(models, rows: np.ndarray) -> np.ndarray:
-    short_model, long_model = models
-    long = rows[:, LONG] > 0
     out = np.zeros(len(rows))
-    if (~long).any():
-        out[~long] = short_model.predict_proba(rows[~long])[:, 1]
-    if long.any():
-        out[long] = long_model.predict_proba(rows[long])[:, 1]
+    for model, mask in zip(models, regimes(rows)):
+        if mask.any():
+            out[mask] = model.predict_proba(rows[mask])[:, 1]
     return out
+
+
+def is_curated(sample: Sample) -> bool:
+    return sample.group.startswith("clearwell:")
+
+
+def fit_both(samples: list[Sample], weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranking weights for curated packs and for packs nobody curated (their signals are not alike)."""
+    curated = np.array([is_curated(s) for s in samples])
+    return (
+        fit_weights([s for s, c in zip(samples, curated) if c], weights[curated]),
+        fit_weights([s for s, c in zip(samples, curated) if not c], weights[~curated]),
+    )
+
+
+def decision_rows_both(samples: list[Sample], thetas) -> tuple[np.ndarray, np.ndarray]:
+    rows, labels = [], []
+    for s in samples:
+        r, l = decision_rows([s], thetas[0] if is_curated(s) else thetas[1])
+        rows.append(r[0])
+        labels.append(l[0])
+    return np.array(rows), np.array(labels)
 
 
 def evaluate_fold(samples, weights, train, test, c) -> list[tuple[str, bool, bool, float]]:
     """(group, in scope, top-1 right, probability) for each held-out sample."""
-    theta = fit_weights([samples[i] for i in train], weights[train])
-    rows, labels = decision_rows([samples[i] for i in train], theta)
+    thetas = fit_both([samples[i] for i in train], weights[train])
+    rows, labels = decision_rows_both([samples[i] for i in train], thetas)
     models = fit_decisions(rows, labels, weights[train], c)
-    test_rows, test_labels = decision_rows([samples[i] for i in test], theta)
+    test_rows, test_labels = decision_rows_both([samples[i] for i in test], thetas)
     probs = predict(models, test_rows)
     return [(samples[i].group, samples[i].in_scope, bool(ok), float(p)) for i, ok, p in zip(test, test_labels, probs)]
 
@@ -272,9 +298,9 @@ def main() -> int:
         for line in report(best_results, threshold):
             if "clearwell" in line or "ALL" in line:
                 print(line)
-    theta = fit_weights(samples, weights)
-    rows, labels = decision_rows(samples, theta)
-    model, long_model = fit_decisions(rows, labels, weights, best_c)
+    theta, theta_uncurated = fit_both(samples, weights)
+    rows, labels = decision_rows_both(samples, (theta, theta_uncurated))
+    model, long_model, uncurated_model = fit_decisions(rows, labels, weights, best_c)
     print("weights:", {f: round(float(w), 3) for f, w in zip(FEATURES, theta)})
     print("decision:", {k: round(float(v), 3) for k, v in zip(DECISION, model.coef_[0])}, "intercept", round(float(model.intercept_[0]), 3))
     if args.write:
@@ -284,10 +310,13 @@ def main() -> int:
             f"({', '.join(sorted({s.group for s in samples}))}); decision C={best_c}",
             "cross_validated": report(best_results),
             "weights": {f: round(float(w), 4) for f, w in zip(FEATURES, theta)},
+            "weights_uncurated": {f: round(float(w), 4) for f, w in zip(FEATURES, theta_uncurated)},
             "decision": {"intercept": round(float(model.intercept_[0]), 4)}
             | {k: round(float(v), 4) for k, v in zip(DECISION, model.coef_[0])},
             "decision_long": {"intercept": round(float(long_model.intercept_[0]), 4)}
             | {k: round(float(v), 4) for k, v in zip(DECISION, long_model.coef_[0])},
+            "decision_uncurated": {"intercept": round(float(uncurated_model.intercept_[0]), 4)}
+            | {k: round(float(v), 4) for k, v in zip(DECISION, uncurated_model.coef_[0])},
         }
         header = "# Fitted by `python bench/fit_ranker.py --write` (knowledge/engine.py reads it). Do not edit by hand.\n"
         RANKER.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")

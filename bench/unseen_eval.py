@@ -126,7 +126,11 @@ def main() -> int:
                 advisor = Advisor(engine, classifier)
                 replies = advisor.respond_many(texts, role)
                 oos_answered = [(r.question, r.matches[0].clause.id) for r in advisor.respond_many(out_of_scope, role) if r.answer is not None]
-                ranked = [[m.clause for m in r.matches] if r.answer is not None else [] for r in replies]
+                # Ranked as the reply shows them (matches are offered whether or not the bot commits to the first).
+                ranked = [[m.clause for m in r.matches] for r in replies]
+                committed = [(r.answer is not None, bool(r.matches) and hits(q["expect"], [r.matches[0].clause])[0]) for q, r in zip(questions, replies)]
+                totals["answered"] = totals.get("answered", 0) + sum(a for a, _ in committed)
+                totals["answered_right"] = totals.get("answered_right", 0) + sum(a and ok for a, ok in committed)
                 withheld = sum(
                     1 for q, r in zip(questions, replies)
                     if r.answer is None and r.matches and hits(q["expect"], [r.matches[0].clause])[0]
@@ -194,6 +198,9 @@ def main() -> int:
         summary += f"   baseline top-1 {totals['base1'] / n:.2f} top-3 {totals['base3'] / n:.2f}"
     if totals["oos"]:
         summary += f"   out-of-scope abstain {totals['oos_abstained'] / totals['oos']:.2f} (n={totals['oos']})"
+    if "answered" in totals:
+        answered = totals["answered"]
+        summary += f"   answered {answered / n:.2f}, right when answered {totals['answered_right'] / max(answered, 1):.2f}"
     print(summary)
     if args.confidence and confidences:
         print("threshold  answered  right-when-answered  right-but-withheld  out-of-scope answered")

@@ -81,6 +81,8 @@ class Ranker:
     decision: dict[str, float]
     source: str = "defaults"
     decision_long: dict[str, float] | None = None  # long messages are judged by their own model, when fitted
+    decision_uncurated: dict[str, float] | None = None  # ...and clauses nobody wrote questions for by theirs
+    weights_uncurated: dict[str, float] | None = None  # a pack nobody curated ranks by its own weights
 
     @classmethod
     def load(cls, path: Path = RANKER) -> "Ranker":
@@ -88,18 +90,27 @@ class Ranker:
         if not data:
             return cls(dict(DEFAULT_WEIGHTS), dict(DEFAULT_DECISION))
         weights = {k: float(v) for k, v in (data.get("weights") or {}).items()}
+        weights_uncurated = {k: float(v) for k, v in (data.get("weights_uncurated") or {}).items()} or None
         decision = {k: float(v) for k, v in (data.get("decision") or {}).items()}
         long = {k: float(v) for k, v in (data.get("decision_long") or {}).items()} or None
-        unknown = (set(weights) - set(FEATURES)) | ((set(decision) | set(long or ())) - set(DECISION) - {"intercept"})
+        uncurated = {k: float(v) for k, v in (data.get("decision_uncurated") or {}).items()} or None
+        named = set(decision) | set(long or ()) | set(uncurated or ())
+        unknown = ((set(weights) | set(weights_uncurated or ())) - set(FEATURES)) | (named - set(DECISION) - {"intercept"})
         if unknown:
             raise ValueError(f"{path.name}: unknown signals {sorted(unknown)}")
-        return cls(weights, decision, str(path), long)
+        return cls(weights, decision, str(path), long, uncurated, weights_uncurated)
 
-    def vector(self) -> np.ndarray:
-        return np.array([self.weights.get(f, 0.0) for f in FEATURES], dtype=np.float64)
+    def vector(self, curated: bool = True) -> np.ndarray:
+        weights = self.weights if curated or not self.weights_uncurated else self.weights_uncurated
+        return np.array([weights.get(f, 0.0) for f in FEATURES], dtype=np.float64)
 
     def probability(self, values: dict[str, float]) -> float:
-        model = self.decision_long if values.get("long") and self.decision_long else self.decision
+        if not values.get("curated") and self.decision_uncurated:
+            model = self.decision_uncurated
+        elif values.get("long") and self.decision_long:
+            model = self.decision_long
+        else:
+            model = self.decision
         z = model.get("intercept", 0.0) + sum(model.get(k, 0.0) * v for k, v in values.items())
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
@@ -413,7 +424,7 @@ class PolicyEngine:
         d = described
         if not d.positions:
             return Search(question, role, False, 0.0, (), question_similarity=d.question_similarity, subject=d.subject)
-        scores = d.features @ self.ranker.vector()
+        scores = d.features @ self.ranker.vector(curated=bool(self.index.asked_clauses))
         order = np.argsort(-scores, kind="stable")
         order = self._said_channel_first(d, scores, order)
         ranked = [d.positions[i] for i in order]
