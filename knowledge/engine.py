@@ -68,6 +68,7 @@ TOP_K_ENTRIES = 200
 CANDIDATES = 12  # clauses described per message
 LONG_WORDS = 18  # a message this long with two sentences or more is also read sentence by sentence
 MAX_PARTS = 8
+LEAD_IN_REACH = 12  # how many clauses after a lead-in may be what it introduces
 CHANNEL_MARGIN = 0.1  # how far behind a clause about the account the message names may be and still answer it
 OFFICE_SAME_QUESTION = 0.95  # cosine with a question the office taught: the same question, answered as it did
 OWN_RULE_MARGIN = 0.1  # how far behind a rule written for the asker may be and still answer "can I…"
@@ -411,6 +412,19 @@ class PolicyEngine:
                 return np.concatenate([[i], [j for j in order if j != i]])
         return order
 
+    def _lead_in_gives_way(self, d: Described, order: np.ndarray) -> np.ndarray:
+        """A lead-in ("Parents may be asked to agree to and sign the following:", "Staff must not:") says nothing
+        on its own: when it comes first, what it introduces — the agreement, the list's best item among the
+        candidates — answers instead, and the lead-in follows it."""
+        first = self.index.clauses[d.positions[order[0]]]
+        if not first.text.rstrip().endswith(":"):
+            return order
+        for rank, i in enumerate(order[1:], 1):
+            clause = self.index.clauses[d.positions[i]]
+            if clause.part == first.part and first.order < clause.order <= first.order + LEAD_IN_REACH:
+                return np.concatenate([[i], [order[0]], [j for j in order[1:] if j != i]])
+        return order
+
     def _audience(self, clause: Clause, role: str) -> int:
         """+1 for a clause written for the asker's role, -1 for the other role's, 0 for everyone."""
         if clause.audience == "everyone":
@@ -427,6 +441,7 @@ class PolicyEngine:
         scores = d.features @ self.ranker.vector(curated=bool(self.index.asked_clauses))
         order = np.argsort(-scores, kind="stable")
         order = self._said_channel_first(d, scores, order)
+        order = self._lead_in_gives_way(d, order)
         ranked = [d.positions[i] for i in order]
         top_row = d.features[order[0]]
         values = dict(zip(FEATURES, top_row))

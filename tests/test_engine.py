@@ -29,11 +29,14 @@ def test_staff_photo_question_is_answered_from_6_9(engine):
 
 def test_a_parent_is_never_handed_a_staff_rule_as_their_own(advisor):
     reply = advisor.respond("can I post a photo of sports day?", "parent")
-    assert reply.answered
-    assert "6.9" in reply.reply
-    # Either the parents' own rules answer (and 6.9 is noted as the staff rule), or 6.9 answers and says whose rule it is.
+    assert "6.9" in reply.reply, "the staff rule on photos is offered"
+    # Either the parents' own rules answer, or the reply says the closest rule is the staff's and does not
+    # present it as the parent's own.
     top = reply.matches[0].clause
-    assert top.audience in {"parents", "everyone"} or "rule for the school's staff" in reply.reply
+    if reply.answered:
+        assert top.audience in {"parents", "everyone"} or "rule for the school's staff" in reply.reply
+    else:
+        assert "rule for the school's staff" in reply.reply
 
 
 def test_half_term_is_out_of_scope_and_not_answered(advisor):

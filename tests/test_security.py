@@ -208,7 +208,7 @@ async def test_forget_and_the_retention_job_really_delete(fake_bot_api, start_bo
     database = telegram_settings.database_path
     async with start_bot() as application:
         await become(fake, PARENT, "parent")
-        [answer, *_] = await say(fake, PARENT, "Can I post photos of the school play on Facebook?")
+        [answer, *_] = await say(fake, PARENT, "Can I complain about a teacher on Facebook?")
         fake.press_button(PARENT, answer, button(answer, "👍"))
         await fake.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params.get("text"), timeout=15)
         await say(fake, PARENT, UNSURE)
