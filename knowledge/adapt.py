@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 ADAPT_VERSION = 1
 MIN_QUESTIONS = 300
-SETTINGS = {"epochs": 1, "batch": 32, "lr": 3e-5, "scale": 20.0, "doc_words": 60, "max_seq_length": 96, "seed": 0}
+SETTINGS = {"epochs": 1, "batch": 32, "lr": 3e-5, "scale": 20.0, "doc_words": 40, "max_seq_length": 64, "seed": 0}
 PACK_FILES = ("pack.yaml", "enrichment.yaml", "clauses.json")
 
 
