@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from knowledge.clause import Clause
+from knowledge.lexicon import lexicon
 from knowledge.pack import read_yaml
 
 TEXTS = Path(__file__).resolve().parent / "guess_texts.yaml"
@@ -48,10 +49,14 @@ CAUTION = re.compile(
     r"is advised against|(?:strongly )?advised not to|asked (?:to agree )?not to|ask \w+ (?:to agree )?not to|not recommended|discouraged|avoid|be wary)\b",
     re.IGNORECASE,
 )
+# People, by group, come from the one lexicon (knowledge/data/lexicon.yaml: `words`).
+_STAFF = lexicon().alternation("staff")
+_PARENTS = lexicon().alternation("parent")
+_PUPILS = lexicon().alternation("pupil")
+_ANYONE = lexicon().alternation("anyone")
 # "may" only grants something when a person is its subject ("staff may"), not in "may apply" or "may lead to".
 PERMISSION = re.compile(
-    r"\b(you|staff|employees?|members?|colleagues?|parents?|carers?|they|pupils?|students?|governors?|volunteers?|we|"
-    r"teachers?|individuals?)\b(?:\s+\w+){0,3}?\s+(may|can|are allowed to|are permitted to|are free to|are welcome to)\b|"
+    rf"\b({_STAFF}|{_PARENTS}|{_PUPILS}|{_ANYONE}|members?|they)\b(?:\s+\w+){{0,3}}?\s+(may|can|are allowed to|are permitted to|are free to|are welcome to)\b|"
     r"\b(is|are) (?:allowed|permitted|fine|acceptable)\b",
     re.IGNORECASE,
 )
@@ -63,28 +68,19 @@ SITE_WORK = re.compile(
     re.IGNORECASE,
 )
 PARENTS_SUBJECT = re.compile(
-    r"(^|[.;:]\s+)(?:the\s+|all\s+|our\s+|some\s+|any\s+)?(parents?|carers?|families|guardians?)\b|"
-    r"\b(ask|asks|asked|expect|expects|request)\s+(?:all\s+)?(parents?|carers?|families)\b",
+    rf"(^|[.;:]\s+)(?:the\s+|all\s+|our\s+|some\s+|any\s+)?({_PARENTS})\b|"
+    rf"\b(ask|asks|asked|expect|expects|request)\s+(?:all\s+)?({_PARENTS})\b",
     re.IGNORECASE,
 )
-STAFF = re.compile(
-    r"\b(staff|employees?|colleagues?|teachers?|workers?|volunteers?|governors?|contractors?|pupils?|students?|"
-    r"children|learners?|you|your|representatives?|trainees?|members of staff|personnel|users?|officers?)\b",
-    re.IGNORECASE,
-)
+STAFF = re.compile(rf"\b({_STAFF}|{_PUPILS}|{_ANYONE})\b", re.IGNORECASE)
 # Staff named as the subject of the rule ("Staff must only…", "Employees who…"): the clause is theirs even
 # under a heading that names parents ("Communicating with pupils and parents").
-STAFF_SUBJECT = re.compile(
-    r"(^|[.;:]\s+)(?:the\s+|all\s+|any\s+|our\s+)?(?:members? of staff|staff(?: members?)?|employees?|"
-    r"teachers?|colleagues?|governors?|volunteers?|officers?)\b",
-    re.IGNORECASE,
-)
+STAFF_SUBJECT = re.compile(rf"(^|[.;:]\s+)(?:the\s+|all\s+|any\s+|our\s+)?(?:{_STAFF})\b", re.IGNORECASE)
 # A heading that names parents is written for them ("Parents' use of social media", "Our expectations of parents"),
 # unless they are only whom staff deal with ("Communicating with pupils and parents" is a staff section).
-PARENTS_HEADING = re.compile(r"\b(parents?|carers?|families|guardians?)\b", re.IGNORECASE)
+PARENTS_HEADING = re.compile(rf"\b({_PARENTS})\b", re.IGNORECASE)
 DEALING_WITH = re.compile(
-    r"\b(with|to|towards)\s+(?:the\s+|our\s+)?(?:(?:pupils?|students?|children|learners?)\s*(?:,|and|&)\s*)?"
-    r"(?:parents?|carers?|families|guardians?)\b",
+    rf"\b(with|to|towards)\s+(?:the\s+|our\s+)?(?:(?:{_PUPILS})\s*(?:,|and|&)\s*)?(?:{_PARENTS})\b",
     re.IGNORECASE,
 )
 MODAL_SENTENCE = re.compile(

@@ -6,7 +6,7 @@ Also the one sentence splitter. Pure functions over compiled patterns; loaded on
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +44,8 @@ class Lexicon:
     negative_action: re.Pattern
     vague_closer: re.Pattern
     reporting: re.Pattern | None = None  # "I'm fairly sure…", "I found…": the asker reports, someone else acted
+    words: dict = field(default_factory=dict)  # plain words for people by group (staff, parent, pupil, anyone)
+    office_groups: dict = field(default_factory=dict)  # the office answers' guard: word groups of people
 
     @classmethod
     def load(cls, path: Path = LEXICON) -> "Lexicon":
@@ -63,7 +65,14 @@ class Lexicon:
             negative_action=_whole(data["negative_action"]),
             vague_closer=_whole(data["vague_closers"]),
             reporting=re.compile(rf"^\s*(?:{data['reporting']})\b", re.IGNORECASE) if data.get("reporting") else None,
+            words={k: tuple(str(w) for w in v) for k, v in (data.get("words") or {}).items()},
+            office_groups={k: tuple(str(w) for w in v) for k, v in (data.get("office_groups") or {}).items()},
         )
+
+    def alternation(self, *groups: str) -> str:
+        """A regular-expression alternation of the plain words of these groups (longest first)."""
+        words = sorted({w for g in groups for w in self.words.get(g, ())}, key=len, reverse=True)
+        return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
 
     # -- people -------------------------------------------------------------------------------------
     def mentions(self, text: str) -> list[Mention]:

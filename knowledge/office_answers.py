@@ -24,6 +24,8 @@ from typing import Callable, Iterable
 import numpy as np
 from rapidfuzz import fuzz, utils
 
+from knowledge.lexicon import lexicon
+
 # Cosine similarity (the engine's model — for the Clearwell pack its adapter — shorthand expanded) a new question
 # needs with an answered one. Measured on the 146 labelled pairs in tests/test_office_answers.py: of the different
 # questions the guard lets through, the closest scores 0.746, so 0.75 is the lowest threshold with no false match;
@@ -49,13 +51,7 @@ FUNCTION_WORDS = frozenset(
 )
 # Who a question is about, by kind: "kids" and "pupils" are the same people, "pupils" and "staff" are not.
 # Asked about other people, it is another question, however close the wording.
-PEOPLE = {
-    "pupils": "pupil pupils student students child children kid kids son sons daughter daughters boy boys girl girls",
-    "parents": "parent parents mum mums mother mothers dad dads father fathers carer carers grandparent grandparents",
-    "staff": "staff teacher teachers colleague colleagues ta tas head headteacher employee employees",
-    "governors": "governor governors",
-    "visitors": "visitor visitors volunteer volunteers",
-}
+PEOPLE = {kind: " ".join(words) for kind, words in lexicon().office_groups.items()}  # data/lexicon.yaml
 PEOPLE_OF = {word: f"@{kind}" for kind, words in PEOPLE.items() for word in words.split()}
 SHARED_FRAME = 3  # content words in common from which a word changed on both sides is a changed detail
 _EMPTY = np.zeros((0, 0), dtype=np.float32)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from knowledge.clause import Clause
+from knowledge.lexicon import lexicon
 
 MODAL = re.compile(
     r"^(?P<subject>.{3,160}?)\s+(?P<modal>must not|must never|should not|should never|may not|cannot|can not|"
@@ -24,9 +25,9 @@ PRONOUNS = [
     (r"\byourself\b", "myself"),
     (r"\byou\b", "I"),
 ]
+# Who a rule is addressed to (the one lexicon's words for staff, parents and anyone).
 PEOPLE = re.compile(
-    r"\b(staff|staff members?|employees?|teachers?|representatives?|you|users?|parents?|governors?|volunteers?|"
-    r"contractors?|individuals?|school representatives?|paid staff members?)\b",
+    rf"\b({lexicon().alternation('staff', 'parent', 'anyone')}|users?|school representatives?|paid staff members?)\b",
     re.IGNORECASE,
 )
 
