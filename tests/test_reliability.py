@@ -158,7 +158,7 @@ async def test_a_person_who_blocked_the_bot_breaks_nothing_for_others(fake_bot_a
     fake = fake_bot_api
     async with start_bot():
         await become(fake, BLOCKED, "staff")
-        await say(fake, BLOCKED, "Is it ok to use Padlet with my class?")
+        await say(fake, BLOCKED, "How many hashtags should a school post use?")
         [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
         fake.fail("sendMessage", 403, times=None, chat_id=BLOCKED)  # now they block the bot
         fake.send_text(BLOCKED, "Can I accept a friend request from a pupil?")
