@@ -23,6 +23,7 @@ SETS = [
     ("dev", "short phone questions", ROOT / "bench" / "trust" / "dev" / "short.yaml"),
     ("dev", "long real-style posts", ROOT / "bench" / "trust" / "dev" / "long.yaml"),
     ("dev", "safeguarding, 17 languages", ROOT / "bench" / "trust" / "dev" / "safeguarding.yaml"),
+    ("dev", "safeguarding, understated and look-alikes", ROOT / "bench" / "trust" / "dev" / "safeguarding_understated.yaml"),
     ("test", "heldout.yaml (earlier sessions)", PACK / "heldout.yaml"),
     ("test", "short phone questions", ROOT / "bench" / "trust" / "test" / "short.yaml"),
     ("test", "long real-style messages", ROOT / "bench" / "trust" / "test" / "long.yaml"),
