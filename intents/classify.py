@@ -34,6 +34,11 @@ UNRELATED_FIT = 0.40
 OFF_TOPIC_FIT_DISCOUNT = 0.15
 # How far ahead the other-topic examples must be when the message uses words of the policy's subject.
 ON_SUBJECT_LEAD = 0.10
+# Likeness to the safeguarding examples that raises the alarm without a rule: as the nearest intent, or close
+# to the nearest with a strong likeness — and ahead of the contrast messages by this margin.
+NEAR_RISK_FIRST = 0.42
+NEAR_RISK_CLOSE = 0.55
+CONTRAST_MARGIN = 0.02
 # Fewer words than this are never a disclosure by likeness alone ("TikTok", "a colleague"): the rules decide.
 MODEL_ONLY_MIN_WORDS = 4
 # Inside a report or referral, an answer to a step ("TikTok" for "where was it posted?", "someone posted a
@@ -238,8 +243,10 @@ class IntentClassifier:
         safeguarding = scores.get("safeguarding", 0.0)
         # Nearest to the examples of a child at risk, or close to the top with a strong likeness — and closer to
         # them than to the messages that only share their words.
-        near_risk = (best == "safeguarding" and safeguarding >= 0.42) or (safeguarding >= 0.55 and safeguarding >= scores[best] - 0.03)
-        near_risk = near_risk and (contrast is None or safeguarding > contrast)
+        near_risk = (best == "safeguarding" and safeguarding >= NEAR_RISK_FIRST) or (
+            safeguarding >= NEAR_RISK_CLOSE and safeguarding >= scores[best] - 0.03
+        )
+        near_risk = near_risk and (contrast is None or safeguarding > contrast + CONTRAST_MARGIN)
         policy_like = question_fit >= safeguarding + 0.05  # one of the policy's own questions fits better
         plainly_asks = self.rules.asks_about_policy(text)  # "is it ok to call a pupil…": the rules, not a child
         substantial = len(text.split()) >= MODEL_ONLY_MIN_WORDS
