@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from intents.classify import IntentClassifier, IntentResult
+from intents.classify import QUESTION_FORM, IntentClassifier, IntentResult
 from intents.language import ENGLISH
 from knowledge.compose import ComposedAnswer, compose_answer, compose_bearing, render_plain, see_also_line
 from knowledge.engine import Match, PolicyEngine, Search
@@ -184,7 +184,12 @@ class Advisor:
     def _reply(self, text: str, role: str, vector: np.ndarray, search: Search, office: OfficeMatch | None = None) -> Reply:
         intent: IntentResult = self.classifier.classify(text, vector, question_fit=search.question_similarity)
         if intent.intent == "safeguarding":
-            return self._simple(text, role, "safeguarding", self.text("safeguarding"), search, True, intent.scores)
+            body = self.text("safeguarding")
+            if search.answered and QUESTION_FORM.search(text):
+                # Safeguarding first; the question the message also asks is still answered beneath.
+                answer = compose_answer(search, self.engine.pack.clause, self.responses)
+                body = f"{body}\n\n{self.text('also_your_question')}\n{render_plain(answer, self.responses)}"
+            return self._simple(text, role, "safeguarding", body, search, True, intent.scores)
         if intent.intent in ("greeting", "thanks", "help", "report_breach", "complaint"):
             return self._simple(text, role, intent.intent, self.text(intent.intent), search, False, intent.scores)
         if not search.answered and office is not None:

@@ -157,3 +157,9 @@ def test_a_question_the_office_answered_is_quoted_without_a_verdict_and_its_para
     assert exact.answer_word is None and exact.verdict_kind == "information"
     paraphrase = advisor.respond("is it ok to accept a follow request from my line manager on instagram", "staff")
     assert not paraphrase.answered or paraphrase.matches[0].clause.id == "6.13"
+
+
+def test_a_disclosure_that_also_asks_about_the_policy_gets_the_safeguarding_reply_first_and_the_answer_beneath(advisor):
+    reply = advisor.respond("a pupil told me she is being bullied on snapchat, can I message her on snapchat to check she is ok?", "staff")
+    assert reply.intent == "safeguarding" and reply.reply.startswith("⚠️")
+    assert "Section 6.3" in reply.reply and reply.reply.index("999") < reply.reply.index("Section 6.3")
