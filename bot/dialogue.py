@@ -84,13 +84,15 @@ class Dialogue:
         text: str = "",
         action: str = "",
         photo: str = "",
+        caption: str = "",
         update_id: int | str | None = None,
         journal: Callable[[sqlite_utils.Database, str, list[Outgoing]], None] | None = None,
     ) -> list[Outgoing]:
         """Handle one input from one person; returns what to show them (possibly nothing).
 
         `journal(db, user_key, replies)` lets a channel record the replies in the turn's own transaction
-        (Telegram puts them in the outbox), so a process killed before sending them still sends them later."""
+        (Telegram puts them in the outbox), so a process killed before sending them still sends them later.
+        A photo's or a file's `caption` is read for a child at risk like any text, in any state."""
         user_key = self.storage.user_key(person.channel, person.user_id)
         if update_id is not None and self.storage.already_handled(f"{person.channel}:{update_id}"):
             return []
@@ -100,13 +102,19 @@ class Dialogue:
         reply = None
         if text.strip() and not text.startswith("/") and not action and len(text) <= MAX_MESSAGE_CHARS:
             reply = self.advisor.respond(text, role or "staff")
+        if caption.strip() and not action and len(caption) <= MAX_MESSAGE_CHARS:
+            reply = self.advisor.respond(caption, role or "staff")
         with self.storage.transaction() as db:
             state = self.storage.load_state(user_key)
             turn = _Turn(self, person, user_key, role, state, db)
             if action:
                 out = turn.on_action(action)
+            elif caption.strip() and turn.at_risk(caption, reply):
+                out = turn.safeguarding_interrupt(caption, reply)
             elif photo:
                 out = turn.on_photo(photo)
+            elif caption:  # a file or a voice note with words: read for a child at risk, otherwise not kept
+                out = [turn.say("conversation.not_a_text")]
             elif text.startswith("/"):
                 out = turn.on_command(text)
             else:
@@ -231,15 +239,23 @@ class _Turn:
             # Even an over-long message is read for a child at risk before anything else.
             return (self.safeguarding(text, "") if self.d.is_safeguarding(text) else []) + too_long
         in_flow = bool(self.flow_state())
-        at_risk = reply is not None and (self.d.interrupts_flow(text, reply, self.flow_state()) if in_flow else reply.intent == "safeguarding")
-        if at_risk:
-            out = self.safeguarding(text, reply.reply)
-            if in_flow:
-                out += [self.say("conversation.resume")] + self.ask_again()
-            return out
+        if self.at_risk(text, reply):
+            return self.safeguarding_interrupt(text, reply)
         if in_flow:
             return self.step(FlowInput(text=text))
         return self.answer(text, reply)
+
+    def at_risk(self, text: str, reply) -> bool:
+        """The safeguarding triage of a message (or a caption): mid-flow weighed by what the step asked for."""
+        if reply is None:
+            return False
+        return self.d.interrupts_flow(text, reply, self.flow_state()) if self.flow_state() else reply.intent == "safeguarding"
+
+    def safeguarding_interrupt(self, text: str, reply) -> list[Outgoing]:
+        out = self.safeguarding(text, reply.reply)
+        if self.flow_state():
+            out += [self.say("conversation.resume")] + self.ask_again()
+        return out
 
     # --- answering -----------------------------------------------------------------------------
 
