@@ -12,11 +12,18 @@ from bot.settings import SettingsError, check_serve_settings
 log = logging.getLogger(__name__)
 
 
+# Libraries whose debug output holds what people wrote and their names (PTB logs every update and every
+# call's parameters; the webhook logs the body it received), or the token (httpx logs each request's URL at
+# INFO, and Bot API URLs contain it): never below these levels, whatever LOG_LEVEL says.
+QUIETER = {"telegram": logging.INFO, "telegram.Bot": logging.WARNING, "telegram.ext.ExtBot": logging.WARNING,
+           "httpx": logging.WARNING, "httpcore": logging.WARNING}
+
+
 def configure_logging(level: str) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=getattr(logging, level.upper(), logging.INFO))
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    chosen = getattr(logging, level.upper(), logging.INFO)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=chosen)
+    for name, floor in QUIETER.items():
+        logging.getLogger(name).setLevel(max(chosen, floor))
 
 
 def run_serve(settings) -> int:

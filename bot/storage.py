@@ -164,6 +164,14 @@ def m002_office_answers(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_update_journal(db: sqlite_utils.Database) -> None:
+    # Telegram updates written down before Telegram is told they arrived; the body is blanked once handled
+    # (bot/telegram/journal.py), and done rows are deleted after a week.
+    db["update_journal"].create({"update_id": int, "body": str, "received": str, "done": str}, pk="update_id")
+    db["update_journal"].create_index(["done"])
+
+
 @dataclass(frozen=True)
 class Case:
     """One breach report, complaint referral or safeguarding alert, as stored."""

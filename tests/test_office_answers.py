@@ -521,6 +521,8 @@ async def test_telegram_a_written_answer_is_given_to_the_next_person_who_asks(fa
         before = len(fake.sent_messages(e2e.STAFF))
         written = "Yes, through the school's licence — <b>not</b> your own account & keep it quiet."
         fake.send_text(ADMIN, written, chat_id=OFFICE_CHAT, chat_type="supergroup")
+        [*_, confirm] = await fake.wait_for_messages(OFFICE_CHAT, 3, timeout=10)  # shown for confirmation first
+        fake.press_button(ADMIN, confirm, e2e.button(confirm, "Send"))
         await fake.wait_for_messages(e2e.STAFF, before + 1, timeout=10)
 
         # Another member of staff asks the same thing in other words: the office's answer, no restart.

@@ -1,16 +1,18 @@
-"""Wire the Telegram application: builder configuration, services in `bot_data`, handlers, jobs.
+"""Wire the Telegram application: builder configuration, the services in `bot_data`, handlers and jobs.
 
-The dialogue and office services are created here (from an advisor built once per process), kept in
-`application.bot_data`, and the storage is closed in `post_shutdown`. Jobs: the outbox (retry with
-backoff), the office digest (OFFICE_NOTIFY=digest) and the daily retention purge.
+The dialogue and office services are created here (from an advisor built once per process) and kept, typed,
+in `application.bot_data["services"]`; the storage is closed in `post_shutdown`. Every update is journalled
+before Telegram is told it arrived (journal.py), and what a killed process left undone is handled at start.
+Jobs: the outbox (retry with backoff), relearning what other processes taught (the office CLI), the office
+digest (OFFICE_NOTIFY=digest) and the daily retention purge.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from datetime import time as day_time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -20,7 +22,6 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     Defaults,
     MessageHandler,
@@ -29,20 +30,26 @@ from telegram.ext import (
 
 from bot.answer_pool import BatchedAdvisor
 from bot.dialogue import Dialogue
-from bot.office import Office, OfficeTexts
+from bot.office import Office, OfficeTexts, load_office_answers
+from bot.protocol import PERSON_ANY
 from bot.storage import Storage
-from bot.telegram import handlers
+from bot.telegram import people
 from bot.telegram.concurrency import PerPersonUpdateProcessor
-from bot.telegram.outbox import deliver_due
+from bot.telegram.errors import on_error
+from bot.telegram.flood import FloodGate
+from bot.telegram.journal import JournallingQueue, UpdateJournal
+from bot.telegram.office import office_handlers
+from bot.telegram.outbox import Outbox
+from bot.telegram.services import Services
 from intents.triage import UrgencyTriage
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_YAML = Path(__file__).resolve().parent.parent / "data" / "telegram.yaml"
-OFFICE_COMMANDS = ["unanswered", "reports", "case", "close", "stats", "answer", "answers", "unlearn"]
 # Questions for the model worked on at once (each person's updates in order; commands, buttons and
 # safeguarding messages go past this limit).
 MAX_WORKING_QUESTIONS = 64
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 def file_url_for(base_url: str) -> str:
@@ -64,30 +71,31 @@ def build_application(
     outbox_interval: float = 10.0,
     backoff_base: float = 5.0,
     poll_read_timeout: float | None = None,
+    office_timeout: float = 30.0,
+    pause_after_timeout: float = 60.0,
+    office_reply_minutes: float = 5.0,
+    relearn_interval: float = 10.0,
 ) -> Application:
     """The bot, ready for `run_polling`, `run_webhook`, or `async with` in tests."""
     storage = storage or Storage(settings.database_path)
     triage = UrgencyTriage.for_classifier(advisor.classifier)  # what might be about a child at risk goes first
     answerer = BatchedAdvisor(advisor, triage=triage)  # questions asked at the same moment are answered in one batch
-    processor = PerPersonUpdateProcessor(MAX_WORKING_QUESTIONS, triage.definite, triage.possible)
+    updates = UpdateJournal(storage)
+    queue = JournallingQueue()
+    queue.journal = updates
 
-    async def post_init(application: Application) -> None:
-        await asyncio.to_thread(learn_from_database, application.bot_data)
-        try:
-            await application.bot.set_my_commands(bot_commands())
-        except Exception:  # a cosmetic call; the bot works without its menu
-            log.warning("could not set the bot's command menu")
+    async def journal_done(update: object) -> None:
+        if isinstance(update, Update):
+            await asyncio.to_thread(updates.done, update.update_id)
 
-    async def post_shutdown(application: Application) -> None:
-        await asyncio.to_thread(answerer.close)
-        storage.close()
-
+    processor = PerPersonUpdateProcessor(MAX_WORKING_QUESTIONS, triage.definite, triage.possible, journal_done)
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(file_url_for(settings.telegram_base_url))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone)))
+        .update_queue(queue)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(processor)
@@ -98,74 +106,99 @@ def build_application(
 
     dialogue = Dialogue(answerer, storage, settings)
     office = Office(storage, advisor, settings, OfficeTexts(), dialogue.texts)
+    outbox = Outbox(storage, settings, backoff_base, office_timeout, pause_after_timeout)
+    outbox.before_answers = lambda: learn_from_database(application.bot_data)
     application.bot_data.update(
-        dialogue=dialogue,
-        office=office,
+        services=Services(dialogue, office, storage, settings, advisor, triage, FloodGate(settings.rate_limit_per_minute),
+                          outbox, updates, office_reply_minutes),
         storage=storage,
-        settings=settings,
-        advisor=advisor,
-        outbox_lock=asyncio.Lock(),
-        backoff_base=backoff_base,
-        rate_limiter=handlers.RateLimiter(settings.rate_limit_per_minute),
-        triage=triage,
+        answerer=answerer,
     )
+    add_handlers(application, office_reply_minutes)
+    add_jobs(application, settings, outbox_interval, relearn_interval)
+    return application
 
-    private_or_group = filters.UpdateType.MESSAGE
-    application.add_handler(CommandHandler(OFFICE_COMMANDS, handlers.office_command, filters=private_or_group))
-    application.add_handler(CallbackQueryHandler(handlers.on_button))
-    application.add_handler(MessageHandler(private_or_group & filters.TEXT, handlers.on_text))
-    application.add_handler(MessageHandler(private_or_group & filters.PHOTO, handlers.on_photo))
-    application.add_handler(MessageHandler(private_or_group & ~filters.TEXT & ~filters.PHOTO & ~filters.StatusUpdate.ALL, handlers.on_other))
-    application.add_error_handler(handlers.on_error)
 
+def add_handlers(application: Application, office_reply_minutes: float) -> None:
+    for group, handlers in office_handlers(office_reply_minutes).items():
+        application.add_handlers(handlers, group=group)
+    messages = filters.UpdateType.MESSAGE  # edited messages are not answered twice
+    application.add_handlers(
+        [
+            CallbackQueryHandler(people.on_button, pattern=PERSON_ANY),
+            MessageHandler(messages & filters.TEXT, people.on_text),
+            MessageHandler(messages & ~filters.TEXT & ~filters.StatusUpdate.ALL, people.on_attachment),
+        ]
+    )
+    application.add_error_handler(on_error)
+
+
+def add_jobs(application: Application, settings, outbox_interval: float, relearn_interval: float) -> None:
     jobs = application.job_queue
+    jobs.run_once(replay_job, when=0, name="replay")
+    jobs.run_repeating(relearn_job, interval=relearn_interval, first=relearn_interval, name="relearn")
     jobs.run_repeating(outbox_job, interval=outbox_interval, first=1.0, name="outbox")
     jobs.run_repeating(retention_job, interval=24 * 3600, first=60.0, name="retention")
     if settings.office_notify == "digest":
         jobs.run_daily(digest_job, time=day_time(16, 0, tzinfo=ZoneInfo(settings.timezone)), name="digest")
-    return application
+
+
+async def post_init(application: Application) -> None:
+    await asyncio.to_thread(learn_from_database, application.bot_data)
+    try:
+        await application.bot.set_my_commands(bot_commands())
+    except Exception:  # a cosmetic call; the bot works without its menu
+        log.warning("could not set the bot's command menu")
+
+
+async def post_shutdown(application: Application) -> None:
+    await asyncio.to_thread(application.bot_data["answerer"].close)
+    application.bot_data["storage"].close()
+
+
+async def replay_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Updates journalled by a process that was killed before handling them: handled now, once."""
+    await context.application.update_queue.replay(context.bot)
 
 
 async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    data = context.application.bot_data
-    # Learn first: by the time an asker reads the office's answer, asking again gets it from the bot.
-    await asyncio.to_thread(learn_from_database, data)
-    await deliver_due(context.bot, data["storage"], data["settings"], data["outbox_lock"], data["backoff_base"])
+    await context.application.bot_data["services"].outbox.deliver(context.bot)
+
+
+async def relearn_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What `policybot office answer`/`unlearn` (another process) changed, taught to this bot too. (The outbox
+    also relearns before it sends an office answer to its asker, so asking again at once gets it.)"""
+    await asyncio.to_thread(learn_from_database, context.application.bot_data)
 
 
 def learn_from_database(data: dict) -> None:
-    """Answers given from `policybot office answer` (another process) teach the running bot too; the office's
-    own answers follow the database both ways (`policybot office unlearn` stops one here as well)."""
-    from bot.office import load_office_answers
-
-    pairs = data["storage"].learned_alternates()
+    """Questions the office mapped to sections, and the office's own answers, as the database holds them now
+    (`data` holds "storage" and "advisor", or the services, and remembers how far it has learned)."""
+    s = data.get("services")
+    storage, advisor = (s.storage, s.advisor) if s is not None else (data["storage"], data["advisor"])
+    pairs = storage.learned_alternates()
     known = data.get("learned_known", 0)
     if len(pairs) > known:
-        data["advisor"].engine.add_alternates(pairs[known:])
+        advisor.engine.add_alternates(pairs[known:])
         data["learned_known"] = len(pairs)
-    load_office_answers(data["advisor"], data["storage"])
+    load_office_answers(advisor, storage)
 
 
 async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    data = context.application.bot_data
-    settings = data["settings"]
-    counts = await asyncio.to_thread(data["storage"].purge, settings.retention_days, settings.report_retention_days)
-    log.info("retention: deleted %s rows", sum(counts.values()))
+    s = context.application.bot_data["services"]
+    counts = await asyncio.to_thread(s.storage.purge, s.settings.retention_days, s.settings.report_retention_days)
+    journalled = await asyncio.to_thread(s.updates.forget_done)
+    log.info("retention: deleted %s rows", sum(counts.values()) + journalled)
 
 
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """OFFICE_NOTIFY=digest: post the open unanswered questions once a day, through the outbox."""
-    data = context.application.bot_data
-    office: Office = data["office"]
-    storage: Storage = data["storage"]
+    s = context.application.bot_data["services"]
 
     def queue() -> None:
-        with storage.transaction() as db:
-            for text, rows in office.digest():
-                storage.enqueue(db, target="office", text=text, buttons=rows, kind="digest")
+        with s.storage.transaction() as db:
+            for text, rows in s.office.digest():
+                s.storage.enqueue(db, target="office", text=text, buttons=rows, kind="digest")
 
     await asyncio.to_thread(queue)
-    await outbox_job(context)
-
-
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+    await s.outbox.deliver(context.bot)

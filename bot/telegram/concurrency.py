@@ -11,6 +11,10 @@ a fast lane past that limit, so a burst of questions never holds up /start or a 
 that only might be about a child at risk (the wider triage: intents/triage.py) has a lane of its own, with
 its own smaller limit, so it never waits behind the questions and can never crowd out the fast lane.
 The per-person wait comes before the limits, so a flood from one person never occupies the slots others need.
+A message the safeguarding rules flag does not wait even for that: it goes past the person's own queue, so
+a child at risk is answered within seconds however many messages the same person sent before it (their
+turns stay consistent: each turn reads and writes the conversation in one transaction).
+When an update's handlers have finished, `on_done(update)` is called (the update journal marks it done).
 """
 
 from __future__ import annotations
@@ -44,12 +48,13 @@ def sender_key(update: object) -> str:
 
 
 def question_text(update: object) -> str | None:
-    """The text of a private message that will go to the model; None for anything else."""
-    if not isinstance(update, Update) or update.message is None or not update.message.text:
+    """The words of a private message (its text, or a photo's or a file's caption) that will go to the model;
+    None for anything else."""
+    message = update.message if isinstance(update, Update) else None
+    words = (message.text or message.caption) if message is not None else None
+    if not words or message.chat.type != ChatType.PRIVATE or words.startswith("/"):
         return None
-    if update.message.chat.type != ChatType.PRIVATE or update.message.text.startswith("/"):
-        return None
-    return update.message.text
+    return words
 
 
 class PerPersonUpdateProcessor(BaseUpdateProcessor):
@@ -60,16 +65,20 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         max_questions: int = 64,
         is_urgent: Callable[[str], bool] | None = None,
         might_be_urgent: Callable[[str], bool] | None = None,
+        on_done: Callable[[object], Awaitable[None]] | None = None,
     ):
         super().__init__(_UNBOUNDED)
         self.max_questions = max_questions
         # Both set by the app from intents.triage: the safeguarding rules, and the wider generous net.
         self.is_urgent = is_urgent or (lambda text: False)
         self.might_be_urgent = might_be_urgent or (lambda text: False)
+        self.on_done = on_done
         self._questions: asyncio.Semaphore | None = None
         self._possibly_urgent: asyncio.Semaphore | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._holders: dict[str, int] = {}
+        self._urgent: dict[str, int] = {}  # urgent updates in hand, per person
+        self._urgent_over: dict[str, asyncio.Event] = {}  # set when a person's urgent updates are done
 
     async def initialize(self) -> None:
         self._questions = asyncio.Semaphore(self.max_questions)
@@ -83,6 +92,29 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if self._questions is None:
             await self.initialize()
+        try:
+            text = question_text(update)
+            if text is not None and self.is_urgent(text):
+                await self._urgent_turn(sender_key(update), coroutine)
+            else:
+                await self._in_turn(update, text, coroutine)
+        finally:
+            if self.on_done is not None:
+                await self.on_done(update)
+
+    async def _urgent_turn(self, key: str, coroutine: Awaitable[Any]) -> None:
+        """Past the person's own queue and every limit; their later updates wait for it (see `_in_turn`)."""
+        self._urgent[key] = self._urgent.get(key, 0) + 1
+        self._urgent_over.setdefault(key, asyncio.Event()).clear()
+        try:
+            await coroutine
+        finally:
+            self._urgent[key] -= 1
+            if not self._urgent[key]:
+                del self._urgent[key]
+                self._urgent_over.pop(key).set()
+
+    async def _in_turn(self, update: object, text: str | None, coroutine: Awaitable[Any]) -> None:
         key = sender_key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1
@@ -90,8 +122,9 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
             # asyncio.Lock wakes waiters first come, first served, and PTB starts the tasks in the order
             # the updates arrived: so one person's updates run in their order.
             async with lock:
-                text = question_text(update)
-                if text is None or self.is_urgent(text):
+                if key in self._urgent_over:  # an urgent message that arrived before this one is still in hand
+                    await self._urgent_over[key].wait()
+                if text is None:
                     await coroutine
                 elif self.might_be_urgent(text):
                     async with self._possibly_urgent:

@@ -4,6 +4,11 @@ A message is queued in SQLite in the same transaction as the thing it reports, t
 reply to a person lands here, already rendered, when sending it in its turn failed: see replies.py); a
 failure (network, 5xx, 429, a misconfigured office chat) leaves it queued for the next attempt, so nothing
 the office must see is lost. A person who blocked the bot (403) is marked undeliverable, not retried.
+
+Duplicates are kept rare: a post to the office waits longer for Telegram's answer than a reply does (a slow
+answer usually means it arrived); after a timeout it is not tried again at once; and a notice in several
+parts whose later part failed keeps only the unsent parts, so the parts already posted are not posted again.
+A safeguarding reply waiting here goes before the other messages to its chat.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.storage import Storage, utc_now
 from bot.telegram.render import keyboard, render_plain_text
@@ -22,6 +29,29 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 3600
 REPLY_KIND = "reply"  # rows of this kind hold a person's reply already rendered as Telegram HTML
+URGENT_REPLY_KIND = "reply:safeguarding"  # the same, for a safeguarding reply: sent before the rest
+REST_SUFFIX = ":rest"  # a notice whose first parts went: the rest, rendered, between PART_BREAKs
+PART_BREAK = "\x1e"
+OFFICE_TARGETS = ("office", "escalation")
+ANSWER_KIND = "answer"  # the office's answer to an asker
+
+
+@dataclass
+class Outbox:
+    """What delivering the outbox needs, and how patient it is with Telegram."""
+
+    storage: Storage
+    settings: object
+    backoff_base: float = 5.0
+    office_timeout: float = 30.0  # seconds to wait for Telegram's answer to a post to the office
+    pause_after_timeout: float = 60.0  # no new try sooner than this after a timed-out post
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Called before an office answer goes to its asker: the bot learns it first (the answer may come from
+    # another process), so asking again at once gets it from the bot.
+    before_answers: Callable[[], None] | None = None
+
+    async def deliver(self, bot) -> int:
+        return await deliver_due(bot, self)
 
 
 def backoff(attempts: int, base: float = 5.0) -> timedelta:
@@ -36,11 +66,31 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def is_rendered_reply(kind: str) -> bool:
+    return kind in (REPLY_KIND, URGENT_REPLY_KIND)
+
+
 def rendered(row: dict) -> list[tuple]:
-    """A queued row as Telegram messages: a person's reply is stored rendered; anything else is plain text."""
-    if row["kind"] == REPLY_KIND:
+    """A queued row as Telegram messages: a person's reply is stored rendered, as is the rest of a notice
+    partly sent; anything else is plain text."""
+    if is_rendered_reply(row["kind"]):
         return [(row["text"], keyboard(row["buttons"]))]
+    if row["kind"].endswith(REST_SUFFIX):
+        parts = row["text"].split(PART_BREAK)
+        return [(part, keyboard(row["buttons"]) if i == len(parts) - 1 else None) for i, part in enumerate(parts)]
     return render_plain_text(row["text"], row["buttons"])
+
+
+def keep_unsent(storage: Storage, row: dict, unsent: list[tuple]) -> None:
+    """The parts of a notice not yet posted become the row (rendered), so a retry posts only those."""
+    kind = row["kind"] if row["kind"].endswith(REST_SUFFIX) else row["kind"] + REST_SUFFIX
+    with storage.transaction() as db:
+        db["outbox"].update(row["id"], {"text": PART_BREAK.join(text for text, _ in unsent), "kind": kind})
+
+
+def urgent_first(rows: list[dict]) -> list[dict]:
+    """Safeguarding replies before everything else (each chat's other messages keep their order)."""
+    return sorted(rows, key=lambda row: row["kind"] != URGENT_REPLY_KIND)
 
 
 def resolve_chat(row: dict, settings) -> int | str | None:
@@ -51,61 +101,75 @@ def resolve_chat(row: dict, settings) -> int | str | None:
     return row["chat_id"] or None
 
 
-async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_backoff: float = 5.0) -> int:
+async def deliver_due(bot, outbox: Outbox) -> int:
     """Send every due message once; returns how many were delivered."""
+    storage = outbox.storage
     delivered = 0
     held_back: set = set()  # chats where a message failed this round: the later ones wait, to keep their order
-    async with lock:
-        rows = await asyncio.to_thread(storage.due_messages, "telegram")
+    async with outbox.lock:
+        rows = urgent_first(await asyncio.to_thread(storage.due_messages, "telegram"))
+        if outbox.before_answers is not None and any(row["kind"] == ANSWER_KIND for row in rows):
+            await asyncio.to_thread(outbox.before_answers)
         for row in rows:
-            chat_id = resolve_chat(row, settings)
+            chat_id = resolve_chat(row, outbox.settings)
             if chat_id is not None and str(chat_id) in held_back:
                 continue
             if chat_id is None:
                 log.warning("outbox %s: no chat configured for target %s; kept for later", row["id"], row["target"])
-                await asyncio.to_thread(storage.mark_failed, row["id"], "no chat configured", utc_now() + backoff(row["attempts"], base_backoff))
+                await asyncio.to_thread(storage.mark_failed, row["id"], "no chat configured", retry_at(row, outbox))
                 continue
             try:
-                message_id = None
-                for text, markup in rendered(row):
-                    sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
-                    message_id = sent.message_id
-                if row["kind"] == REPLY_KIND:  # the person has it: a reply need not be kept
-                    await asyncio.to_thread(storage.discard_sent, [row["id"]])
-                else:
-                    await asyncio.to_thread(storage.mark_delivered, row["id"], message_id)
+                await send_row(bot, outbox, row, chat_id)
                 delivered += 1
             except RetryAfter as exc:
-                held_back.add(str(chat_id))
-                wait = retry_seconds(exc)
-                await asyncio.to_thread(storage.mark_failed, row["id"], "rate limited", utc_now() + timedelta(seconds=wait))
+                await asyncio.to_thread(storage.mark_failed, row["id"], "rate limited", utc_now() + timedelta(seconds=retry_seconds(exc)))
                 break  # Telegram asked us to slow down: stop this round
-            except Forbidden:
-                if row["target"] in ("office", "escalation"):
+            except TelegramError as exc:
+                if await asyncio.to_thread(record_failure, outbox, row, exc):
                     held_back.add(str(chat_id))
-                    # The bot was removed from the office chat: a setting to fix, after which it must arrive.
-                    log.warning("outbox %s: forbidden for target %s; will retry", row["id"], row["target"])
-                    await asyncio.to_thread(
-                        storage.mark_failed, row["id"], "forbidden", utc_now() + backoff(row["attempts"], base_backoff)
-                    )
-                    continue
-                # Blocked by the person: trying again will not help.
-                log.warning("outbox %s: forbidden for target %s; marked undeliverable", row["id"], row["target"])
-                await asyncio.to_thread(storage.mark_failed, row["id"], "forbidden", None)
-            except BadRequest as exc:
-                if row["kind"] == REPLY_KIND:  # a rendered reply Telegram refuses will never be taken
-                    log.warning("outbox %s: %s; a reply marked undeliverable", row["id"], type(exc).__name__)
-                    await asyncio.to_thread(storage.mark_failed, row["id"], type(exc).__name__, None)
-                    continue
-                held_back.add(str(chat_id))
-                log.warning("outbox %s: %s; will retry", row["id"], type(exc).__name__)
-                await asyncio.to_thread(
-                    storage.mark_failed, row["id"], type(exc).__name__, utc_now() + backoff(row["attempts"], base_backoff)
-                )
-            except (TimedOut, NetworkError, TelegramError) as exc:
-                held_back.add(str(chat_id))
-                log.warning("outbox %s: %s; will retry", row["id"], type(exc).__name__)
-                await asyncio.to_thread(
-                    storage.mark_failed, row["id"], type(exc).__name__, utc_now() + backoff(row["attempts"], base_backoff)
-                )
     return delivered
+
+
+async def send_row(bot, outbox: Outbox, row: dict, chat_id) -> None:
+    """Post one queued row (each of its parts); on a failure after some parts, only the rest stays queued."""
+    patience = {}
+    if row["target"] in OFFICE_TARGETS:  # a slow answer usually means it arrived: wait for it, not post it again
+        patience = {"read_timeout": outbox.office_timeout, "write_timeout": outbox.office_timeout}
+    messages = rendered(row)
+    message_id = None
+    for position, (text, markup) in enumerate(messages):
+        try:
+            sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup, **patience)
+        except TelegramError:
+            if position:
+                await asyncio.to_thread(keep_unsent, outbox.storage, row, messages[position:])
+            raise
+        message_id = sent.message_id
+    if is_rendered_reply(row["kind"]):  # the person has it: a reply need not be kept
+        await asyncio.to_thread(outbox.storage.discard_sent, [row["id"]])
+    else:
+        await asyncio.to_thread(outbox.storage.mark_delivered, row["id"], message_id)
+
+
+def retry_at(row: dict, outbox: Outbox, pause: float = 0.0):
+    return utc_now() + max(backoff(row["attempts"], outbox.backoff_base), timedelta(seconds=pause))
+
+
+def record_failure(outbox: Outbox, row: dict, exc: TelegramError) -> bool:
+    """Note a failed post and when to try again; True if the chat's later messages must wait (keep order)."""
+    storage, name = outbox.storage, type(exc).__name__
+    office = row["target"] in OFFICE_TARGETS
+    if isinstance(exc, Forbidden) and not office:  # blocked by the person: trying again will not help
+        log.warning("outbox %s: forbidden for target %s; marked undeliverable", row["id"], row["target"])
+        storage.mark_failed(row["id"], "forbidden", None)
+        return False
+    if isinstance(exc, BadRequest) and is_rendered_reply(row["kind"]):  # a reply Telegram refuses: never taken
+        log.warning("outbox %s: %s; a reply marked undeliverable", row["id"], name)
+        storage.mark_failed(row["id"], name, None)
+        return False
+    # The bot removed from the office chat is a setting to fix, after which the notice must arrive; a timed-out
+    # post may well have arrived, so it is not tried again at once.
+    log.warning("outbox %s: %s; will retry", row["id"], name)
+    pause = outbox.pause_after_timeout if isinstance(exc, TimedOut) and office else 0.0
+    storage.mark_failed(row["id"], "forbidden" if isinstance(exc, Forbidden) else name, retry_at(row, outbox, pause))
+    return True

@@ -6,7 +6,7 @@ the process dies between the commit and the send, the outbox job sends them afte
 delivered again is already handled and does nothing). Replies outside a dialogue turn go through `deliver`.
 
 Each rendered message is sent in order. A fault that may pass (a timeout, a network error, a 5xx, a 429
-with a short wait) is tried once more at once; if it still fails, that message and the ones after it are
+with a short wait — longer for a safeguarding reply, which must not wait for the outbox) is tried once more; if it still fails, that message and the ones after it are
 queued in the outbox (already rendered as Telegram HTML), where the JobQueue retries them with backoff.
 A person who blocked the bot (403) is not retried; a malformed message (400) is a bug, raised to the
 error handler. Nothing here logs who the person is or what they wrote.
@@ -24,12 +24,13 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.storage import Storage, utc_now
-from bot.telegram.outbox import REPLY_KIND, retry_seconds
+from bot.telegram.outbox import REPLY_KIND, URGENT_REPLY_KIND, retry_seconds
 
 log = logging.getLogger(__name__)
 
 QUICK_RETRY_SECONDS = 0.5  # a dropped connection usually works again at once
 LONGEST_WAIT_IN_TURN = 3.0  # a 429 asking for longer goes to the outbox instead of holding up the turn
+LONGEST_WAIT_FOR_SAFEGUARDING = 30.0  # …except for a safeguarding reply: it waits in its turn, ahead of the outbox
 # How long a journalled reply is left to its turn before the outbox job may send it (after a crash).
 TURN_LEASE = timedelta(seconds=30)
 
@@ -43,7 +44,7 @@ def button_rows(markup: InlineKeyboardMarkup | None) -> list[list[tuple[str, str
     return [[(b.text, b.callback_data or "") for b in row] for row in markup.inline_keyboard]
 
 
-async def send_now(bot, chat_id, text: str, markup: InlineKeyboardMarkup | None):
+async def send_now(bot, chat_id, text: str, markup: InlineKeyboardMarkup | None, urgent: bool = False):
     """One message, with one quick second try for a fault that may pass; the error if it did not."""
     try:
         return await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
@@ -51,7 +52,7 @@ async def send_now(bot, chat_id, text: str, markup: InlineKeyboardMarkup | None)
         raise
     except RetryAfter as exc:
         wait = retry_seconds(exc)
-        if wait > LONGEST_WAIT_IN_TURN:
+        if wait > (LONGEST_WAIT_FOR_SAFEGUARDING if urgent else LONGEST_WAIT_IN_TURN):
             raise
         await asyncio.sleep(wait)
     except (TimedOut, NetworkError):
@@ -64,14 +65,14 @@ STOPPING_FAULTS = (Forbidden, RetryAfter, TimedOut, NetworkError)
 
 
 async def send_in_order(
-    bot, chat_id, messages: list[Rendered], on_sent: Callable[[int], Awaitable[None]] | None = None
+    bot, chat_id, messages: list[Rendered], on_sent: Callable[[int], Awaitable[None]] | None = None, urgent: bool = False
 ) -> tuple[int, Exception | None]:
     """Send the messages in order until one fails; returns how many went, and the fault that stopped it.
 
     A 400 (a message Telegram will never take) is a bug and is raised; `on_sent(position)` follows each send."""
     for position, (text, markup) in enumerate(messages):
         try:
-            await send_now(bot, chat_id, text, markup)
+            await send_now(bot, chat_id, text, markup, urgent)
         except BadRequest:
             raise
         except STOPPING_FAULTS as exc:
@@ -108,17 +109,21 @@ class Journal:
 
     storage: Storage
     chat_id: object
-    render: Callable[[list], list[Rendered]]  # a turn's Outgoing replies -> (html, keyboard) messages
+    render: Callable[[object], list[Rendered]]  # one Outgoing reply -> (html, keyboard) messages
     entries: list[tuple[int, Rendered]] = field(default_factory=list)
+    urgent: bool = False  # the turn's replies include a safeguarding reply
 
     def __call__(self, db, user_key: str, outgoing) -> None:
         held = utc_now() + TURN_LEASE
-        for text, markup in self.render(outgoing):
-            outbox_id = self.storage.enqueue(
-                db, target="user", text=text, buttons=button_rows(markup), kind=REPLY_KIND,
-                chat_id=str(self.chat_id), user_key=user_key, not_before=held,
-            )
-            self.entries.append((outbox_id, (text, markup)))
+        for item in outgoing:
+            kind = URGENT_REPLY_KIND if getattr(item, "kind", "") == "safeguarding" else REPLY_KIND
+            self.urgent = self.urgent or kind == URGENT_REPLY_KIND
+            for text, markup in self.render(item):
+                outbox_id = self.storage.enqueue(
+                    db, target="user", text=text, buttons=button_rows(markup), kind=kind,
+                    chat_id=str(self.chat_id), user_key=user_key, not_before=held,
+                )
+                self.entries.append((outbox_id, (text, markup)))
 
     async def send(self, bot) -> bool:
         """Send what the turn journalled, in order; True if the person has it all now.
@@ -133,7 +138,7 @@ class Journal:
             gone.append(ids[position])
 
         try:
-            sent, fault = await send_in_order(bot, self.chat_id, [message for _, message in self.entries], forget)
+            sent, fault = await send_in_order(bot, self.chat_id, [message for _, message in self.entries], forget, self.urgent)
         except BadRequest as exc:  # never taken by Telegram: not retried, and the bug goes to the error handler
             await asyncio.to_thread(_undeliverable, self.storage, ids[len(gone):], type(exc).__name__)
             raise
