@@ -23,7 +23,7 @@ import pytest
 
 from bot_fixtures import ADMIN, OFFICE_CHAT, SECOND_ADMIN
 from fake_bot_api import FakeBotApi, running
-from test_telegram_e2e import become, button, buttons, complete_breach_report, press, say, settle
+from telegram_helpers import become, button, buttons, complete_breach_report, end_of_turn, press, say, settle
 
 pytestmark = pytest.mark.slow
 
@@ -263,13 +263,14 @@ async def test_rate_limit_is_polite_fair_and_never_holds_back_safeguarding(fake_
         fake.send_text(PARENT, "/help")  # someone else, during the flood
         [*_, help_reply] = await fake.wait_for_messages(PARENT, len(fake.sent_messages(PARENT)) + 1, timeout=30)
         await fake.wait_for(lambda c: "999" in (c.params.get("text") or ""), method="sendMessage", timeout=60)
-        await settle(fake, STAFF, quiet=1.0)
+        await end_of_turn(fake, STAFF)
         replies = [m["text"] for m in fake.sent_messages(STAFF)[before:]]
     assert "/report" in help_reply["text"]
     polite = [text for text in replies if "quickly" in text]
     answers = [text for text in replies if "Section 6.5" in text]
-    assert len(answers) == limit - 1 and len(polite) == len(flood) - (limit - 1)  # every message had a reply
-    assert "999" in replies[-1] or any("999" in text for text in replies[-3:])  # the last message, answered
+    # The limit's worth answered; "slow down" said once in the window, not once per message over it.
+    assert len(answers) == limit - 1 and len(polite) == 1
+    assert any("999" in text for text in replies)  # the safeguarding message, answered whatever the flood
     assert all(len(text) < 400 for text in polite)
     # The other person was not kept waiting for the flood to be worked through.
     help_index = next(i for i, c in enumerate(fake.calls) if c.method == "sendMessage" and str(c.chat_id) == str(PARENT) and i >= other_call)

@@ -37,7 +37,7 @@ from bot.telegram import people
 from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.errors import on_error
 from bot.telegram.flood import FloodGate
-from bot.telegram.journal import JournallingQueue, UpdateJournal
+from bot.telegram.journal import JournallingQueue, JournallingRequest, UpdateJournal
 from bot.telegram.office import office_handlers
 from bot.telegram.outbox import Outbox
 from bot.telegram.services import Services
@@ -81,13 +81,13 @@ def build_application(
     triage = UrgencyTriage.for_classifier(advisor.classifier)  # what might be about a child at risk goes first
     answerer = BatchedAdvisor(advisor, triage=triage)  # questions asked at the same moment are answered in one batch
     updates = UpdateJournal(storage)
-    queue = JournallingQueue()
-    queue.journal = updates
+    queue = JournallingQueue(updates)
 
     async def journal_done(update: object) -> None:
         if isinstance(update, Update):
-            await asyncio.to_thread(updates.done, update.update_id)
+            queue.mark_done(update.update_id)
 
+    poll_timeout = {"read_timeout": poll_read_timeout} if poll_read_timeout is not None else {}
     processor = PerPersonUpdateProcessor(MAX_WORKING_QUESTIONS, triage.definite, triage.possible, journal_done)
     builder = (
         ApplicationBuilder()
@@ -96,12 +96,11 @@ def build_application(
         .base_file_url(file_url_for(settings.telegram_base_url))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone)))
         .update_queue(queue)
+        .get_updates_request(JournallingRequest(queue, connection_pool_size=1, **poll_timeout))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(processor)
     )
-    if poll_read_timeout is not None:
-        builder = builder.get_updates_read_timeout(poll_read_timeout)
     application = builder.build()
 
     dialogue = Dialogue(answerer, storage, settings)
