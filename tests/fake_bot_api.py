@@ -278,6 +278,8 @@ class FakeBotApi:
         self._commands: dict[tuple[str, str], list] = {}
         self._webhook: dict[str, Any] = {"url": ""}
         self._faults: list[Fault] = []
+        self._chat_interval: float | None = None  # limit_per_chat: seconds between two sends to one chat
+        self._last_send: dict[Any, float] = {}
         self._custom_methods: dict[str, Callable[[dict], Any]] = {}
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._unawaited: set[int] = set()
@@ -544,6 +546,24 @@ class FakeBotApi:
             self._faults.append(fault)
         return fault
 
+    def limit_per_chat(self, per_second: float | None = 1.0) -> None:
+        """Like Telegram, refuse sends to one chat faster than ``per_second`` with 429 and ``retry_after``
+        (whole seconds, at least 1); None lifts the limit."""
+        with self._lock:
+            self._chat_interval = None if per_second is None else 1.0 / per_second
+            self._last_send.clear()
+
+    def _over_chat_limit(self, method: str, params: dict) -> int | None:
+        """With the lock held: the retry_after for a send that comes too soon, else None (and the send counts)."""
+        if self._chat_interval is None or not method.lower().startswith("send") or "chat_id" not in params:
+            return None
+        chat, now = self._chat_key(params["chat_id"]), time.monotonic()
+        last = self._last_send.get(chat)
+        if last is not None and now - last < self._chat_interval:
+            return max(1, int(self._chat_interval - (now - last) + 0.999))
+        self._last_send[chat] = now
+        return None
+
     def recover(self) -> None:
         """Drop every planned fault."""
         with self._lock:
@@ -676,6 +696,8 @@ class FakeBotApi:
                 fault.hits += 1
                 if fault.remaining is not None:
                     fault.remaining -= 1
+            elif (wait := self._over_chat_limit(method, params)) is not None:
+                fault = Fault(method, params.get("chat_id"), 429, f"Too Many Requests: retry after {wait}", wait, 0.0, 0)
         if fault is not None and fault.delay:
             self._closing.wait(fault.delay)
         if fault is not None and fault.status is not None:

@@ -336,3 +336,21 @@ async def test_async_fixtures_and_tests_share_one_event_loop(fixture_loop):
     # conftest puts async tests on the session loop that pyproject gives async fixtures, so an
     # Application built in a fixture can be driven by the test.
     assert fixture_loop is asyncio.get_running_loop()
+
+
+async def test_sends_to_one_chat_faster_than_its_limit_get_429_with_retry_after(fake_bot_api):
+    other = 778
+    fake_bot_api.send_text(USER, "hi")
+    fake_bot_api.send_text(other, "hi")
+    fake_bot_api.limit_per_chat(1.0)
+    async with Bot(fake_bot_api.token, base_url=fake_bot_api.base_url) as bot:
+        await bot.send_message(USER, "one")
+        with pytest.raises(RetryAfter) as limited:
+            await bot.send_message(USER, "two")
+        assert limited.value.retry_after in (1, dtm.timedelta(seconds=1))
+        assert (await bot.send_message(other, "elsewhere")).text == "elsewhere"  # the limit is per chat
+        await asyncio.sleep(1.05)
+        assert (await bot.send_message(USER, "two")).text == "two"
+        fake_bot_api.limit_per_chat(None)
+        await bot.send_message(USER, "three")
+        assert (await bot.send_message(USER, "four")).text == "four"

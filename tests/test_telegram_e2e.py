@@ -3,13 +3,14 @@ real model. Each test speaks as people and the office and checks what Telegram w
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
 from bot_fixtures import ADMIN, CHAIR, ESCALATION_CHAT, OFFICE_CHAT, SECOND_ADMIN
 # The helpers live in telegram_helpers; imported here too for tests that still take them from this module.
-from telegram_helpers import become, button, buttons, complete_breach_report, open_store, press, say, settle  # noqa: F401
+from telegram_helpers import become, button, buttons, complete_breach_report, end_of_turn, open_store, press, say, settle  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -559,3 +560,98 @@ async def test_an_answer_from_the_terminal_reaches_the_asker_and_teaches_the_run
         assert "Section 6.4" in delivered["text"] and question in delivered["text"]
         [answer, *_] = await say(fake, STAFF, question)
         assert "Section 6.4" in answer["text"]
+
+
+DISCLOSURE = "a pupil told me her stepdad hits her and she is scared to go home"
+
+
+async def test_a_disclosure_in_a_caption_gets_the_safeguarding_response_in_any_state(fake_bot_api, start_bot):
+    fake = fake_bot_api
+
+    async def sends(send) -> list[dict]:
+        before = len(fake.sent_messages(STAFF))
+        send()
+        await fake.wait_for_messages(STAFF, before + 1, timeout=30)
+        await end_of_turn(fake, STAFF)
+        return fake.sent_messages(STAFF)[before:]
+
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        # A photo or a file whose caption is a disclosure: read like text, not "I can only read text messages".
+        for send in (lambda: fake.send_photo(STAFF, caption=DISCLOSURE),
+                     lambda: fake.send_document(STAFF, "note.pdf", b"%PDF-1.4", "application/pdf", caption=DISCLOSURE)):
+            replies = await sends(send)
+            assert "999" in replies[0]["text"] and button(replies[0], "Alert"), [r["text"][:60] for r in replies]
+        # A caption that is no disclosure changes nothing: outside a report a photo is still not read.
+        [pointer] = await sends(lambda: fake.send_photo(STAFF, caption="look at this"))
+        assert "only read text" in pointer["text"]
+        # Mid-report, at a step that wants words and at the step that wants screenshots.
+        await say(fake, STAFF, "/report")
+        replies = await sends(lambda: fake.send_photo(STAFF, caption=DISCLOSURE))
+        assert "999" in replies[0]["text"] and "What happened" in replies[-1]["text"]
+        where = await say(fake, STAFF, "A teaching assistant posted a photo of our Year 5 class trip on Instagram")
+        await press(fake, STAFF, where[-1], button(where[-1], "Instagram"))
+        await say(fake, STAFF, "yesterday evening")
+        [lead] = await say(fake, STAFF, "A teaching assistant")
+        risk_q = (await press(fake, STAFF, lead, "f:leadership:no"))[-1]
+        evidence = (await press(fake, STAFF, risk_q, "f:pupil_risk:none"))[-1]
+        assert "screenshots" in evidence["text"].lower()
+        replies = await sends(lambda: fake.send_photo(STAFF, caption=DISCLOSURE))
+        assert "999" in replies[0]["text"] and "screenshots" in replies[-1]["text"].lower()
+
+
+async def test_a_written_answer_is_bound_to_its_admin_ends_with_another_command_expires_and_is_confirmed(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    cake = "Lunch is in the staff room today, bring cake"
+
+    async def office_turn(user, text) -> list[dict]:
+        """`text` from `user` in the office chat, then their /stats (handled after it): what the bot posted."""
+        before, since = len(fake.sent_messages(OFFICE_CHAT)), len(fake.calls)
+        fake.send_text(user, text, chat_id=OFFICE_CHAT, chat_type="supergroup")
+        fake.send_text(user, "/stats", chat_id=OFFICE_CHAT, chat_type="supergroup")
+        await fake.wait_for(lambda c: "Undelivered" in (c.text or ""), method="sendMessage", since=since, timeout=30)
+        return fake.sent_messages(OFFICE_CHAT)[before:]
+
+    async with start_bot():
+        await become(fake, PARENT, "parent")
+        await say(fake, PARENT, "Can I run a crypto trading channel?")
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+        fake.press_button(ADMIN, notice, button(notice, "Write an answer"))
+        await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
+
+        # Another admin's next message is not the answer; nor is the admin's own after another office command.
+        posted = await office_turn(SECOND_ADMIN, cake)
+        assert [m for m in posted if "Undelivered" in m["text"]] and not [m for m in posted if cake in m["text"]]
+        await office_turn(ADMIN, "/unanswered")
+        posted = await office_turn(ADMIN, cake)
+        assert not [m for m in posted if cake in m["text"]]
+
+        # Pressed again: the answer is shown with the question first, and "Don't send" sends nothing.
+        fake.press_button(ADMIN, notice, button(notice, "Write an answer"))
+        [*_, prompt] = await fake.wait_for_messages(OFFICE_CHAT, len(fake.sent_messages(OFFICE_CHAT)) + 1, timeout=10)
+        assert "U-1" in prompt["text"]
+        fake.send_text(ADMIN, cake, chat_id=OFFICE_CHAT, chat_type="supergroup")
+        [*_, confirm] = await fake.wait_for_messages(OFFICE_CHAT, len(fake.sent_messages(OFFICE_CHAT)) + 1, timeout=10)
+        assert "crypto trading channel" in confirm["text"] and cake in confirm["text"]
+        since = len(fake.calls)
+        fake.press_button(ADMIN, confirm, button(confirm, "Don't send"))
+        await fake.wait_for(method="answerCallbackQuery", since=since, timeout=10)
+        # A Send pressed after that (or forged) is refused: nothing is waiting to be sent.
+        since = len(fake.calls)
+        fake.press_button(ADMIN, confirm, button(confirm, "Send it"))
+        refused = await fake.wait_for(method="answerCallbackQuery", since=since, timeout=10)
+        assert refused.params.get("show_alert")
+
+    # After a few minutes (here, a second) the wait ends by itself.
+    async with start_bot(office_reply_minutes=1 / 60):
+        fake.press_button(ADMIN, notice, button(notice, "Write an answer"))
+        await fake.wait_for_messages(OFFICE_CHAT, len(fake.sent_messages(OFFICE_CHAT)) + 1, timeout=10)
+        await asyncio.sleep(2.5)
+        posted = await office_turn(ADMIN, cake)
+        assert not [m for m in posted if cake in m["text"]]
+    assert not [m for m in fake.sent_messages(PARENT) if "cake" in m["text"]]
+    store = open_store(telegram_settings)
+    try:
+        assert store.unanswered_item(1)["status"] == "open" and store.office_answers() == []
+    finally:
+        store.close()
