@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bot_fixtures import ADMIN, OFFICE_CHAT, SECOND_ADMIN
+from bot_fixtures import ADMIN, ESCALATION_CHAT, OFFICE_CHAT, SECOND_ADMIN
 from fake_bot_api import FakeBotApi, running
 from telegram_helpers import become, button, buttons, complete_breach_report, end_of_turn, press, say, settle
 
@@ -353,3 +353,79 @@ async def test_serve_in_webhook_mode_rejects_requests_without_the_right_secret(f
         except subprocess.TimeoutExpired:
             process.kill()
     assert fake.token.split(":")[1] not in log.read_text(errors="replace")
+
+
+async def test_a_persons_buttons_count_only_in_their_own_private_chat(fake_bot_api, start_bot, telegram_settings):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        [answer] = await say(fake, STAFF, "Can I accept a friend request from a pupil?")
+        await become(fake, PARENT, "parent")
+        await say(fake, PARENT, UNSURE)
+        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=15)
+        office_seen, staff_seen = len(fake.sent_messages(OFFICE_CHAT)), len(fake.sent_messages(STAFF))
+        # Forged people's buttons pressed in the office chat run nothing there.
+        for user in (OUTSIDER, ADMIN):
+            for data in ("go:breach", "go:complaint", "role:staff", "sec:6.5", "fg:yes", "sg:alert", "cancel"):
+                since = len(fake.calls)
+                fake.press_button(user, notice, data)
+                call = await fake.wait_for(method="answerCallbackQuery", since=since, timeout=15)
+                assert "no longer active" in call.params.get("text", ""), (user, data)
+        # A parent pressing buttons on a staff member's message: no reply to anyone, nothing changed.
+        for data in ("role:parent", "go:complaint", "sec:6.5", "fb:dn:1", "fg:yes"):
+            since = len(fake.calls)
+            fake.press_button(PARENT, answer, data)
+            call = await fake.wait_for(method="answerCallbackQuery", since=since, timeout=15)
+            assert "no longer active" in call.params.get("text", ""), data
+        await end_of_turn(fake, PARENT)
+        await settle(fake, OFFICE_CHAT, quiet=0.5)
+        assert len(fake.sent_messages(OFFICE_CHAT)) == office_seen and len(fake.sent_messages(STAFF)) == staff_seen
+    database = telegram_settings.database_path
+    assert table_rows(database, "SELECT count(*) FROM feedback") == [(0,)]
+    assert sorted(table_rows(database, "SELECT role FROM profiles")) == [("parent",), ("staff",)]
+    assert table_rows(database, "SELECT count(*) FROM conversation_state WHERE state LIKE '%flow%'") == [(0,)]
+
+
+async def test_an_admin_cannot_tell_an_escalated_case_from_no_case(fake_bot_api, start_bot):
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+        stored = await complete_breach_report(fake, STAFF, leadership="yes", photo=True, anonymous=True)
+        ref = next(w.strip(".,") for w in stored["text"].split() if w.startswith("BR-"))
+        [notice] = await fake.wait_for_messages(ESCALATION_CHAT, 1, timeout=15)
+        missing = f"BR-{ref[3:7]}-9999"
+        replies = {}
+        for verb in "kce":  # acknowledge, close with a note, show the screenshots
+            for which, target in (("escalated", ref), ("missing", missing)):
+                since = len(fake.calls)
+                fake.press_button(ADMIN, notice, f"of:{verb}:{target}")
+                call = await fake.wait_for(method="answerCallbackQuery", since=since, timeout=15)
+                replies[(verb, which)] = (call.params.get("text"), call.params.get("show_alert"))
+        for verb in "kce":
+            assert replies[(verb, "escalated")] == replies[(verb, "missing")] == (REFUSED, True)
+        commands = {}
+        for which, target in (("escalated", ref), ("missing", missing)):
+            for command in (f"/case {target}", f"/close {target} done"):
+                [reply] = await say(fake, ADMIN, command)
+                commands[(command.split()[0], which)] = reply["text"].replace(target, "REF")
+        assert commands[("/case", "escalated")] == commands[("/case", "missing")]
+        assert commands[("/close", "escalated")] == commands[("/close", "missing")]
+    assert not fake.calls_to("sendPhoto")
+
+
+async def test_message_text_and_names_stay_out_of_the_logs_at_debug(fake_bot_api, start_bot, caplog):
+    from bot.serve import configure_logging
+
+    fake = fake_bot_api
+    secret_words = "Zanzibar marmalade sandwiches"
+    fake.set_user(PARENT, first_name="Philippa", last_name="Quartermaine", username="pquartermaine")
+    configure_logging("DEBUG")  # as `policybot serve` sets it up with LOG_LEVEL=DEBUG
+    caplog.set_level(logging.DEBUG)
+    async with start_bot():
+        await become(fake, PARENT, "parent")
+        await say(fake, PARENT, f"Can I post about {secret_words} on Facebook?")
+        await say(fake, PARENT, f"/complaint {secret_words}")
+    logged = caplog.text
+    assert "Application started" in logged  # the logs were captured
+    for private in (secret_words, "Philippa", "Quartermaine", "pquartermaine"):
+        assert private not in logged, private
