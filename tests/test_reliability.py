@@ -438,3 +438,112 @@ def test_batched_answers_are_the_advisors_own(advisor):
     assert [(r.intent, r.reply) for r in replies] == [(r.intent, r.reply) for r in expected]
     assert batched.batches_run < len(questions)  # asked together, answered together
     assert batched.engine is advisor.engine  # everything else is the advisor's
+
+
+# --- floods, restarts between "arrived" and "handled", notices in parts ---------------------------------
+
+
+async def test_a_flood_hears_slow_down_once_and_a_safeguarding_message_is_answered_within_seconds(fake_bot_api, start_bot, telegram_settings):
+    from dataclasses import replace
+
+    fake = fake_bot_api
+    limit = 5
+    async with start_bot(replace(telegram_settings, rate_limit_per_minute=limit)):
+        await become(fake, STAFF, "staff")  # one message of the limit (and one press)
+        fake.limit_per_chat(1.0)  # Telegram's limit: about one message a second to a chat, then 429
+        before = len(fake.sent_messages(STAFF))
+        for _ in range(200):
+            fake.send_text(STAFF, "Can I accept a friend request from a pupil?")
+        asked = time.monotonic()
+        fake.send_text(STAFF, "I think a pupil is being groomed online by an adult")
+        reply = await fake.wait_for(lambda c: str(c.chat_id) == str(STAFF) and c.ok and "999" in (c.text or ""),
+                                    method="sendMessage", timeout=60)
+        waited = time.monotonic() - asked
+        await end_of_turn(fake, STAFF)
+        replies = [m["text"] for m in fake.sent_messages(STAFF)[before:]]
+        assert waited < 15, waited  # ahead of the backlog, not behind it
+        assert len([t for t in replies if "quickly" in t]) == 1  # once in the window, not once per message
+        assert len([t for t in replies if "Section 6.5" in t]) == limit - 1
+
+        # Stickers are held back too (and not told again within the window)…
+        seen = len(fake.sent_messages(STAFF))
+        for _ in range(3):
+            fake.send_sticker(STAFF)
+        await end_of_turn(fake, STAFF)
+        assert len(fake.sent_messages(STAFF)) == seen
+        # …and so are button presses: the limit's worth work, then one "slow down" in the button's notice.
+        answer = next(m for m in fake.sent_messages(STAFF) if "Section 6.5" in m["text"])
+        since = len(fake.calls)
+        for _ in range(limit + 3):
+            fake.press_button(STAFF, answer, button(answer, "Full section"))
+        await end_of_turn(fake, STAFF)
+        sections = [c for c in fake.calls[since:] if c.method == "sendMessage" and c.ok and "Section 6.5" in (c.text or "")]
+        notices = [c.params.get("text") for c in fake.calls[since:] if c.method == "answerCallbackQuery"]
+        # (The role button pressed at the start was one of the limit.)
+        assert len(sections) == limit - 1 and len([n for n in notices if n and "quickly" in n]) == 1
+        # A safeguarding button is never held back.
+        safeguarding = next(m for m in fake.sent_messages(STAFF) if "999" in m["text"])
+        [alerted] = await press(fake, STAFF, safeguarding, button(safeguarding, "Alert"))
+        assert "SA-" in alerted["text"]
+    assert reply.ok
+
+
+async def test_updates_acknowledged_but_not_handled_when_the_process_died_are_handled_once_after_restart(fake_bot_api, start_bot, telegram_settings, advisor):
+    from fake_bot_api import running
+
+    from bot.telegram.app import build_application
+
+    fake = fake_bot_api
+    async with start_bot():
+        await become(fake, STAFF, "staff")
+    # A process that fetches updates (so Telegram is told they arrived) and dies before handling them: its
+    # Updater polls, but nothing takes the updates from the queue.
+    dying = build_application(telegram_settings, advisor)
+    async with dying:
+        await dying.updater.start_polling(poll_interval=0.0, timeout=1)
+        disclosure = fake.send_text(STAFF, "I think a pupil is being groomed online by an adult")
+        question = fake.send_text(OTHER, "Can I accept a friend request from a pupil?")
+        await fake.wait_for_confirmed(question, timeout=15)
+        await dying.updater.stop()
+    dying.bot_data["storage"].close()
+    assert not fake.pending_updates() and not fake.sent_messages(OTHER)  # Telegram will not send them again
+
+    async with start_bot():
+        await fake.wait_for(lambda c: str(c.chat_id) == str(STAFF) and "999" in (c.text or ""), method="sendMessage", timeout=30)
+        await fake.wait_for_messages(OTHER, 1, timeout=30)
+        redeliver(fake, {"update_id": disclosure, "message": {
+            "message_id": 99, "date": 0, "chat": {"id": STAFF, "type": "private"},
+            "from": {"id": STAFF, "is_bot": False, "first_name": "S"}, "text": "I think a pupil is being groomed online by an adult"}})
+        await end_of_turn(fake, STAFF)
+        await end_of_turn(fake, OTHER)
+    assert len([m for m in fake.sent_messages(STAFF) if "999" in m["text"]]) == 1
+    assert len([m for m in fake.sent_messages(OTHER) if "Section 6.5" in m["text"]]) == 1
+    assert rows(telegram_settings.database_path, "SELECT count(*) FROM update_journal WHERE done = ''") == [(0,)]
+    assert rows(telegram_settings.database_path, "SELECT count(*) FROM update_journal WHERE body != ''") == [(0,)]
+
+
+async def test_a_notice_in_two_parts_whose_second_part_failed_posts_only_that_part_again(fake_bot_api, start_bot):
+    from fake_bot_api import BotApiError
+
+    fake = fake_bot_api
+    office_posts = []
+
+    def send_message(params):
+        if str(params.get("chat_id")) == str(OFFICE_CHAT):
+            office_posts.append(params["text"])
+            if len(office_posts) == 2:  # the second part fails the first time
+                raise BotApiError(502, "Bad Gateway")
+        return fake._api_sendmessage(params, {})
+
+    fake.handle("sendMessage", send_message)
+    async with start_bot(backoff_base=0.05) as application:
+        storage = application.bot_data["storage"]
+        long_notice = "\n".join(f"Line {n}: " + "x" * 90 for n in range(70))  # over 4096 characters: two parts
+        with storage.transaction() as db:
+            storage.enqueue(db, target="office", text=long_notice, buttons=[[("Dismiss", "of:d:1")]], kind="digest")
+        await fake.wait_for(lambda c: len(office_posts) >= 3, timeout=30)
+        await settle(fake, OFFICE_CHAT, quiet=1.0)
+    first, second = fake.sent_messages(OFFICE_CHAT)
+    assert office_posts == [first["text"], second["text"], second["text"]]  # the first part posted once
+    assert first["text"].startswith("Line 0") and "Line 69" in second["text"]
+    assert "Line 0:" not in second["text"] and buttons(second) and not buttons(first)
