@@ -202,7 +202,7 @@ async def test_the_same_update_delivered_twice_is_handled_once(fake_bot_api, sta
             update_id = fake.send_text(STAFF, "Can I accept a friend request from a pupil?")
             original = json.loads(json.dumps(fake._updates[-1]))
         await fake.wait_for_messages(STAFF, before + 1, timeout=15)
-        await settle(fake, STAFF)
+        await end_of_turn(fake, STAFF)
         answered = len(fake.sent_messages(STAFF))
         await fake.wait_for_confirmed(update_id, timeout=10)
         redeliver(fake, original)
@@ -374,7 +374,7 @@ async def test_people_are_served_concurrently_and_each_persons_messages_in_order
         # …and STAFF's five messages are taken in the order sent: each answer lands in its own step.
         await fake.wait_for(lambda c: "leadership" in json.dumps(c.params.get("reply_markup") or ""), method="sendMessage",
                             since=since, timeout=60)
-        await settle(fake, STAFF)
+        await end_of_turn(fake, STAFF)
     store_state = rows(telegram_settings.database_path, "SELECT state FROM conversation_state")
     flow = json.loads(store_state[0][0])["flow"]
     assert flow["step"] == "leadership"
@@ -400,7 +400,7 @@ async def test_a_burst_of_questions_does_not_hold_up_start_or_a_safeguarding_rep
         fake.send_text(worried, model_flagged)
         for user in askers:
             await fake.wait_for_messages(user, len(questions), timeout=300)
-        await settle(fake, askers[-1])
+        await end_of_turn(fake, askers[-1])
         calls = fake.calls[since:]
     sent = [(i, str(c.chat_id), c.text or "") for i, c in enumerate(calls) if c.method == "sendMessage" and c.ok]
     burst_answers = sorted(i for i, chat, _ in sent if int(chat) in askers)

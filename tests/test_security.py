@@ -93,7 +93,8 @@ async def test_office_commands_and_buttons_refuse_outsiders_and_admins_elsewhere
                 fake.press_button(user, case_notice, data)
                 call = await fake.wait_for(method="answerCallbackQuery", since=since, timeout=15)
                 assert call.params.get("text") == REFUSED, (user, data)
-        await settle(fake, OFFICE_CHAT, quiet=0.5)
+        for user in (PARENT, OUTSIDER):
+            await end_of_turn(fake, user)
         assert len(fake.sent_messages(STAFF)) == staff_seen  # the reporter and asker heard nothing more
         assert not fake.calls_to("sendPhoto")  # no evidence shown to anyone
         for chat in (PARENT, OUTSIDER, OTHER_GROUP):
@@ -125,7 +126,7 @@ async def test_forged_callback_data_is_refused_even_for_the_office(fake_bot_api,
             fake.press_button(ADMIN, item_notice, data)
             call = await fake.wait_for(method="answerCallbackQuery", since=since, timeout=15)
             assert call.params.get("text"), data  # told why nothing happened
-        await settle(fake, OFFICE_CHAT, quiet=0.5)
+        await end_of_turn(fake, ADMIN)
     database = telegram_settings.database_path
     assert table_rows(database, "SELECT ref, status FROM breach_reports") == [(ref, "open")]
     assert table_rows(database, "SELECT status FROM unanswered") == [("open",)]
@@ -215,7 +216,7 @@ async def test_forget_and_the_retention_job_really_delete(fake_bot_api, start_bo
         [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=15)
         fake.press_button(ADMIN, notice, button(notice, "Answer with"))  # the answer reaches them…
         await fake.wait_for(lambda c: c.method == "editMessageText", timeout=15)
-        await settle(fake, PARENT)
+        await end_of_turn(fake, ADMIN)  # the answer went out with the press
         key = application.bot_data["storage"].user_key("telegram", PARENT)
         assert "Spotify" in everything_in(database) and key in everything_in(database)
 

@@ -534,6 +534,8 @@ async def test_office_commands_and_buttons_for_an_admin(fake_bot_api, start_bot)
         assert ref in closed["text"] and "consent forms" in closed["text"]
         [reports] = await say(fake, ADMIN, "/reports")
         assert ref not in reports["text"]
+        [everything] = await say(fake, ADMIN, "/reports --all")  # closed ones too, as the README says
+        assert ref in everything["text"] and "closed" in everything["text"]
 
 
 async def test_an_answer_from_the_terminal_reaches_the_asker_and_teaches_the_running_bot(fake_bot_api, start_bot, telegram_settings, monkeypatch, tmp_path):
