@@ -240,6 +240,7 @@ class ServeProcess:
         self.env = {
             **os.environ,
             "HF_HUB_OFFLINE": "1",
+            "PYTHONPATH": str(REPO),  # this checkout's code, whichever the console script was installed from
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_BASE_URL": fake.base_url,
             "OFFICE_CHAT_ID": str(OFFICE_CHAT),

@@ -306,6 +306,7 @@ async def test_serve_in_webhook_mode_rejects_requests_without_the_right_secret(f
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(REPO),  # this checkout's code, whichever the console script was installed from
         "TELEGRAM_BOT_TOKEN": fake.token,
         "TELEGRAM_BASE_URL": fake.base_url,
         "OFFICE_CHAT_ID": str(OFFICE_CHAT),

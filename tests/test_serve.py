@@ -47,6 +47,7 @@ async def test_policybot_serve_runs_from_any_folder_and_stops_cleanly(fake_bot_a
         "ADMIN_USER_IDS": "900",
         "SCHOOL_NAME": "Clearwell School",
         "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # this checkout's code
         # The embeddings cache is keyed by model and text, so the suite's shared one is safe to reuse.
         "CACHE_DIR": str(Path(__file__).resolve().parent.parent / "data" / "cache"),
     }
