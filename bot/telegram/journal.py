@@ -27,6 +27,7 @@ from bot.storage import Storage, stamp, utc_now
 log = logging.getLogger(__name__)
 
 TABLE = "update_journal"
+REPLAY_WITHIN = timedelta(hours=6)  # after a restart, what arrived this long ago or less is handled
 
 
 class UpdateJournal:
@@ -61,9 +62,14 @@ class UpdateJournal:
         with self.storage.transaction() as db:
             db.conn.executemany(f"UPDATE {TABLE} SET body = '', done = ? WHERE update_id = ?", [(stamp(), i) for i in update_ids])
 
-    def pending(self) -> list[dict]:
-        """The bodies of updates journalled but not done, oldest first."""
+    def pending(self, within: timedelta = REPLAY_WITHIN) -> list[dict]:
+        """The bodies of updates journalled but not done, oldest first. One older than `within` is given up
+        (marked done unhandled): an update that killed the process every time must not do so for ever."""
         with self.storage.transaction() as db:
+            cutoff = stamp(utc_now() - within)
+            stale = db.execute(f"UPDATE {TABLE} SET body = '', done = ? WHERE done = '' AND received < ?", [stamp(), cutoff])
+            if stale.rowcount:
+                log.warning("%d update(s) older than %s given up", stale.rowcount, within)
             rows = db.execute(f"SELECT body FROM {TABLE} WHERE done = '' ORDER BY update_id").fetchall()
         return [json.loads(body) for (body,) in rows]
 
