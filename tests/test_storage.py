@@ -30,7 +30,7 @@ def test_file_is_private_uses_wal_and_is_migrated(store, tmp_path):
     again = Storage(path)
     try:
         assert again.user_key("telegram", 42) == key
-        assert [r["name"] for r in again.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_office_answers"]
+        assert [r["name"] for r in again.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_office_answers", "m003_update_journal"]
     finally:
         again.close()
 
