@@ -508,25 +508,27 @@ def test_an_older_database_gains_the_table_and_keeps_its_data(tmp_path):
 
 
 async def test_telegram_a_written_answer_is_given_to_the_next_person_who_asks(fake_bot_api, start_bot):
-    import test_telegram_e2e as e2e
+    import telegram_helpers as e2e
     from bot_fixtures import ADMIN, OFFICE_CHAT
+
+    staff, stranger = 5001, 5003  # a member of staff who asks, and another who asks later
 
     fake = fake_bot_api
     async with start_bot():
-        await e2e.become(fake, e2e.STAFF, "staff")
-        await e2e.say(fake, e2e.STAFF, SPOTIFY)
+        await e2e.become(fake, staff, "staff")
+        await e2e.say(fake, staff, SPOTIFY)
         [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
         fake.press_button(ADMIN, notice, e2e.button(notice, "Write an answer"))
         await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
-        before = len(fake.sent_messages(e2e.STAFF))
+        before = len(fake.sent_messages(staff))
         written = "Yes, through the school's licence — <b>not</b> your own account & keep it quiet."
         fake.send_text(ADMIN, written, chat_id=OFFICE_CHAT, chat_type="supergroup")
         [*_, confirm] = await fake.wait_for_messages(OFFICE_CHAT, 3, timeout=10)  # shown for confirmation first
         fake.press_button(ADMIN, confirm, e2e.button(confirm, "Send"))
-        await fake.wait_for_messages(e2e.STAFF, before + 1, timeout=10)
+        await fake.wait_for_messages(staff, before + 1, timeout=10)
 
         # Another member of staff asks the same thing in other words: the office's answer, no restart.
-        other = e2e.STRANGER
+        other = stranger
         await e2e.become(fake, other, "staff")
         [answer, *_] = await e2e.say(fake, other, "spotify in assembly ok?")
         assert written in answer["text"]
@@ -537,7 +539,7 @@ async def test_telegram_a_written_answer_is_given_to_the_next_person_who_asks(fa
         labels = [label for label, _ in e2e.buttons(answer)]
         assert "👍" in labels and not any("Full section" in label for label in labels)
         # Nothing new reached the office.
-        await e2e.settle(fake, OFFICE_CHAT)
+        await e2e.end_of_turn(fake, other)
         assert not [m for m in fake.sent_messages(OFFICE_CHAT) if "spotify in assembly ok?" in m.get("text", "")]
 
         # The office sees what the bot gives in its words, and takes it back, from Telegram.
@@ -554,7 +556,7 @@ async def test_telegram_a_written_answer_is_given_to_the_next_person_who_asks(fa
         fake.send_text(ADMIN, "/unlearn A-1", chat_id=OFFICE_CHAT, chat_type="supergroup")
         [*_, done] = await fake.wait_for_messages(OFFICE_CHAT, before + 1, timeout=10)
         assert "A-1 removed" in done["text"]
-        third = e2e.STRANGER + 1
+        third = stranger + 1
         await e2e.become(fake, third, "staff")
         [again, *_] = await e2e.say(fake, third, "spotify in assembly ok?")
         assert written not in again["text"]  # no longer given

@@ -490,8 +490,6 @@ async def test_a_flood_hears_slow_down_once_and_a_safeguarding_message_is_answer
 
 
 async def test_updates_acknowledged_but_not_handled_when_the_process_died_are_handled_once_after_restart(fake_bot_api, start_bot, telegram_settings, advisor):
-    from fake_bot_api import running
-
     from bot.telegram.app import build_application
 
     fake = fake_bot_api

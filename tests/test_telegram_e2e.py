@@ -9,8 +9,7 @@ import json
 import pytest
 
 from bot_fixtures import ADMIN, CHAIR, ESCALATION_CHAT, OFFICE_CHAT, SECOND_ADMIN
-# The helpers live in telegram_helpers; imported here too for tests that still take them from this module.
-from telegram_helpers import become, button, buttons, complete_breach_report, end_of_turn, open_store, press, say, settle  # noqa: F401
+from telegram_helpers import become, button, buttons, complete_breach_report, end_of_turn, open_store, press, say
 
 pytestmark = pytest.mark.slow
 
