@@ -75,6 +75,16 @@ def office_button(verb: str, *args: object) -> str:
     return data
 
 
+def person_button(kind: str, *args: object) -> str:
+    """The data of a person's button, e.g. `person_button("sec", "6.5")` → "sec:6.5"."""
+    if kind not in PERSON_KINDS:
+        raise ValueError(f"not a kind of person's button: {kind!r}")
+    data = ":".join([kind, *(str(a) for a in args)])
+    if len(data.encode()) > 64:
+        raise ValueError(f"callback data over Telegram's 64 bytes: {data!r}")
+    return data
+
+
 def office_pattern(verb: str) -> re.Pattern:
     """For `CallbackQueryHandler(pattern=…)`: exactly the data of one office verb, arguments as groups."""
     return re.compile(rf"^{OFFICE_PREFIX}:{verb}:{OFFICE_VERBS[verb]}$")

@@ -46,3 +46,14 @@ def test_the_flood_gate_says_slow_down_once_a_window():
     assert gate.check("m1", now=61.5) is Verdict.ALLOWED
     assert gate.check("m1", now=62) is Verdict.QUIET  # told at 2 s: not again within the window
     assert gate.check("m1", now=63) is Verdict.WARN
+
+
+def test_person_buttons_are_built_in_one_place():
+    from bot.protocol import person_button
+
+    assert person_button("sec", "6.5") == "sec:6.5" and person_button("fb", "up", 12) == "fb:up:12"
+    assert decode(person_button("role", "staff")).kind == "role"
+    with pytest.raises(ValueError):
+        person_button("zz", 1)
+    with pytest.raises(ValueError):
+        person_button("sec", "x" * 80)
