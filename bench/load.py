@@ -109,13 +109,13 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
             admin_user_ids=(1,),
             rate_limit_per_minute=max(20, questions_each + 2),
         )
-        storage = Store(settings.database_path)
+        store = Store(settings.database_path)
         people = [FIRST_USER + i for i in range(users)]
         warm_up, newcomer, at_risk, worried = FIRST_USER - 1, FIRST_USER - 2, FIRST_USER - 3, FIRST_USER - 4
         for person in [warm_up, at_risk, worried, *people]:  # everyone has chosen "staff" already
-            storage.people.set_role(storage.people.user_key("telegram", person), "staff")
+            store.people.set_role(store.people.user_key("telegram", person), "staff")
 
-        application = build_application(settings, advisor, storage=storage)
+        application = build_application(settings, advisor, store=store)
         async with running(application):
             # How many messages each question's reply takes (an answer, or "not sure" plus extras).
             messages_for: dict[str, int] = {}

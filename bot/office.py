@@ -117,7 +117,7 @@ class Office:
 
     def may_handle(self, case: Case, user_id: int | None, chat_id: int | None) -> bool:
         """A case about the headteacher or the office is handled in the escalation chat only; others by the office."""
-        if self.target_for(case) == "escalation":
+        if case.route == "escalation":
             # Office staff never handle a report about themselves, even if they sit in the escalation chat.
             escalation = self.settings.escalation_chat_id
             in_chat = escalation is not None and chat_id is not None and int(chat_id) == int(escalation)
@@ -173,9 +173,6 @@ class Office:
             count = len(json.loads(row["evidence"]))
             rows.append([(t.get("show_evidence", count=count), f"of:e:{case.ref}")])
         return text, rows
-
-    def target_for(self, case: Case) -> str:
-        return case.row.get("routed_to") or "office"
 
     # --- unanswered questions -----------------------------------------------------------------------
 
@@ -311,7 +308,7 @@ class Office:
     def reports(self, include_escalated: bool = False) -> list[Case]:
         """Open cases; those about the headteacher or the office only when asked (never in the office chat)."""
         cases = self.store.cases.with_status(OPEN_STATUSES)
-        return cases if include_escalated else [c for c in cases if self.target_for(c) != "escalation"]
+        return cases if include_escalated else [c for c in cases if c.route != "escalation"]
 
     def reports_listing(self, include_escalated: bool = False) -> str:
         cases = self.reports(include_escalated)
@@ -332,7 +329,7 @@ class Office:
 
     def case_detail(self, ref: str, include_escalated: bool = False) -> Outcome:
         case = self.store.cases.get(ref)
-        if case is None or (self.target_for(case) == "escalation" and not include_escalated):
+        if case is None or (case.route == "escalation" and not include_escalated):
             return Outcome(False, self.texts.get("unknown_case", ref=(ref or "")[:20]))
         text, _ = self.case_notice(case)
         extra = [self.case_line(case)]

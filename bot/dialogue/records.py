@@ -99,4 +99,4 @@ def notify_office(turn: Turn, ref: str) -> None:
     office = turn.dialogue.office
     case = turn.store.cases.get(ref)
     notice, rows = office.case_notice(case)
-    turn.store.outbox.enqueue(target=office.target_for(case), text=notice, buttons=rows, kind="case", ref=ref)
+    turn.store.outbox.enqueue(target=case.route, text=notice, buttons=rows, kind="case", ref=ref)

@@ -50,6 +50,11 @@ class Case:
     def status(self) -> str:
         return self.row.get("status") or "open"
 
+    @property
+    def route(self) -> str:
+        """Who handles it: the office, or the escalation chat (a case about the headteacher or the office)."""
+        return self.row.get("routed_to") or "office"
+
 
 def _stored_form(fields: dict) -> dict:
     """Lists and dicts as JSON, booleans as 0/1."""

@@ -232,7 +232,7 @@ async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await send_plain(context, chat_id, office.texts.get("close_usage"))
             return
         case = await asyncio.to_thread(office.store.cases.get, ref)
-        if case is not None and office.target_for(case) == "escalation":
+        if case is not None and case.route == "escalation":
             # A report about the headteacher or the office is not the office's to see or close.
             await send_plain(context, chat_id, office.texts.get("unknown_case", ref=ref[:20]))
             return
