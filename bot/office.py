@@ -1,5 +1,5 @@
 """The school office's work, channel-free: unanswered questions, answering them (which teaches the bot),
-the office's own answers the bot now gives, reports, cases, closing them, statistics and CSV export.
+the office's own answers the bot now gives, reports, cases, closing them and statistics (CSV export: bot/export.py).
 
 An answer with a section teaches the engine the question (a taught question); an answer in the office's own
 words is kept and given, labelled as the office's, to anyone who asks the same question later, until the
