@@ -135,3 +135,14 @@ def test_cli_reports_export_and_backup(dialogue, bot_settings, monkeypatch, tmp_
         assert copy.cases.get(ref) is not None
     finally:
         copy.close()
+
+
+def test_one_office_is_shared_by_the_dialogue_and_the_telegram_handlers(telegram_settings, advisor, untaught_engine):
+    from bot.telegram.app import build_application
+
+    data = build_application(telegram_settings, advisor).bot_data
+    try:
+        assert data["office"] is data["dialogue"].office
+        assert data["office"].store is data["store"] is data["dialogue"].store
+    finally:
+        data["store"].close()
