@@ -499,7 +499,7 @@ def test_an_older_database_gains_the_table_and_keeps_its_data(tmp_path):
         assert store.answers.taught_questions() == [("6.4", "kept")]
         assert store.answers.office_answers() == []
         answer_id = store.answers.add_office_answer(" Q? ", " A. ", "parent", "cli:office")
-        assert store.office_answer(answer_id)["question"] == "Q?" and store.remove_office_answer(answer_id)
+        assert store.answers.office_answer(answer_id)["question"] == "Q?" and store.answers.remove_office_answer(answer_id)
     finally:
         store.close()
 
