@@ -61,9 +61,9 @@ async def settle(fake, chat, quiet=0.3):
 
 
 def open_store(settings):
-    from bot.storage import Storage
+    from bot.store import Store
 
-    return Storage(settings.database_path)
+    return Store(settings.database_path)
 
 
 async def become(fake, user, role):

@@ -130,13 +130,13 @@ def check_replies(replies: list[dict]) -> None:
         assert "went wrong" not in text  # the error handler's apology: something raised
 
 
-def journal_drained(storage, timeout: float = 10.0) -> None:
+def journal_drained(store, timeout: float = 10.0) -> None:
     """Wait until every update received is marked handled (the journal then keeps no message content)."""
     import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with storage.transaction() as db:
+        with store.transaction() as db:
             if not db.execute("SELECT count(*) FROM update_journal WHERE body != ''").fetchone()[0]:
                 return
         time.sleep(0.05)
@@ -236,10 +236,10 @@ def test_non_text_messages_get_a_kind_pointer_and_photos_outside_a_report_are_no
     replies = live.turn(user, send)
     check_replies(replies)
     no_errors_logged(live)
-    storage = live.application.bot_data["storage"]
-    journal_drained(storage)
-    with storage._lock:
-        dump = "\n".join(storage.db.conn.iterdump())
+    store = live.application.bot_data["store"]
+    journal_drained(store)
+    with store.transaction():
+        dump = "\n".join(store.db.conn.iterdump())
     assert "photo-" not in dump and "voice-1" not in dump and "doc-" not in dump  # no file id kept
     assert not fake.calls_to("sendPhoto") and not fake.calls_to("forwardMessage")
 

@@ -504,7 +504,7 @@ async def test_updates_acknowledged_but_not_handled_when_the_process_died_are_ha
         question = fake.send_text(OTHER, "Can I accept a friend request from a pupil?")
         await fake.wait_for_confirmed(question, timeout=15)
         await dying.updater.stop()
-    dying.bot_data["storage"].close()
+    dying.bot_data["store"].close()
     assert not fake.pending_updates() and not fake.sent_messages(OTHER)  # Telegram will not send them again
 
     async with start_bot():
@@ -536,10 +536,9 @@ async def test_a_notice_in_two_parts_whose_second_part_failed_posts_only_that_pa
 
     fake.handle("sendMessage", send_message)
     async with start_bot(backoff_base=0.05) as application:
-        storage = application.bot_data["storage"]
+        store = application.bot_data["store"]
         long_notice = "\n".join(f"Line {n}: " + "x" * 90 for n in range(70))  # over 4096 characters: two parts
-        with storage.transaction() as db:
-            storage.enqueue(db, target="office", text=long_notice, buttons=[[("Dismiss", "of:d:1")]], kind="digest")
+        store.outbox.enqueue(target="office", text=long_notice, buttons=[[("Dismiss", "of:d:1")]], kind="digest")
         await fake.wait_for(lambda c: len(office_posts) >= 3, timeout=30)
         await settle(fake, OFFICE_CHAT, quiet=1.0)
     first, second = fake.sent_messages(OFFICE_CHAT)

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from bot.storage import Storage
+from bot.store import Store
 from bot.telegram.journal import UpdateJournal
 
 
@@ -12,7 +12,7 @@ def body(update_id: int, text: str = "hello") -> dict:
 
 
 def test_updates_are_taken_once_replayed_until_done_and_keep_no_text_after(tmp_path):
-    storage = Storage(tmp_path / "policybot.db")
+    storage = Store(tmp_path / "policybot.db")
     try:
         journal = UpdateJournal(storage)
         assert journal.record_batch([body(1), body(2, "a pupil is at risk")]) == [1, 2]

@@ -1,7 +1,7 @@
 """Wire the Telegram application: builder configuration, the services in `bot_data`, handlers and jobs.
 
 The dialogue and office services are created here (from an advisor built once per process) and kept, typed,
-in `application.bot_data["services"]`; the storage is closed in `post_shutdown`. Every update is journalled
+in `application.bot_data["services"]`; the store is closed in `post_shutdown`. Every update is journalled
 before Telegram is told it arrived (journal.py), and what a killed process left undone is handled at start.
 Jobs: the outbox (retry with backoff), relearning what other processes taught (the office CLI), the office
 digest (OFFICE_NOTIFY=digest) and the daily retention purge.
@@ -29,17 +29,17 @@ from telegram.ext import (
 )
 
 from bot.answer_pool import BatchedAdvisor
-from bot.dialogue import Dialogue
-from bot.office import Office, OfficeTexts, load_office_answers
+from bot.dialogue import build_dialogue
+from bot.office import load_office_answers
 from bot.protocol import PERSON_ANY
-from bot.storage import Storage
+from bot.store import Store
 from bot.telegram import people
 from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.errors import on_error
 from bot.telegram.flood import FloodGate
 from bot.telegram.journal import JournallingQueue, JournallingRequest, UpdateJournal
 from bot.telegram.office import office_handlers
-from bot.telegram.outbox import Outbox
+from bot.telegram.outbox import Delivery
 from bot.telegram.services import Services
 from intents.triage import UrgencyTriage
 
@@ -67,7 +67,7 @@ def build_application(
     settings,
     advisor,
     *,
-    storage: Storage | None = None,
+    store: Store | None = None,
     outbox_interval: float = 10.0,
     backoff_base: float = 5.0,
     poll_read_timeout: float | None = None,
@@ -77,10 +77,10 @@ def build_application(
     relearn_interval: float = 10.0,
 ) -> Application:
     """The bot, ready for `run_polling`, `run_webhook`, or `async with` in tests."""
-    storage = storage or Storage(settings.database_path)
+    store = store or Store(settings.database_path)
     triage = UrgencyTriage.for_classifier(advisor.classifier)  # what might be about a child at risk goes first
     answerer = BatchedAdvisor(advisor, triage=triage)  # questions asked at the same moment are answered in one batch
-    updates = UpdateJournal(storage)
+    updates = UpdateJournal(store)
     queue = JournallingQueue(updates)
 
     async def journal_done(update: object) -> None:
@@ -103,14 +103,14 @@ def build_application(
     )
     application = builder.build()
 
-    dialogue = Dialogue(answerer, storage, settings)
-    office = Office(storage, advisor, settings, OfficeTexts(), dialogue.texts)
-    outbox = Outbox(storage, settings, backoff_base, office_timeout, pause_after_timeout)
+    dialogue = build_dialogue(answerer, store, settings)  # with the one office, shared with the handlers
+    outbox = Delivery(store.outbox, settings, backoff_base, office_timeout, pause_after_timeout)
     outbox.before_answers = lambda: learn_from_database(application.bot_data)
     application.bot_data.update(
-        services=Services(dialogue, office, storage, settings, advisor, triage, FloodGate(settings.rate_limit_per_minute),
+        services=Services(dialogue, dialogue.office, store, settings, advisor, triage, FloodGate(settings.rate_limit_per_minute),
                           outbox, updates, office_reply_minutes),
-        storage=storage,
+        store=store,
+        advisor=advisor,
         answerer=answerer,
     )
     add_handlers(application, office_reply_minutes)
@@ -152,7 +152,7 @@ async def post_init(application: Application) -> None:
 
 async def post_shutdown(application: Application) -> None:
     await asyncio.to_thread(application.bot_data["answerer"].close)
-    application.bot_data["storage"].close()
+    application.bot_data["store"].close()
 
 
 async def replay_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -171,21 +171,20 @@ async def relearn_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def learn_from_database(data: dict) -> None:
-    """Questions the office mapped to sections, and the office's own answers, as the database holds them now
-    (`data` holds "storage" and "advisor", or the services, and remembers how far it has learned)."""
-    s = data.get("services")
-    storage, advisor = (s.storage, s.advisor) if s is not None else (data["storage"], data["advisor"])
-    pairs = storage.learned_alternates()
-    known = data.get("learned_known", 0)
+    """Questions the office answered with a section, and the office's own answers, as the database holds them
+    now (`data` holds "store" and "advisor", and remembers how far it has learned)."""
+    store, advisor = data["store"], data["advisor"]
+    pairs = store.answers.taught_questions()
+    known = data.get("taught_known", 0)
     if len(pairs) > known:
         advisor.engine.add_alternates(pairs[known:])
-        data["learned_known"] = len(pairs)
-    load_office_answers(advisor, storage)
+        data["taught_known"] = len(pairs)
+    load_office_answers(advisor, store)
 
 
 async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     s = context.application.bot_data["services"]
-    counts = await asyncio.to_thread(s.storage.purge, s.settings.retention_days, s.settings.report_retention_days)
+    counts = await asyncio.to_thread(s.store.privacy.purge, s.settings.retention_days, s.settings.report_retention_days)
     journalled = await asyncio.to_thread(s.updates.forget_done)
     log.info("retention: deleted %s rows", sum(counts.values()) + journalled)
 
@@ -195,9 +194,9 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     s = context.application.bot_data["services"]
 
     def queue() -> None:
-        with s.storage.transaction() as db:
+        with s.store.transaction():
             for text, rows in s.office.digest():
-                s.storage.enqueue(db, target="office", text=text, buttons=rows, kind="digest")
+                s.store.outbox.enqueue(target="office", text=text, buttons=rows, kind="digest")
 
     await asyncio.to_thread(queue)
     await s.outbox.deliver(context.bot)

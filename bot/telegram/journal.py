@@ -22,7 +22,7 @@ from datetime import timedelta
 from telegram import Update
 from telegram.request import HTTPXRequest
 
-from bot.storage import Storage, stamp, utc_now
+from bot.store import Store, stamp, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,12 @@ REPLAY_WITHIN = timedelta(hours=6)  # after a restart, what arrived this long ag
 class UpdateJournal:
     """The `update_journal` table: one row per update received, with its body until it is done."""
 
-    def __init__(self, storage: Storage):
-        self.storage = storage
+    def __init__(self, store: Store):
+        self.store = store
 
     def record(self, update_id: int, body: dict) -> bool:
         """Write an update down; False if it was already there (delivered again)."""
-        with self.storage.transaction() as db:
+        with self.store.transaction() as db:
             before = db.execute(f"SELECT count(*) FROM {TABLE} WHERE update_id = ?", [update_id]).fetchone()[0]
             if before:
                 return False
@@ -48,7 +48,7 @@ class UpdateJournal:
     def record_batch(self, bodies: list[dict]) -> list[int]:
         """Write a batch down in one transaction; returns the ids that were new (not delivered before)."""
         fresh = []
-        with self.storage.transaction() as db:
+        with self.store.transaction() as db:
             for body in bodies:
                 inserted = db.execute(
                     f"INSERT OR IGNORE INTO {TABLE} (update_id, body, received, done) VALUES (?, ?, ?, '')",
@@ -59,13 +59,13 @@ class UpdateJournal:
         return fresh
 
     def done(self, update_ids: list[int]) -> None:
-        with self.storage.transaction() as db:
+        with self.store.transaction() as db:
             db.conn.executemany(f"UPDATE {TABLE} SET body = '', done = ? WHERE update_id = ?", [(stamp(), i) for i in update_ids])
 
     def pending(self, within: timedelta = REPLAY_WITHIN) -> list[dict]:
         """The bodies of updates journalled but not done, oldest first. One older than `within` is given up
         (marked done unhandled): an update that killed the process every time must not do so for ever."""
-        with self.storage.transaction() as db:
+        with self.store.transaction() as db:
             cutoff = stamp(utc_now() - within)
             stale = db.execute(f"UPDATE {TABLE} SET body = '', done = ? WHERE done = '' AND received < ?", [stamp(), cutoff])
             if stale.rowcount:
@@ -75,7 +75,7 @@ class UpdateJournal:
 
     def forget_done(self, older_than: timedelta = timedelta(days=7)) -> int:
         """Done rows are kept a while (to recognise an update delivered again), then deleted."""
-        with self.storage.transaction() as db:
+        with self.store.transaction() as db:
             return db.execute(f"DELETE FROM {TABLE} WHERE done != '' AND done < ?", [stamp(utc_now() - older_than)]).rowcount
 
 

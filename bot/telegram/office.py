@@ -29,7 +29,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.office import Office, Outcome, parse_item_ref, parse_learned_ref
+from bot.office import Office, Outcome, parse_item_ref, parse_office_answer_ref
 from bot.protocol import (
     ACKNOWLEDGE,
     ANSWER_WITH,
@@ -44,7 +44,7 @@ from bot.protocol import (
     office_button,
     office_pattern,
 )
-from bot.storage import CASE_STATUSES
+from bot.store import CASE_STATUSES
 from bot.telegram.render import render_plain_text
 from bot.telegram.replies import deliver
 from bot.telegram.services import actor_of, flush_outbox, send_plain, services
@@ -74,7 +74,7 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def may_handle_case(update: Update, context: ContextTypes.DEFAULT_TYPE, ref: str):
     """The case, if the caller may handle it here; None for "no such case" and "not yours" alike."""
     office = office_of(context)
-    case = await asyncio.to_thread(office.storage.case, ref)
+    case = await asyncio.to_thread(office.store.cases.get, ref)
     user, chat = update.effective_user, update.effective_chat
     if case is None or not office.may_handle(case, user.id if user else None, chat.id if chat else None):
         return None
@@ -117,7 +117,7 @@ async def unanswered(office: Office, args, rest, update: Update) -> str:
         return office.texts.get("none_unanswered")
     for item in items[:LISTED_AT_MOST]:
         text, rows = office.unanswered_notice(item)
-        await deliver(update.get_bot(), office.storage, update.effective_chat.id, render_plain_text(text, rows))
+        await deliver(update.get_bot(), office.store.outbox, update.effective_chat.id, render_plain_text(text, rows))
     return ""
 
 
@@ -126,8 +126,8 @@ async def reports(office: Office, args, rest, update: Update) -> str:
     """/reports, or /reports --all with the closed ones too (never those about the headteacher or the office)."""
     if "--all" not in args:
         return await asyncio.to_thread(office.reports_listing)
-    cases = await asyncio.to_thread(office.storage.cases, CASE_STATUSES)
-    visible = [c for c in cases if office.target_for(c) != "escalation"]
+    cases = await asyncio.to_thread(office.store.cases.with_status, CASE_STATUSES)
+    visible = [c for c in cases if c.route != "escalation"]
     return "\n".join(office.case_line(c) for c in visible) or office.texts.get("none_open")
 
 
@@ -144,8 +144,8 @@ async def close(office: Office, args, rest, update: Update) -> str:
     """/close REF note"""
     if len(args) < 2 or not rest:
         return office.texts.get("close_usage")
-    found = await asyncio.to_thread(office.storage.case, args[0])
-    if found is not None and office.target_for(found) == "escalation":
+    found = await asyncio.to_thread(office.store.cases.get, args[0])
+    if found is not None and found.route == "escalation":
         # A report about the headteacher or the office is not the office's to see or close.
         return office.texts.get("unknown_case", ref=args[0][:20])
     return (await asyncio.to_thread(office.close, args[0], rest, actor_of(update))).message
@@ -159,13 +159,13 @@ async def stats(office: Office, args, rest, update: Update) -> str:
 @admins_only
 async def answers(office: Office, args, rest, update: Update) -> str:
     """/answers: the office's own answers the bot gives."""
-    return await asyncio.to_thread(office.learned_listing)
+    return await asyncio.to_thread(office.office_answers_listing)
 
 
 @admins_only
 async def unlearn(office: Office, args, rest, update: Update) -> str:
     """/unlearn A-n"""
-    answer_id = parse_learned_ref(args[0]) if args else None
+    answer_id = parse_office_answer_ref(args[0]) if args else None
     if answer_id is None:
         return office.texts.get("unlearn_usage")
     return (await asyncio.to_thread(office.unlearn, answer_id, actor_of(update))).message
@@ -257,7 +257,7 @@ async def start_writing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     if not is_admin_here(update, context):
         await refuse(update, context)
         raise ApplicationHandlerStop(ConversationHandler.END)
-    if await asyncio.to_thread(office.storage.unanswered_item, int(item)) is None:
+    if await asyncio.to_thread(office.store.unanswered.item, int(item)) is None:
         await query.answer(text=office.texts.get("unknown_item", ref=f"U-{item}"), show_alert=True)
         raise ApplicationHandlerStop(ConversationHandler.END)
     chat_id = update.effective_chat.id
@@ -272,7 +272,7 @@ async def got_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The admin's answer: shown with the question, with Send / Don't send."""
     office, chat_id = office_of(context), update.effective_chat.id
     wanted = pending(context, chat_id)
-    item = await asyncio.to_thread(office.storage.unanswered_item, int(wanted.get("item", 0)))
+    item = await asyncio.to_thread(office.store.unanswered.item, int(wanted.get("item", 0)))
     if not is_admin_here(update, context):
         await refuse(update, context)
         raise ApplicationHandlerStop(ConversationHandler.END)

@@ -22,7 +22,8 @@ from datetime import timedelta
 
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
-from bot.storage import Storage, utc_now
+from bot.store import utc_now
+from bot.store.outbox import Outbox
 from bot.telegram.render import keyboard, render_plain_text
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,10 @@ ANSWER_KIND = "answer"  # the office's answer to an asker
 
 
 @dataclass
-class Outbox:
+class Delivery:
     """What delivering the outbox needs, and how patient it is with Telegram."""
 
-    storage: Storage
+    queue: Outbox  # the store's outbox
     settings: object
     backoff_base: float = 5.0
     office_timeout: float = 30.0  # seconds to wait for Telegram's answer to a post to the office
@@ -81,10 +82,10 @@ def rendered(row: dict) -> list[tuple]:
     return render_plain_text(row["text"], row["buttons"])
 
 
-def keep_unsent(storage: Storage, row: dict, unsent: list[tuple]) -> None:
+def keep_unsent(queue: Outbox, row: dict, unsent: list[tuple]) -> None:
     """The parts of a notice not yet posted become the row (rendered), so a retry posts only those."""
     kind = row["kind"] if row["kind"].endswith(REST_SUFFIX) else row["kind"] + REST_SUFFIX
-    with storage.transaction() as db:
+    with queue.atomic() as db:
         db["outbox"].update(row["id"], {"text": PART_BREAK.join(text for text, _ in unsent), "kind": kind})
 
 
@@ -101,13 +102,13 @@ def resolve_chat(row: dict, settings) -> int | str | None:
     return row["chat_id"] or None
 
 
-async def deliver_due(bot, outbox: Outbox) -> int:
+async def deliver_due(bot, outbox: Delivery) -> int:
     """Send every due message once; returns how many were delivered."""
-    storage = outbox.storage
+    queue = outbox.queue
     delivered = 0
     held_back: set = set()  # chats where a message failed this round: the later ones wait, to keep their order
     async with outbox.lock:
-        rows = urgent_first(await asyncio.to_thread(storage.due_messages, "telegram"))
+        rows = urgent_first(await asyncio.to_thread(queue.due_messages, "telegram"))
         if outbox.before_answers is not None and any(row["kind"] == ANSWER_KIND for row in rows):
             await asyncio.to_thread(outbox.before_answers)
         for row in rows:
@@ -116,13 +117,13 @@ async def deliver_due(bot, outbox: Outbox) -> int:
                 continue
             if chat_id is None:
                 log.warning("outbox %s: no chat configured for target %s; kept for later", row["id"], row["target"])
-                await asyncio.to_thread(storage.mark_failed, row["id"], "no chat configured", retry_at(row, outbox))
+                await asyncio.to_thread(queue.mark_failed, row["id"], "no chat configured", retry_at(row, outbox))
                 continue
             try:
                 await send_row(bot, outbox, row, chat_id)
                 delivered += 1
             except RetryAfter as exc:
-                await asyncio.to_thread(storage.mark_failed, row["id"], "rate limited", utc_now() + timedelta(seconds=retry_seconds(exc)))
+                await asyncio.to_thread(queue.mark_failed, row["id"], "rate limited", utc_now() + timedelta(seconds=retry_seconds(exc)))
                 break  # Telegram asked us to slow down: stop this round
             except TelegramError as exc:
                 if await asyncio.to_thread(record_failure, outbox, row, exc):
@@ -130,7 +131,7 @@ async def deliver_due(bot, outbox: Outbox) -> int:
     return delivered
 
 
-async def send_row(bot, outbox: Outbox, row: dict, chat_id) -> None:
+async def send_row(bot, outbox: Delivery, row: dict, chat_id) -> None:
     """Post one queued row (each of its parts); on a failure after some parts, only the rest stays queued."""
     patience = {}
     if row["target"] in OFFICE_TARGETS:  # a slow answer usually means it arrived: wait for it, not post it again
@@ -142,34 +143,34 @@ async def send_row(bot, outbox: Outbox, row: dict, chat_id) -> None:
             sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup, **patience)
         except TelegramError:
             if position:
-                await asyncio.to_thread(keep_unsent, outbox.storage, row, messages[position:])
+                await asyncio.to_thread(keep_unsent, outbox.queue, row, messages[position:])
             raise
         message_id = sent.message_id
     if is_rendered_reply(row["kind"]):  # the person has it: a reply need not be kept
-        await asyncio.to_thread(outbox.storage.discard_sent, [row["id"]])
+        await asyncio.to_thread(outbox.queue.discard_sent, [row["id"]])
     else:
-        await asyncio.to_thread(outbox.storage.mark_delivered, row["id"], message_id)
+        await asyncio.to_thread(outbox.queue.mark_delivered, row["id"], message_id)
 
 
-def retry_at(row: dict, outbox: Outbox, pause: float = 0.0):
+def retry_at(row: dict, outbox: Delivery, pause: float = 0.0):
     return utc_now() + max(backoff(row["attempts"], outbox.backoff_base), timedelta(seconds=pause))
 
 
-def record_failure(outbox: Outbox, row: dict, exc: TelegramError) -> bool:
+def record_failure(outbox: Delivery, row: dict, exc: TelegramError) -> bool:
     """Note a failed post and when to try again; True if the chat's later messages must wait (keep order)."""
-    storage, name = outbox.storage, type(exc).__name__
+    queue, name = outbox.queue, type(exc).__name__
     office = row["target"] in OFFICE_TARGETS
     if isinstance(exc, Forbidden) and not office:  # blocked by the person: trying again will not help
         log.warning("outbox %s: forbidden for target %s; marked undeliverable", row["id"], row["target"])
-        storage.mark_failed(row["id"], "forbidden", None)
+        queue.mark_failed(row["id"], "forbidden", None)
         return False
     if isinstance(exc, BadRequest) and is_rendered_reply(row["kind"]):  # a reply Telegram refuses: never taken
         log.warning("outbox %s: %s; a reply marked undeliverable", row["id"], name)
-        storage.mark_failed(row["id"], name, None)
+        queue.mark_failed(row["id"], name, None)
         return False
     # The bot removed from the office chat is a setting to fix, after which the notice must arrive; a timed-out
     # post may well have arrived, so it is not tried again at once.
     log.warning("outbox %s: %s; will retry", row["id"], name)
     pause = outbox.pause_after_timeout if isinstance(exc, TimedOut) and office else 0.0
-    storage.mark_failed(row["id"], "forbidden" if isinstance(exc, Forbidden) else name, retry_at(row, outbox, pause))
+    queue.mark_failed(row["id"], "forbidden" if isinstance(exc, Forbidden) else name, retry_at(row, outbox, pause))
     return True

@@ -17,10 +17,10 @@ from telegram.ext import ContextTypes
 
 from bot.dialogue import Dialogue, Outgoing, Person
 from bot.office import Office
-from bot.storage import Storage
+from bot.store import Store
 from bot.telegram.flood import FloodGate
 from bot.telegram.journal import UpdateJournal
-from bot.telegram.outbox import Outbox
+from bot.telegram.outbox import Delivery
 from bot.telegram.render import render, render_plain_text
 from bot.telegram.replies import Journal, deliver
 from intents.triage import UrgencyTriage
@@ -34,12 +34,12 @@ class Services:
 
     dialogue: Dialogue
     office: Office
-    storage: Storage
+    store: Store
     settings: object
     advisor: object  # the process's advisor (its engine learns from the office's answers)
     triage: UrgencyTriage
     flood: FloodGate
-    outbox: Outbox
+    outbox: Delivery
     updates: UpdateJournal
     office_reply_minutes: float = 5.0  # how long a "Write an answer" or "Close with a note" waits
 
@@ -73,21 +73,21 @@ def reply_key(context: ContextTypes.DEFAULT_TYPE, chat_id) -> str:
         is_person = int(chat_id) > 0
     except (TypeError, ValueError):
         is_person = False
-    return services(context).storage.user_key("telegram", chat_id) if is_person else ""
+    return services(context).store.people.user_key("telegram", chat_id) if is_person else ""
 
 
 async def take_turn(context: ContextTypes.DEFAULT_TYPE, person: Person, chat_id, **inputs) -> list[Outgoing]:
     """One dialogue turn whose replies are journalled with it, then sent (see replies.Journal)."""
     s = services(context)
     phrases = getattr(s.advisor, "responses", None)
-    journal = Journal(s.storage, chat_id, lambda item: render(item, phrases))
+    journal = Journal(s.store.outbox, chat_id, lambda item: render(item, phrases))
     out = await asyncio.to_thread(s.dialogue.handle, person, journal=journal, **inputs)
     await journal.send(context.bot)
     return out
 
 
 async def send_plain(context: ContextTypes.DEFAULT_TYPE, chat_id, text: str, rows=None) -> None:
-    await deliver(context.bot, services(context).storage, chat_id, render_plain_text(text, rows), reply_key(context, chat_id))
+    await deliver(context.bot, services(context).store.outbox, chat_id, render_plain_text(text, rows), reply_key(context, chat_id))
 
 
 async def flush_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:

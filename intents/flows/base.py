@@ -31,9 +31,6 @@ class Prompt:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
 
-    def with_buttons(self, *rows: tuple[Button, ...]) -> "Prompt":
-        return Prompt(self.text, self.buttons + tuple(rows))
-
 
 @dataclass(frozen=True)
 class FlowInput:
@@ -62,7 +59,6 @@ class FlowOutcome:
     submission: dict | None = None  # the finished record, for the caller to store and acknowledge
     safeguarding: bool = False  # show the safeguarding response now (the flow goes on)
     allegation: bool = False  # a concern that a member of staff poses a risk: guidance, never a breach report
-    finished: bool = False
 
 
 @dataclass
@@ -108,9 +104,6 @@ class FlowTexts:
         if isinstance(template, list):
             template = "\n".join(str(line) for line in template)
         return str(template).strip().format_map(_Blank({**self.placeholders, **values}))
-
-    def label(self, key: str, **values) -> str:
-        return self.get(key, **values)
 
 
 def placeholders_from(settings, school: str = "", policy_version: str = "") -> dict[str, str]:
