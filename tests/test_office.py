@@ -142,7 +142,8 @@ def test_one_office_is_shared_by_the_dialogue_and_the_telegram_handlers(telegram
 
     data = build_application(telegram_settings, advisor).bot_data
     try:
-        assert data["office"] is data["dialogue"].office
-        assert data["office"].store is data["store"] is data["dialogue"].store
+        services = data["services"]  # what the handlers read
+        assert services.office is services.dialogue.office
+        assert services.office.store is data["store"] is services.dialogue.store is services.store
     finally:
         data["store"].close()
