@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.protocol import ACKNOWLEDGE, ANSWER_WITH, CLOSE, DISMISS, EVIDENCE, WRITE, office_button
 from bot.services import Learner
 from bot.store import CASE_KINDS, OPEN_STATUSES, Case, Store, stamp
 from knowledge.office_answers import OfficeAnswer
@@ -143,8 +144,8 @@ class Office:
             text=item["text"],
             suggestions=suggestions,
         )
-        rows = [[(t.get("answer_with", section=c.label), f"of:a:{item['id']}:{c.id}")] for c in clauses]
-        rows.append([(t.get("write_answer"), f"of:w:{item['id']}"), (t.get("dismiss"), f"of:d:{item['id']}")])
+        rows = [[(t.get("answer_with", section=c.label), office_button(ANSWER_WITH, item["id"], c.id))] for c in clauses]
+        rows.append([(t.get("write_answer"), office_button(WRITE, item["id"])), (t.get("dismiss"), office_button(DISMISS, item["id"]))])
         return text, rows
 
     def case_notice(self, case: Case) -> tuple[str, list[list[tuple[str, str]]]]:
@@ -168,10 +169,10 @@ class Office:
         if case.kind == "safeguarding":
             values["context"] = t.get(f"alert_context.{row.get('context') or 'message'}")
         text = t.get(f"case_notice.{case.kind}", **values)
-        rows = [[(t.get("acknowledge"), f"of:k:{case.ref}"), (t.get("close_with_note"), f"of:c:{case.ref}")]]
+        rows = [[(t.get("acknowledge"), office_button(ACKNOWLEDGE, case.ref)), (t.get("close_with_note"), office_button(CLOSE, case.ref))]]
         if case.kind == "breach" and json.loads(row.get("evidence") or "[]"):
             count = len(json.loads(row["evidence"]))
-            rows.append([(t.get("show_evidence", count=count), f"of:e:{case.ref}")])
+            rows.append([(t.get("show_evidence", count=count), office_button(EVIDENCE, case.ref))])
         return text, rows
 
     # --- unanswered questions -----------------------------------------------------------------------

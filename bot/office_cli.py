@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 
 from bot.export import EXPORT_TABLES
+from bot.protocol import ANSWER_WITH, decode
 
 EXPORTS = ("all", *EXPORT_TABLES)
 
@@ -51,7 +52,7 @@ def cmd_unanswered(args) -> int:
         print(office.unanswered_listing())
         for item in office.unanswered():
             text, rows = office.unanswered_notice(item)
-            suggestions = [label for row in rows for label, action in row if action.startswith("of:a:")]
+            suggestions = [label for row in rows for label, action in row if getattr(decode(action), "kind", "") == ANSWER_WITH]
             if suggestions:
                 print(f"  U-{item['id']}: {', '.join(suggestions)}")
     finally:

@@ -32,7 +32,7 @@ DISCARD = "x"  # of:x:<item>             do not send it
 
 _ITEM = r"(\d{1,9})"
 _REF = r"((?:BR|CR|SA)-\d{4}-\d{4,6})"
-_CLAUSE = r"([A-Za-z0-9._-]{1,40})"
+_CLAUSE = r"([^:]{1,40})"  # a pack's clause id (the 64-byte limit is checked too)
 OFFICE_VERBS = {
     ANSWER_WITH: rf"{_ITEM}:{_CLAUSE}",
     WRITE: _ITEM,
@@ -70,7 +70,7 @@ class Callback:
 def office_button(verb: str, *args: object) -> str:
     """The data of an office button, e.g. `office_button(ANSWER_WITH, 12, "6.5")` → "of:a:12:6.5"."""
     data = ":".join([OFFICE_PREFIX, verb, *(str(a) for a in args)])
-    if not office_pattern(verb).fullmatch(data):
+    if not office_pattern(verb).fullmatch(data) or len(data.encode()) > 64:
         raise ValueError(f"not valid office button data: {data!r}")
     return data
 

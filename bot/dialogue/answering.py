@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.dialogue.outgoing import ButtonRows, Outgoing, short_label
+from bot.protocol import person_button
 from intents.advisor import Reply
 from intents.flows import Button
 
@@ -45,20 +46,20 @@ def answer_message(turn: Turn, text: str, reply: Reply) -> list[Outgoing]:
 
 
 def feedback_row(question_id: int) -> tuple[Button, ...]:
-    return (Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:dn:{question_id}"))
+    return (Button("👍", person_button("fb", "up", question_id)), Button("👎", person_button("fb", "dn", question_id)))
 
 
 def answered_buttons(turn: Turn, reply: Reply, question_id: int, top: str) -> ButtonRows:
     """👍/👎, the full section, a report or concern, and each further clause one tap from its full text."""
     texts = turn.texts
     concern = (
-        Button(texts.get("conversation.report_button"), "go:breach")
+        Button(texts.get("conversation.report_button"), person_button("go", "breach"))
         if (turn.role or "staff") == "staff"
-        else Button(texts.get("conversation.concern_button"), "go:complaint")
+        else Button(texts.get("conversation.concern_button"), person_button("go", "complaint"))
     )
-    rows: ButtonRows = (feedback_row(question_id), (Button(texts.get("conversation.full_section"), f"sec:{top}"), concern))
+    rows: ButtonRows = (feedback_row(question_id), (Button(texts.get("conversation.full_section"), person_button("sec", top)), concern))
     also = reply.answer.also if reply.answer is not None else ()
-    return rows + tuple((Button(short_label(f"{c.label} {c.heading or c.title}"), f"sec:{c.id}"),) for c in also)
+    return rows + tuple((Button(short_label(f"{c.label} {c.heading or c.title}"), person_button("sec", c.id)),) for c in also)
 
 
 def unanswered(turn: Turn, text: str, reply: Reply, question_id: int) -> Outgoing:
@@ -72,7 +73,7 @@ def unanswered(turn: Turn, text: str, reply: Reply, question_id: int) -> Outgoin
         notice, rows = turn.dialogue.office.unanswered_notice(store.unanswered.item(item_id))
         store.outbox.enqueue(target="office", text=notice, buttons=rows, kind="unanswered", ref=f"U-{item_id}")
     buttons = tuple(
-        (Button(short_label(f"{m.clause.label} {m.clause.heading or m.clause.title}"), f"sec:{m.clause.id}"),) for m in suggestions
+        (Button(short_label(f"{m.clause.label} {m.clause.heading or m.clause.title}"), person_button("sec", m.clause.id)),) for m in suggestions
     )
     return Outgoing(reply.reply, buttons)
 

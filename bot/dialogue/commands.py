@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.dialogue.outgoing import ROLES, Outgoing
+from bot.protocol import person_button
 from intents.flows import Button
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class Commands:
 
     def cmd_forget(self, args: str) -> list[Outgoing]:
         self.turn.state["forget"] = True
-        buttons = ((Button(self.texts.get("conversation.forget_yes"), "fg:yes"), Button(self.texts.get("conversation.forget_no"), "fg:no")),)
+        buttons = ((Button(self.texts.get("conversation.forget_yes"), person_button("fg", "yes")), Button(self.texts.get("conversation.forget_no"), person_button("fg", "no"))),)
         return [Outgoing(self.texts.get("conversation.forget_confirm"), buttons)]
 
     def forget(self, confirmed: bool) -> list[Outgoing]:

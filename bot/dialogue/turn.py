@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bot.dialogue import answering, records
 from bot.dialogue.commands import Commands
 from bot.dialogue.outgoing import ButtonRows, Outgoing, Person
-from bot.protocol import OFFICE_COMMANDS, ROLES
+from bot.protocol import OFFICE_COMMANDS, ROLES, person_button
 from intents.advisor import Reply
 from intents.flows import ALERT_ACTION, DECLINE_ACTION, FLOWS, Button, FlowInput, FlowOutcome, Prompt, safeguarding_prompt
 
@@ -170,7 +170,7 @@ class Turn:
 
     def role_buttons(self) -> ButtonRows:
         texts = self.texts
-        return ((Button(texts.get("conversation.roles.staff"), "role:staff"), Button(texts.get("conversation.roles.parent"), "role:parent")),)
+        return ((Button(texts.get("conversation.roles.staff"), person_button("role", "staff")), Button(texts.get("conversation.roles.parent"), person_button("role", "parent"))),)
 
     def set_role(self, role: str) -> list[Outgoing]:
         self.store.people.set_role(self.user_key, role)
