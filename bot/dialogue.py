@@ -14,8 +14,9 @@ from typing import Callable, Iterable
 
 import sqlite_utils
 
-from bot.office import Office, OfficeTexts, load_office_answers
+from bot.office import Office, load_office_answers
 from bot.storage import Storage
+from bot.texts import for_office, for_people, quoted_section
 from intents.classify import IntentResult, interrupts_step
 from intents.flows import (
     ALERT_ACTION,
@@ -26,11 +27,10 @@ from intents.flows import (
     FlowContext,
     FlowInput,
     FlowOutcome,
-    FlowTexts,
     Prompt,
-    placeholders_from,
     safeguarding_prompt,
 )
+from knowledge.texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +64,14 @@ class Outgoing:
 class Dialogue:
     """The conversation service shared by every channel."""
 
-    def __init__(self, advisor, storage: Storage, settings, texts: FlowTexts | None = None, office: Office | None = None):
+    def __init__(self, advisor, storage: Storage, settings, texts: Texts | None = None, office: Office | None = None):
         self.advisor = advisor
         self.storage = storage
         self.settings = settings
         pack = advisor.engine.pack
         self.pack = pack
-        self.texts = texts or FlowTexts.load(placeholders_from(settings, pack.school, pack.version or pack.title))
-        self.office = office or Office(storage, advisor, settings, OfficeTexts(), self.texts)
+        self.texts = texts or for_people(settings, pack)
+        self.office = office or Office(storage, advisor, settings, for_office(settings, pack), self.texts)
         # The office's own answers come from this database: the advisor gives exactly those.
         load_office_answers(advisor, storage)
 
@@ -168,9 +168,9 @@ class Dialogue:
             return self.is_safeguarding(text)
 
     def safeguarding_text(self) -> str:
-        """The advisor's safeguarding reply (one text for the school to maintain), else the flows' default."""
+        """The advisor's safeguarding reply (one text for the school to maintain: `responses.safeguarding`)."""
         text = self.advisor.text("safeguarding") if hasattr(self.advisor, "text") else ""
-        return text if text and text != "safeguarding" else self.texts.get("safeguarding.reply")
+        return text if text and text != "safeguarding" else self.texts.get("responses.safeguarding")
 
 
 class _Turn:
@@ -225,7 +225,7 @@ class _Turn:
 
     def on_text(self, text: str, reply) -> list[Outgoing]:
         if not text.strip():
-            return [self.say("conversation.empty")]
+            return [self.say("responses.empty")]
         if len(text) > MAX_MESSAGE_CHARS:
             too_long = [self.say("conversation.too_long", length=len(text), limit=MAX_MESSAGE_CHARS)]
             # Even an over-long message is read for a child at risk before anything else.
@@ -319,9 +319,7 @@ class _Turn:
         return [self.say("conversation.feedback_thanks" if ok else "conversation.feedback_unknown")]
 
     def section(self, clause) -> Outgoing:
-        heading = f" — {clause.title}" if clause.title else ""
-        text = f"{self.t.get('conversation.section_label', section=clause.label)}{heading}\n“{clause.text}”"
-        return Outgoing(text, section=clause, kind="section")
+        return Outgoing(quoted_section(self.t, clause), section=clause, kind="section")
 
     # --- flows ---------------------------------------------------------------------------------
 
@@ -501,7 +499,7 @@ class _Turn:
         return out
 
     def cmd_help(self, args: str) -> list[Outgoing]:
-        return [self.say("conversation.help")]
+        return [self.say("responses.help")]
 
     def cmd_privacy(self, args: str) -> list[Outgoing]:
         return [self.say("conversation.privacy")]

@@ -16,34 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
 from bot.storage import CASE_KINDS, Case, Storage, stamp
+from bot.texts import for_office, quoted_section
 from intents.flows import Button
 from knowledge.office_answers import OfficeAnswer
+from knowledge.texts import Texts
 
-OFFICE_YAML = Path(__file__).resolve().parent / "data" / "office.yaml"
 ITEM_PREFIX = "U-"
 LEARNED_PREFIX = "A-"  # an answer the office wrote, as the bot gives it again
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-class OfficeTexts:
-    """The office's texts from `bot/data/office.yaml`."""
-
-    def __init__(self, path: Path = OFFICE_YAML):
-        with path.open(encoding="utf-8") as handle:
-            self.data = yaml.safe_load(handle) or {}
-
-    def get(self, key: str, **values) -> str:
-        node = self.data
-        for part in key.split("."):
-            node = node[part]
-        return str(node).strip().format_map(_Blank(values))
 
 
 @dataclass(frozen=True)
@@ -97,12 +77,12 @@ def short_time(iso: str) -> str:
 class Office:
     """The office service over storage and the advisor's engine."""
 
-    def __init__(self, storage: Storage, advisor, settings, texts: OfficeTexts | None = None, person_texts=None):
+    def __init__(self, storage: Storage, advisor, settings, texts: Texts | None = None, person_texts: Texts | None = None):
         self.storage = storage
         self.advisor = advisor
         self.settings = settings
-        self.texts = texts or OfficeTexts()
-        self.person_texts = person_texts  # FlowTexts, for what the asker/reporter is told
+        self.texts = texts or for_office(settings, advisor.engine.pack)  # bot/data/office.yaml
+        self.person_texts = person_texts  # bot.texts.for_people: what the asker/reporter is told
 
     # --- who may act ---------------------------------------------------------------------------------
 
@@ -203,8 +183,7 @@ class Office:
             return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
         pt = self.person_texts
         body = pt.get("conversation.office_answer_clause", question=item["text"])
-        heading = f" — {clause.title}" if clause.title else ""
-        message = f"{body}\n\n{pt.get('conversation.section_label', section=clause.label)}{heading}\n“{clause.text}”"
+        message = f"{body}\n\n{quoted_section(pt, clause)}"
         with self.storage.transaction() as db:
             if not self.storage.resolve_unanswered(item_id, "answered", actor, clause_id=clause.id, db=db):
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))

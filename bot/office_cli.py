@@ -39,15 +39,14 @@ class _PackOnly:
 
 
 def _office(settings):
-    from bot.office import Office, OfficeTexts
+    from bot.office import Office
     from bot.storage import Storage
-    from intents.flows import FlowTexts, placeholders_from
+    from bot.texts import for_office, for_people
     from knowledge.pack import load_pack
 
     pack = load_pack(settings.policy_pack, settings.policy_packs_dir)
     storage = Storage(settings.database_path)
-    texts = FlowTexts.load(placeholders_from(settings, pack.school, pack.version))
-    return Office(storage, _PackOnly(pack), settings, OfficeTexts(), texts)
+    return Office(storage, _PackOnly(pack), settings, for_office(settings, pack), for_people(settings, pack))
 
 
 def _actor() -> str:

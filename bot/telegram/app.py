@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from datetime import time as day_time
 from zoneinfo import ZoneInfo
 
-import yaml
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -29,8 +27,9 @@ from telegram.ext import (
 
 from bot.answer_pool import BatchedAdvisor
 from bot.dialogue import Dialogue
-from bot.office import Office, OfficeTexts
+from bot.office import Office
 from bot.storage import Storage
+from bot.texts import command_menu, for_office
 from bot.telegram import handlers
 from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.outbox import deliver_due
@@ -38,7 +37,6 @@ from intents.triage import UrgencyTriage
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_YAML = Path(__file__).resolve().parent.parent / "data" / "telegram.yaml"
 OFFICE_COMMANDS = ["unanswered", "reports", "case", "close", "stats", "answer", "answers", "unlearn"]
 # Questions for the model worked on at once (each person's updates in order; commands, buttons and
 # safeguarding messages go past this limit).
@@ -52,8 +50,7 @@ def file_url_for(base_url: str) -> str:
 
 
 def bot_commands() -> list[BotCommand]:
-    data = yaml.safe_load(TELEGRAM_YAML.read_text(encoding="utf-8")) or {}
-    return [BotCommand(name, str(description)) for name, description in (data.get("commands") or {}).items()]
+    return [BotCommand(name, description) for name, description in command_menu()]
 
 
 def build_application(
@@ -97,7 +94,7 @@ def build_application(
     application = builder.build()
 
     dialogue = Dialogue(answerer, storage, settings)
-    office = Office(storage, advisor, settings, OfficeTexts(), dialogue.texts)
+    office = Office(storage, advisor, settings, for_office(settings, advisor.engine.pack), dialogue.texts)
     application.bot_data.update(
         dialogue=dialogue,
         office=office,

@@ -63,8 +63,7 @@ def reply_key(context: ContextTypes.DEFAULT_TYPE, chat_id) -> str:
 async def take_turn(context: ContextTypes.DEFAULT_TYPE, person: Person, chat_id, **inputs) -> list[Outgoing]:
     """One dialogue turn whose replies are journalled with it, then sent (see replies.Journal)."""
     dialogue, _ = services(context)
-    phrases = getattr(context.application.bot_data.get("advisor"), "responses", None)
-    journal = Journal(dialogue.storage, chat_id, lambda outgoing: [m for item in outgoing for m in render(item, phrases)])
+    journal = Journal(dialogue.storage, chat_id, lambda outgoing: [m for item in outgoing for m in render(item)])
     out = await asyncio.to_thread(dialogue.handle, person, journal=journal, **inputs)
     await journal.send(context.bot)
     return out
