@@ -168,9 +168,8 @@ class Dialogue:
             return self.is_safeguarding(text)
 
     def safeguarding_text(self) -> str:
-        """The advisor's safeguarding reply (one text for the school to maintain: `responses.safeguarding`)."""
-        text = self.advisor.text("safeguarding") if hasattr(self.advisor, "text") else ""
-        return text if text and text != "safeguarding" else self.texts.get("responses.safeguarding")
+        """The safeguarding reply (`responses.safeguarding`, the advisor's: one text for the school to keep)."""
+        return self.texts.get("responses.safeguarding")
 
 
 class _Turn:
@@ -330,7 +329,7 @@ class _Turn:
     def start_flow(self, name: str) -> list[Outgoing]:
         current = self.flow_state()
         if current and current["flow"] != name:
-            flow_name = self.t.get(f"conversation.flow_names.{current['flow']}")
+            flow_name = self.t.get(f"conversation.case_kinds.{current['flow']}")
             return [self.say("conversation.flow_in_progress", flow=flow_name)] + self.ask_again()
         if current:
             return self.ask_again()
@@ -359,8 +358,7 @@ class _Turn:
         if outcome.safeguarding:
             self.state["pending_alert"] = {"text": str(answers.get("what", ""))[:2000], "context": name}
             prompt = safeguarding_prompt(self.d.flow_context(self.role), urgent=True)
-            text = self.t.get("safeguarding.urgent_prefix") + "\n\n" + self.d.safeguarding_text()
-            out.append(Outgoing(text, prompt.buttons, kind="safeguarding"))
+            out.append(Outgoing(prompt.text, prompt.buttons, kind="safeguarding"))
         if outcome.allegation:
             about_head = answers.get("leadership") == "yes"
             self.state["pending_alert"] = {

@@ -364,7 +364,7 @@ class Office:
                     "conversation.closed_notice",
                     kind=kind,
                     ref=case.ref,
-                    note=pt.get("conversation.closed_note", note=note[:1000]),
+                    note=note[:1000],
                 )
                 self.storage.enqueue(
                     db,

@@ -104,3 +104,12 @@ def test_plain_text_and_telegram_show_the_same_section_line_and_see_also(pack):
     reply = SimpleNamespace(answer=answer, reply=plain, safeguarding=False, office=None)
     [(html_text, _)] = render(Outgoing(plain, answer=reply))
     assert f"<i>{answer.section_line}</i>" in html_text and see_also in html_text
+
+
+def test_a_closed_report_notice_reads_as_one_sentence_then_the_note(pack):
+    people = for_people(Settings(), pack)
+    kind = people.get("conversation.case_kinds.breach")
+    notice = people.get("conversation.closed_notice", kind=kind, ref="BR-2026-0001", note="Post removed.")
+    assert notice == "Your breach report BR-2026-0001 has been closed by the school office. Their note: Post removed."
+    # The flow a person is in is called what its report is called.
+    assert "middle of a breach report" in people.get("conversation.flow_in_progress", flow=kind)
