@@ -79,7 +79,7 @@ def percentile(values: list[float], share: float) -> float:
 async def bench(users: int, questions_each: int, timeout: float) -> int:
     from bot.runtime import build_advisor
     from bot.settings import Settings
-    from bot.storage import Storage
+    from bot.store import Store
     from bot.telegram.app import build_application
 
     started = time.monotonic()
@@ -109,13 +109,13 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
             admin_user_ids=(1,),
             rate_limit_per_minute=max(20, questions_each + 2),
         )
-        storage = Storage(settings.database_path)
+        store = Store(settings.database_path)
         people = [FIRST_USER + i for i in range(users)]
         warm_up, newcomer, at_risk, worried = FIRST_USER - 1, FIRST_USER - 2, FIRST_USER - 3, FIRST_USER - 4
         for person in [warm_up, at_risk, worried, *people]:  # everyone has chosen "staff" already
-            storage.set_role(storage.user_key("telegram", person), "staff")
+            store.people.set_role(store.people.user_key("telegram", person), "staff")
 
-        application = build_application(settings, advisor, storage=storage)
+        application = build_application(settings, advisor, store=store)
         async with running(application):
             # How many messages each question's reply takes (an answer, or "not sure" plus extras).
             messages_for: dict[str, int] = {}

@@ -7,7 +7,8 @@ A message that the safeguarding rules flag does not queue at all: it is answered
 thread, alongside whatever batch is running. A message that might be about a child at risk (the wider
 triage in intents/triage.py: concern rules, words of harm, nearest examples) goes to the front of the queue,
 so the next batch starts with it.
-Everything else an advisor offers (engine, classifier, texts) is passed through unchanged.
+Everything else the advisor protocol asks for (`bot.services.Answerer`: engine, classifier, texts, what the
+office teaches) is the wrapped advisor's, unchanged.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import queue
 import threading
 from concurrent.futures import Future
 
+from intents.advisor import Advisor, Reply
 from intents.triage import UrgencyTriage
+from knowledge.office_answers import OfficeAnswer
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +30,14 @@ URGENT, ORDINARY, LAST = 0, 1, 2  # queue priorities; the stop signal comes afte
 
 
 class BatchedAdvisor:
-    """Wraps an `intents.advisor.Advisor`; `respond` is batched, every other attribute is the advisor's."""
+    """Wraps an `intents.advisor.Advisor` (a `bot.services.Answerer` itself): `respond` is batched."""
 
-    def __init__(self, advisor, max_batch: int = 32, idle_seconds: float = 30.0, triage: UrgencyTriage | None = None):
+    def __init__(self, advisor: Advisor, max_batch: int = 32, idle_seconds: float = 30.0, triage: UrgencyTriage | None = None):
         self._advisor = advisor
+        self.engine = advisor.engine
+        self.classifier = advisor.classifier
+        self.responses = advisor.responses
+        self.office_answers = advisor.office_answers
         self._triage = triage or UrgencyTriage.for_classifier(advisor.classifier)  # which lane a message takes
         self._max_batch = max_batch
         self._idle_seconds = idle_seconds  # the inference thread stops when idle, and starts again on demand
@@ -41,10 +48,30 @@ class BatchedAdvisor:
         self._lock = threading.Lock()  # guards _thread, so nothing is queued for a thread that is leaving
         self.batches_run = 0  # how many respond_many calls, for the load benchmark's curiosity
 
-    def __getattr__(self, name):
-        return getattr(self._advisor, name)
+    @property
+    def pack(self):
+        return self._advisor.pack
 
-    def respond(self, message: str, role: str = "staff"):
+    def text(self, key: str, **values) -> str:
+        return self._advisor.text(key, **values)
+
+    def respond_many(self, messages: list[str], role: str = "staff") -> list[Reply]:
+        """Several messages at once, in the calling thread (already one batch)."""
+        return self._advisor.respond_many(messages, role)
+
+    def learn_question(self, clause_id: str, question: str) -> bool:
+        return self._advisor.learn_question(clause_id, question)
+
+    def learn_office_answer(self, answer: OfficeAnswer) -> None:
+        self._advisor.learn_office_answer(answer)
+
+    def forget_office_answer(self, answer_id: int) -> bool:
+        return self._advisor.forget_office_answer(answer_id)
+
+    def follow_office_answers(self, answers: list[OfficeAnswer]) -> int:
+        return self._advisor.follow_office_answers(answers)
+
+    def respond(self, message: str, role: str = "staff") -> Reply:
         """The advisor's reply to one message; blocks the calling (worker) thread until it is ready."""
         if self._triage.definite(message):
             return self._advisor.respond(message, role)

@@ -12,8 +12,9 @@ import getpass
 import logging
 from typing import TextIO
 
-from bot.dialogue import Dialogue, Outgoing, Person, plain_buttons
-from bot.storage import Storage
+from bot.dialogue import ROLES, Outgoing, Person, build_dialogue, plain_buttons
+from bot.services import Answerer
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 PROMPT = "> "
@@ -45,36 +46,36 @@ def render(outgoing: list[Outgoing], first_number: int = 1) -> str:
     return "\n".join(lines)
 
 
-def load_learned(advisor, storage: Storage) -> None:
-    """Questions the office has answered match their sections from the start."""
-    pairs = storage.learned_alternates()
-    if pairs and hasattr(advisor.engine, "add_alternates"):
+def load_taught_questions(advisor: Answerer, store: Store) -> None:
+    """Questions the office has answered with a section match that section from the start."""
+    pairs = store.answers.taught_questions()
+    if pairs:
         advisor.engine.add_alternates(pairs)
 
 
-def deliver_pending(storage: Storage, user_key: str, texts, stdout: TextIO) -> None:
-    for message in storage.messages_for(user_key, "console"):
+def deliver_pending(store: Store, user_key: str, texts, stdout: TextIO) -> None:
+    for message in store.outbox.messages_for(user_key, "console"):
         stdout.write(f"{texts.get('conversation.console_delivered')}\n{message['text']}\n\n")
-        storage.mark_delivered(message["id"])
+        store.outbox.mark_delivered(message["id"])
 
 
-def run_chat(advisor, settings, role: str, stdin: TextIO, stdout: TextIO) -> int:
+def run_chat(advisor: Answerer, settings, role: str, stdin: TextIO, stdout: TextIO) -> int:
     """Chat until EOF or /quit; returns the exit code (0)."""
-    storage = Storage(settings.database_path)
+    store = Store(settings.database_path)
     try:
-        load_learned(advisor, storage)
-        dialogue = Dialogue(advisor, storage, settings)
+        load_taught_questions(advisor, store)
+        dialogue = build_dialogue(advisor, store, settings)
         person = console_person()
-        user_key = storage.user_key(person.channel, person.user_id)
-        if role in ("staff", "parent"):
-            storage.set_role(user_key, role)
+        user_key = store.people.user_key(person.channel, person.user_id)
+        if role in ROLES:
+            store.people.set_role(user_key, role)
         stdout.write(dialogue.texts.get("conversation.welcome") + "\n")
         stdout.write(dialogue.texts.get("conversation.console_intro") + "\n\n")
         resumed = dialogue.resume(person)
         stdout.write(render(resumed))
         buttons = plain_buttons(resumed)
         while True:
-            deliver_pending(storage, user_key, dialogue.texts, stdout)
+            deliver_pending(store, user_key, dialogue.texts, stdout)
             stdout.write(PROMPT)
             stdout.flush()
             line = stdin.readline()
@@ -96,4 +97,4 @@ def run_chat(advisor, settings, role: str, stdin: TextIO, stdout: TextIO) -> int
             stdout.write(render(out))
             stdout.flush()
     finally:
-        storage.close()
+        store.close()

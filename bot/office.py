@@ -1,8 +1,10 @@
 """The school office's work, channel-free: unanswered questions, answering them (which teaches the bot),
-the office's own answers the bot now gives, reports, cases, closing them, statistics and CSV export.
+the office's own answers the bot now gives, reports, cases, closing them and statistics (CSV export: bot/export.py).
 
-An answer with a section teaches the engine the question; an answer in the office's own words is kept and
-given, labelled as the office's, to anyone who asks the same question later, until the office unlearns it.
+An answer with a section teaches the engine the question (a taught question); an answer in the office's own
+words is kept and given, labelled as the office's, to anyone who asks the same question later, until the
+office unlearns it (an office answer). What is taught goes to the database and to the `Learner` (the running
+advisor), when there is one.
 
 Telegram handlers and `policybot office` call the same methods. Who may call them is checked by the caller
 at the moment of each action (`Office.is_admin`); every action is written to the audit log.
@@ -10,20 +12,19 @@ at the moment of each action (`Office.is_admin`); every action is written to the
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-from bot.storage import CASE_KINDS, Case, Storage, stamp
+from bot.services import Learner
+from bot.store import CASE_KINDS, OPEN_STATUSES, Case, Store, stamp
 from bot.texts import for_office, quoted_section
-from intents.flows import Button
 from knowledge.office_answers import OfficeAnswer
+from knowledge.pack import Pack
 from knowledge.texts import Texts
 
 ITEM_PREFIX = "U-"
-LEARNED_PREFIX = "A-"  # an answer the office wrote, as the bot gives it again
+OFFICE_ANSWER_PREFIX = "A-"  # an answer the office wrote, as the bot gives it again
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,9 @@ def parse_item_ref(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) < 10 else None
 
 
-def parse_learned_ref(text: str) -> int | None:
+def parse_office_answer_ref(text: str) -> int | None:
     """"A-3" or "3" → 3; anything else → None."""
-    text = (text or "").strip().upper().removeprefix(LEARNED_PREFIX)
+    text = (text or "").strip().upper().removeprefix(OFFICE_ANSWER_PREFIX)
     return int(text) if text.isdigit() and len(text) < 10 else None
 
 
@@ -58,13 +59,10 @@ def office_answer_of(row: dict) -> OfficeAnswer:
     )
 
 
-def load_office_answers(advisor, storage: Storage) -> int:
+def load_office_answers(learner: Learner, store: Store) -> int:
     """Make the advisor give exactly the office answers this database holds (new ones learned, removed ones
-    forgotten); returns how many changed. An advisor without office answers (the office CLI) is left alone."""
-    index = getattr(advisor, "office_answers", None)
-    if index is None:
-        return 0
-    return index.sync([office_answer_of(row) for row in storage.office_answers()])
+    forgotten); returns how many changed."""
+    return learner.follow_office_answers([office_answer_of(row) for row in store.answers.office_answers()])
 
 
 def short_time(iso: str) -> str:
@@ -75,13 +73,23 @@ def short_time(iso: str) -> str:
 
 
 class Office:
-    """The office service over storage and the advisor's engine."""
+    """The office service over the store and the policy's clauses; what it answers teaches the `learner`
+    (None in `policybot office`: the running bot learns from the database)."""
 
-    def __init__(self, storage: Storage, advisor, settings, texts: Texts | None = None, person_texts: Texts | None = None):
-        self.storage = storage
-        self.advisor = advisor
+    def __init__(
+        self,
+        store: Store,
+        pack: Pack,
+        settings,
+        learner: Learner | None,
+        texts: Texts | None = None,
+        person_texts: Texts | None = None,
+    ):
+        self.store = store
+        self.pack = pack
+        self.learner = learner
         self.settings = settings
-        self.texts = texts or for_office(settings, advisor.engine.pack)  # bot/data/office.yaml
+        self.texts = texts or for_office(settings, pack)  # bot/data/office.yaml
         self.person_texts = person_texts  # bot.texts.for_people: what the asker/reporter is told
 
     # --- who may act ---------------------------------------------------------------------------------
@@ -94,7 +102,7 @@ class Office:
 
     def may_handle(self, case: Case, user_id: int | None, chat_id: int | None) -> bool:
         """A case about the headteacher or the office is handled in the escalation chat only; others by the office."""
-        if self.target_for(case) == "escalation":
+        if case.route == "escalation":
             # Office staff never handle a report about themselves, even if they sit in the escalation chat.
             escalation = self.settings.escalation_chat_id
             in_chat = escalation is not None and chat_id is not None and int(chat_id) == int(escalation)
@@ -105,7 +113,7 @@ class Office:
 
     def unanswered_notice(self, item: dict) -> tuple[str, list[list[tuple[str, str]]]]:
         t = self.texts
-        pack = self.advisor.engine.pack
+        pack = self.pack
         clauses = [c for c in (pack.clause(cid) for cid in item.get("suggestions", [])[:3]) if c is not None]
         suggestions = (
             t.get("suggestions_line", sections=", ".join(f"{c.label} {c.title}".strip() for c in clauses))
@@ -151,13 +159,10 @@ class Office:
             rows.append([(t.get("show_evidence", count=count), f"of:e:{case.ref}")])
         return text, rows
 
-    def target_for(self, case: Case) -> str:
-        return case.row.get("routed_to") or "office"
-
     # --- unanswered questions -----------------------------------------------------------------------
 
     def unanswered(self) -> list[dict]:
-        return self.storage.unanswered_items("open")
+        return self.store.unanswered.items("open")
 
     def unanswered_listing(self) -> str:
         items = self.unanswered()
@@ -171,34 +176,33 @@ class Office:
     def answer_with_clause(self, item_id: int, clause_ref: str, actor: str) -> Outcome:
         """Answer with a section: the asker gets the quoted clause, and the engine learns the question."""
         t = self.texts
-        pack = self.advisor.engine.pack
-        clause = pack.clause(clause_ref)
+        clause = self.pack.clause(clause_ref)
         if clause is None:
-            found = pack.find_section(clause_ref)
+            found = self.pack.find_section(clause_ref)
             clause = found[0] if found else None
         if clause is None:
             return Outcome(False, t.get("unknown_section", section=clause_ref[:20]))
-        item = self.storage.unanswered_item(item_id)
+        item = self.store.unanswered.item(item_id)
         if item is None:
             return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
         pt = self.person_texts
         body = pt.get("conversation.office_answer_clause", question=item["text"])
         message = f"{body}\n\n{quoted_section(pt, clause)}"
-        with self.storage.transaction() as db:
-            if not self.storage.resolve_unanswered(item_id, "answered", actor, clause_id=clause.id, db=db):
+        with self.store.transaction():
+            if not self.store.unanswered.resolve(item_id, "answered", actor, clause_id=clause.id):
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
-            self.storage.add_learned_alternate(clause.id, item["text"], db=db)
-            self._send_to_asker(db, item, message)
-            self.storage.audit(actor, "answer", f"{ITEM_PREFIX}{item_id}", f"section {clause.id}", db=db)
-        self.advisor.engine.add_alternate(clause.id, item["text"])
+            self.store.answers.teach_question(clause.id, item["text"])
+            self._send_to_asker(item, message)
+            self.store.audit.record(actor, "answer", f"{ITEM_PREFIX}{item_id}", f"section {clause.id}")
+        if self.learner is not None:
+            self.learner.learn_question(clause.id, item["text"])
         taught = t.get("taught", section=clause.label)
         return Outcome(True, t.get("answered", id=item_id, how=clause.label, actor=actor, taught=taught))
 
     def answer(self, item_id: int, answer: str, actor: str) -> Outcome:
         """`/answer U-n …`: a section of the pack ("6.13") answers with that clause; anything else is the office's words."""
         answer = answer.strip()
-        pack = self.advisor.engine.pack
-        if pack.find_section(answer) or pack.clause(answer):
+        if self.pack.find_section(answer) or self.pack.clause(answer):
             return self.answer_with_clause(item_id, answer, actor)
         return self.answer_with_text(item_id, answer, actor)
 
@@ -207,40 +211,39 @@ class Office:
         asked again (the question's text and role only, not who asked)."""
         t = self.texts
         answer = (answer or "").strip()
-        item = self.storage.unanswered_item(item_id)
+        item = self.store.unanswered.item(item_id)
         if item is None:
             return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
         if not answer:
             return Outcome(False, t.get("answer_usage"))
         answer = answer[:3000]
         message = self.person_texts.get("conversation.office_answer", question=item["text"], answer=answer)
-        with self.storage.transaction() as db:
-            if not self.storage.resolve_unanswered(item_id, "answered", actor, answer_text=answer, db=db):
+        with self.store.transaction():
+            if not self.store.unanswered.resolve(item_id, "answered", actor, answer_text=answer):
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
-            learned_id = self.storage.add_office_answer(item["text"], answer, item.get("role") or "", actor, db=db)
-            self._send_to_asker(db, item, message)
-            self.storage.audit(actor, "answer", f"{ITEM_PREFIX}{item_id}", f"written answer, kept as {LEARNED_PREFIX}{learned_id}", db=db)
-        index = getattr(self.advisor, "office_answers", None)
-        if index is not None:  # this process answers from it at once; others pick it up from the database
-            row = self.storage.office_answer(learned_id)
-            if row is not None:
-                index.add([office_answer_of(row)])
-        taught = t.get("taught_text", ref=f"{LEARNED_PREFIX}{learned_id}")
+            kept_id = self.store.answers.add_office_answer(item["text"], answer, item.get("role") or "", actor)
+            self._send_to_asker(item, message)
+            detail = f"written answer, kept as {OFFICE_ANSWER_PREFIX}{kept_id}"
+            self.store.audit.record(actor, "answer", f"{ITEM_PREFIX}{item_id}", detail)
+        row = self.store.answers.office_answer(kept_id)
+        if self.learner is not None and row is not None:  # this process answers from it at once; others read the database
+            self.learner.learn_office_answer(office_answer_of(row))
+        taught = t.get("taught_text", ref=f"{OFFICE_ANSWER_PREFIX}{kept_id}")
         return Outcome(True, t.get("answered", id=item_id, how=t.get("written_answer"), actor=actor, taught=taught))
 
     # --- the office's own answers, as the bot gives them again ---------------------------------------
 
-    def learned_answers(self) -> list[OfficeAnswer]:
-        return [office_answer_of(row) for row in self.storage.office_answers()]
+    def office_answers(self) -> list[OfficeAnswer]:
+        return [office_answer_of(row) for row in self.store.answers.office_answers()]
 
-    def learned_listing(self) -> str:
-        entries = self.learned_answers()
+    def office_answers_listing(self) -> str:
+        entries = self.office_answers()
         if not entries:
             return self.texts.get("none_learned")
         return "\n".join(
             self.texts.get(
                 "learned_line",
-                ref=f"{LEARNED_PREFIX}{e.id}",
+                ref=f"{OFFICE_ANSWER_PREFIX}{e.id}",
                 role=e.role or "anyone",
                 answered=short_time(e.answered_at),
                 actor=e.actor,
@@ -253,30 +256,28 @@ class Office:
     def unlearn(self, answer_id: int, actor: str) -> Outcome:
         """Stop giving an answer the office wrote; it is removed from the database and from this bot."""
         t = self.texts
-        ref = f"{LEARNED_PREFIX}{answer_id}"
-        with self.storage.transaction() as db:
-            if not self.storage.remove_office_answer(answer_id, db=db):
+        ref = f"{OFFICE_ANSWER_PREFIX}{answer_id}"
+        with self.store.transaction():
+            if not self.store.answers.remove_office_answer(answer_id):
                 return Outcome(False, t.get("unknown_learned", ref=ref))
-            self.storage.audit(actor, "unlearn", ref, db=db)
-        index = getattr(self.advisor, "office_answers", None)
-        if index is not None:
-            index.remove(answer_id)
+            self.store.audit.record(actor, "unlearn", ref)
+        if self.learner is not None:
+            self.learner.forget_office_answer(answer_id)
         return Outcome(True, t.get("unlearned", ref=ref, actor=actor))
 
     def dismiss(self, item_id: int, actor: str) -> Outcome:
         t = self.texts
-        item = self.storage.unanswered_item(item_id)
+        item = self.store.unanswered.item(item_id)
         if item is None:
             return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
-        with self.storage.transaction() as db:
-            if not self.storage.resolve_unanswered(item_id, "dismissed", actor, db=db):
+        with self.store.transaction():
+            if not self.store.unanswered.resolve(item_id, "dismissed", actor):
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
-            self.storage.audit(actor, "dismiss", f"{ITEM_PREFIX}{item_id}", db=db)
+            self.store.audit.record(actor, "dismiss", f"{ITEM_PREFIX}{item_id}")
         return Outcome(True, t.get("dismissed", id=item_id, actor=actor))
 
-    def _send_to_asker(self, db, item: dict, message: str) -> None:
-        self.storage.enqueue(
-            db,
+    def _send_to_asker(self, item: dict, message: str) -> None:
+        self.store.outbox.enqueue(
             target="user",
             channel=item.get("channel") or "telegram",
             chat_id=item.get("chat_id") or "",
@@ -290,8 +291,8 @@ class Office:
 
     def reports(self, include_escalated: bool = False) -> list[Case]:
         """Open cases; those about the headteacher or the office only when asked (never in the office chat)."""
-        cases = self.storage.cases(("open", "acknowledged"))
-        return cases if include_escalated else [c for c in cases if self.target_for(c) != "escalation"]
+        cases = self.store.cases.with_status(OPEN_STATUSES)
+        return cases if include_escalated else [c for c in cases if c.route != "escalation"]
 
     def reports_listing(self, include_escalated: bool = False) -> str:
         cases = self.reports(include_escalated)
@@ -311,8 +312,8 @@ class Office:
         )
 
     def case_detail(self, ref: str, include_escalated: bool = False) -> Outcome:
-        case = self.storage.case(ref)
-        if case is None or (self.target_for(case) == "escalation" and not include_escalated):
+        case = self.store.cases.get(ref)
+        if case is None or (case.route == "escalation" and not include_escalated):
             return Outcome(False, self.texts.get("unknown_case", ref=(ref or "")[:20]))
         text, _ = self.case_notice(case)
         extra = [self.case_line(case)]
@@ -326,60 +327,57 @@ class Office:
 
     def acknowledge(self, ref: str, actor: str) -> Outcome:
         t = self.texts
-        case = self.storage.case(ref)
+        case = self.store.cases.get(ref)
         if case is None:
             return Outcome(False, t.get("unknown_case", ref=(ref or "")[:20]))
         if case.status != "open":
             return Outcome(False, t.get("already_closed", ref=case.ref) if case.status == "closed" else t.get("acknowledged", ref=case.ref, actor=case.row["acknowledged_by"]))
-        with self.storage.transaction() as db:
-            self.storage.update_case(case.ref, {"status": "acknowledged", "acknowledged_by": actor, "acknowledged_at": stamp()}, db)
-            self.storage.audit(actor, "acknowledge", case.ref, db=db)
+        with self.store.transaction():
+            self.store.cases.update(case.ref, {"status": "acknowledged", "acknowledged_by": actor, "acknowledged_at": stamp()})
+            self.store.audit.record(actor, "acknowledge", case.ref)
         return Outcome(True, t.get("acknowledged", ref=case.ref, actor=actor))
 
     def close(self, ref: str, note: str, actor: str) -> Outcome:
         """Close a case with a note; a reporter who gave their identity is told."""
         t = self.texts
         note = (note or "").strip()
-        case = self.storage.case(ref)
+        case = self.store.cases.get(ref)
         if case is None:
             return Outcome(False, t.get("unknown_case", ref=(ref or "")[:20]))
         if not note:
             return Outcome(False, t.get("close_usage"))
         if case.status == "closed":
             return Outcome(False, t.get("already_closed", ref=case.ref))
-        with self.storage.transaction() as db:
-            changed = self.storage.update_case(
-                case.ref,
-                {"status": "closed", "closed_by": actor, "closed_at": stamp(), "close_note": note[:2000]},
-                db,
-                unless_status="closed",
-            )
-            if not changed:
+        closing = {"status": "closed", "closed_by": actor, "closed_at": stamp(), "close_note": note[:2000]}
+        with self.store.transaction():
+            if not self.store.cases.update(case.ref, closing, unless_status="closed"):
                 return Outcome(False, t.get("already_closed", ref=case.ref))
-            self.storage.audit(actor, "close", case.ref, note[:200], db=db)
+            self.store.audit.record(actor, "close", case.ref, note[:200])
             if case.row.get("reporter_chat") and self.person_texts is not None:
-                pt = self.person_texts
-                kind = pt.get(f"conversation.case_kinds.{case.kind}")
-                message = pt.get(
-                    "conversation.closed_notice",
-                    kind=kind,
-                    ref=case.ref,
-                    note=note[:1000],
-                )
-                self.storage.enqueue(
-                    db,
-                    target="user",
-                    channel=case.row.get("reporter_channel") or "telegram",
-                    chat_id=case.row["reporter_chat"],
-                    user_key=case.row.get("reporter_key") or "",
-                    kind="case_update",
-                    ref=case.ref,
-                    text=message,
-                )
+                self._tell_reporter(case, note)
         return Outcome(True, t.get("closed", ref=case.ref, actor=actor, note=note[:500]))
 
+    def _tell_reporter(self, case: Case, note: str) -> None:
+        """A reporter who gave their identity is told that their case was closed, and the note."""
+        pt = self.person_texts
+        message = pt.get(
+            "conversation.closed_notice",
+            kind=pt.get(f"conversation.case_kinds.{case.kind}"),
+            ref=case.ref,
+            note=note[:1000],
+        )
+        self.store.outbox.enqueue(
+            target="user",
+            channel=case.row.get("reporter_channel") or "telegram",
+            chat_id=case.row["reporter_chat"],
+            user_key=case.row.get("reporter_key") or "",
+            kind="case_update",
+            ref=case.ref,
+            text=message,
+        )
+
     def evidence(self, ref: str) -> list[str]:
-        case = self.storage.case(ref)
+        case = self.store.cases.get(ref)
         if case is None or case.kind != "breach":
             return []
         return list(json.loads(case.row.get("evidence") or "[]"))
@@ -387,9 +385,9 @@ class Office:
     # --- statistics and export ------------------------------------------------------------------------
 
     def stats_text(self, days: int = 14) -> str:
-        s = self.storage.stats(days)
+        s = self.store.stats(days)
         # Count only what the office may see: reports about the office itself stay out of its numbers.
-        open_cases = {"breach": 0, "complaint": 0, "safeguarding": 0}
+        open_cases = {name: 0 for name in CASE_KINDS}
         for case in self.reports():
             open_cases[case.kind] += 1
         s["open_cases"] = open_cases
@@ -413,37 +411,6 @@ class Office:
             undelivered=s["undelivered"],
         )
 
-    def export_csv(self, destination: Path | str, what: str = "all") -> list[Path]:
-        """Write CSV files (one per table) into a folder, or one table to a .csv file. Pseudonyms only."""
-        destination = Path(destination)
-        tables = {
-            "unanswered": "unanswered",
-            "questions": "questions",
-            "feedback": "feedback",
-            "breach": CASE_KINDS["BR"],
-            "complaints": CASE_KINDS["CR"],
-            "safeguarding": CASE_KINDS["SA"],
-            "audit": "audit_log",
-            "answers": "office_answers",
-        }
-        chosen = tables if what == "all" else {what: tables[what]}
-        written = []
-        single = destination.suffix.lower() == ".csv" and len(chosen) == 1
-        if not single:
-            destination.mkdir(parents=True, exist_ok=True)
-        for name, table in chosen.items():
-            path = destination if single else destination / f"{name}.csv"
-            with self.storage._lock:
-                columns = [c.name for c in self.storage.db[table].columns]
-                rows = list(self.storage.db[table].rows)
-            with path.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=[c for c in columns if c not in ("chat_id", "reporter_chat")], extrasaction="ignore")
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow({k: _csv_safe(v) for k, v in row.items()})
-            written.append(path)
-        return written
-
     # --- digest ------------------------------------------------------------------------------------
 
     def digest(self) -> list[tuple[str, list[list[tuple[str, str]]]]]:
@@ -453,13 +420,3 @@ class Office:
             return []
         return [(self.texts.get("digest_header", count=len(items)), [])] + [self.unanswered_notice(i) for i in items]
 
-
-def _csv_safe(value):
-    """Spreadsheet apps run cells starting with = + - @ as formulas; prefix them so they stay text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
-def buttons_from_rows(rows: list[list[tuple[str, str]]]) -> tuple[tuple[Button, ...], ...]:
-    return tuple(tuple(Button(label, action) for label, action in row) for row in rows)

@@ -16,37 +16,23 @@ The model is not loaded: these commands are instant.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-EXPORTS = ("all", "unanswered", "questions", "feedback", "breach", "complaints", "safeguarding", "audit", "answers")
+from bot.export import EXPORT_TABLES
 
-
-class _PackOnly:
-    """The office needs the policy's clauses, not the model; the running bot learns from the database."""
-
-    class _Engine:
-        def __init__(self, pack):
-            self.pack = pack
-
-        def add_alternate(self, clause_id: str, question: str) -> bool:
-            return False
-
-    office_answers = None  # the running bot reads them from the database
-
-    def __init__(self, pack):
-        self.engine = self._Engine(pack)
+EXPORTS = ("all", *EXPORT_TABLES)
 
 
 def _office(settings):
+    """The office over the database and the pack, with no learner: the running bot learns from the database."""
     from bot.office import Office
-    from bot.storage import Storage
+    from bot.store import Store
     from bot.texts import for_office, for_people
     from knowledge.pack import load_pack
 
     pack = load_pack(settings.policy_pack, settings.policy_packs_dir)
-    storage = Storage(settings.database_path)
-    return Office(storage, _PackOnly(pack), settings, for_office(settings, pack), for_people(settings, pack))
+    store = Store(settings.database_path)
+    return Office(store, pack, settings, None, for_office(settings, pack), for_people(settings, pack))
 
 
 def _actor() -> str:
@@ -68,7 +54,7 @@ def cmd_unanswered(args) -> int:
             if suggestions:
                 print(f"  U-{item['id']}: {', '.join(suggestions)}")
     finally:
-        office.storage.close()
+        office.store.close()
     return 0
 
 
@@ -89,7 +75,7 @@ def cmd_answer(args) -> int:
         else:
             outcome = office.answer_with_clause(item_id, args.section, _actor())
     finally:
-        office.storage.close()
+        office.store.close()
     print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
     return 0 if outcome.ok else 1
 
@@ -97,24 +83,24 @@ def cmd_answer(args) -> int:
 def cmd_answers(args) -> int:
     office = _office(args.settings)
     try:
-        print(office.learned_listing())
+        print(office.office_answers_listing())
     finally:
-        office.storage.close()
+        office.store.close()
     return 0
 
 
 def cmd_unlearn(args) -> int:
-    from bot.office import parse_learned_ref
+    from bot.office import parse_office_answer_ref
 
-    answer_id = parse_learned_ref(args.answer)
+    answer_id = parse_office_answer_ref(args.answer)
     if answer_id is None:
-        print(f"policybot office unlearn: {args.answer!r} is not a learned answer like A-3 (see `policybot office answers`)", file=sys.stderr)
+        print(f"policybot office unlearn: {args.answer!r} is not an office answer like A-3 (see `policybot office answers`)", file=sys.stderr)
         return 2
     office = _office(args.settings)
     try:
         outcome = office.unlearn(answer_id, _actor())
     finally:
-        office.storage.close()
+        office.store.close()
     print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
     return 0 if outcome.ok else 1
 
@@ -128,29 +114,32 @@ def cmd_reports(args) -> int:
                 print()
                 print(office.case_detail(case.ref, include_escalated=args.all).message)
     finally:
-        office.storage.close()
+        office.store.close()
     return 0
 
 
 def cmd_export(args) -> int:
-    office = _office(args.settings)
+    from bot.export import export_csv
+    from bot.store import Store
+
+    store = Store(args.settings.database_path)
     try:
-        written = office.export_csv(args.destination, args.what)
+        written = export_csv(store, args.destination, args.what)
     finally:
-        office.storage.close()
+        store.close()
     for path in written:
         print(path)
     return 0
 
 
 def cmd_backup(args) -> int:
-    from bot.storage import Storage
+    from bot.store import Store
 
-    storage = Storage(args.settings.database_path)
+    store = Store(args.settings.database_path)
     try:
-        path = storage.backup(args.file)
+        path = store.backup(args.file)
     finally:
-        storage.close()
+        store.close()
     print(path)
     return 0
 
@@ -175,7 +164,7 @@ def register(subparsers) -> None:
     answers.set_defaults(func=cmd_answers)
 
     unlearn = sub.add_parser("unlearn", help="stop the bot giving one of the office's own answers")
-    unlearn.add_argument("answer", help="the learned answer, e.g. A-3 (see `policybot office answers`)")
+    unlearn.add_argument("answer", help="the office answer, e.g. A-3 (see `policybot office answers`)")
     unlearn.set_defaults(func=cmd_unlearn)
 
     reports = sub.add_parser("reports", help="open breach reports, complaint referrals and safeguarding alerts")

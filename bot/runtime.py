@@ -49,10 +49,10 @@ def model_for(settings: Settings, pack) -> str:
 def load_stored_office_answers(advisor: Advisor, database_path: Path | str) -> int:
     """The office's own answers from the bot's database, so they are given from the first question."""
     from bot.office import load_office_answers
-    from bot.storage import Storage
+    from bot.store import Store
 
-    storage = Storage(database_path)
+    store = Store(database_path)
     try:
-        return load_office_answers(advisor, storage)
+        return load_office_answers(advisor, store)
     finally:
-        storage.close()
+        store.close()

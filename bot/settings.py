@@ -101,7 +101,6 @@ class Settings:
     answer_threshold: float = 0.7  # the chance the first clause is right (calibrated) below which the bot hedges
     rate_limit_per_minute: int = 20
     log_level: str = "INFO"
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 _TEXT = {

@@ -18,7 +18,7 @@ from intents.language import ENGLISH
 from intents.texts import person_texts
 from knowledge.compose import ComposedAnswer, compose_answer, compose_bearing, render_plain, suggestion_line
 from knowledge.engine import Match, PolicyEngine, Search
-from knowledge.office_answers import OfficeAnswers, OfficeMatch
+from knowledge.office_answers import OfficeAnswer, OfficeAnswers, OfficeMatch
 from knowledge.texts import Texts, fill
 
 MAX_CHARS = 1000
@@ -104,6 +104,21 @@ class Advisor:
 
     def text(self, key: str, **values) -> str:
         return fill(self.responses.get(key, key), values)
+
+    # -- what the office teaches it (bot.office.Learner) ----------------------------------------------
+    def learn_question(self, clause_id: str, question: str) -> bool:
+        """A question the office answered with a clause: asked again, it finds that clause."""
+        return self.engine.add_alternate(clause_id, question)
+
+    def learn_office_answer(self, answer: OfficeAnswer) -> None:
+        self.office_answers.add([answer])
+
+    def forget_office_answer(self, answer_id: int) -> bool:
+        return self.office_answers.remove(answer_id)
+
+    def follow_office_answers(self, answers: list[OfficeAnswer]) -> int:
+        """Give exactly these office answers (the database's); returns how many changed."""
+        return self.office_answers.sync(answers)
 
     def respond(self, message: str, role: str = "staff") -> Reply:
         return self.respond_many([message], role)[0]

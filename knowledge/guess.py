@@ -8,6 +8,7 @@ office can see why a guess was made and correct it in enrichment.yaml.
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 from knowledge.clause import Clause
@@ -90,11 +91,9 @@ MODAL_SENTENCE = re.compile(
 )
 
 
+@cache
 def _texts() -> dict:
-    cache = _texts.__dict__.get("cache")
-    if cache is None:
-        cache = _texts.__dict__["cache"] = read_yaml(TEXTS)
-    return cache
+    return read_yaml(TEXTS)
 
 
 def _rule_sentence(text: str, lead: str = "") -> str:

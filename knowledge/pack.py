@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -51,14 +52,11 @@ class Pack:
     problems: tuple[str, ...] = ()
 
     def clause(self, clause_id: str) -> Clause | None:
-        return self._by_id().get(clause_id)
+        return self.clauses_by_id.get(clause_id)
 
-    def _by_id(self) -> dict[str, Clause]:
-        cache = self.__dict__.get("_by_id_cache")
-        if cache is None:
-            cache = {c.id: c for c in self.clauses}
-            object.__setattr__(self, "_by_id_cache", cache)
-        return cache
+    @cached_property
+    def clauses_by_id(self) -> dict[str, Clause]:
+        return {c.id: c for c in self.clauses}
 
     def find_section(self, printed: str) -> list[Clause]:
         """Clauses whose printed number is `printed` ("6.2" finds both printed 6.2s; "a4c" finds A.4(c))."""

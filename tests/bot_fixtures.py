@@ -1,5 +1,5 @@
 """Fixtures for the bot's tests: settings pointing at a fresh SQLite file (and, end to end, at the fake
-Bot API), the storage and the dialogue service over the session's one advisor."""
+Bot API), the store and the dialogue service over the session's one advisor."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ def bot_settings(engine_settings, tmp_path):
 
 
 @pytest.fixture
-def fresh_engine(advisor):
-    """The session's one engine, with whatever a test taught it (office answers) forgotten afterwards, so
-    one test's learned questions cannot change another test's answers."""
+def untaught_engine(advisor):
+    """The session's one engine (not a fresh one), with whatever a test taught it (taught questions, office
+    answers) forgotten before and after, so one test's teaching cannot change another test's answers."""
     engine = advisor.engine
     engine.forget_learned()
     advisor.office_answers.clear()
@@ -41,19 +41,19 @@ def fresh_engine(advisor):
 
 
 @pytest.fixture
-def storage(bot_settings):
-    from bot.storage import Storage
+def store(bot_settings):
+    from bot.store import Store
 
-    store = Storage(bot_settings.database_path)
-    yield store
-    store.close()
+    opened = Store(bot_settings.database_path)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
-def dialogue(advisor, storage, bot_settings, fresh_engine):
-    from bot.dialogue import Dialogue
+def dialogue(advisor, store, bot_settings, untaught_engine):
+    from bot.dialogue import build_dialogue
 
-    return Dialogue(advisor, storage, bot_settings)
+    return build_dialogue(advisor, store, bot_settings)
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def telegram_settings(bot_settings, fake_bot_api):
 
 
 @pytest.fixture
-def start_bot(telegram_settings, advisor, fresh_engine):
+def start_bot(telegram_settings, advisor, untaught_engine):
     """An async context manager factory: the real Application polling the fake Bot API."""
     from fake_bot_api import running
 

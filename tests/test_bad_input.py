@@ -223,9 +223,9 @@ def test_non_text_messages_get_a_kind_pointer_and_photos_outside_a_report_are_no
     replies = live.turn(user, send)
     check_replies(replies)
     no_errors_logged(live)
-    storage = live.application.bot_data["storage"]
-    with storage._lock:
-        dump = "\n".join(storage.db.conn.iterdump())
+    store = live.application.bot_data["store"]
+    with store.transaction():
+        dump = "\n".join(store.db.conn.iterdump())
     assert "photo-" not in dump and "voice-1" not in dump and "doc-" not in dump  # no file id kept
     assert not fake.calls_to("sendPhoto") and not fake.calls_to("forwardMessage")
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.console import PROMPT, run_chat
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fresh_engine")]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("untaught_engine")]
 
 
 def chat(advisor, settings, lines, role="staff"):
@@ -54,7 +54,7 @@ def test_a_number_with_no_such_button_says_so(advisor, bot_settings):
     assert "You're welcome" not in out  # a bare number is not taken as thanks
 
 
-def test_breach_report_survives_a_restart_and_completes(advisor, bot_settings, storage):
+def test_breach_report_survives_a_restart_and_completes(advisor, bot_settings, store):
     _, first = chat(advisor, bot_settings, ["/report", "A colleague shared a photo of pupils on a public page", "Facebook"])
     assert "When did it happen" in first
     # A new run picks up where the person was.
@@ -64,14 +64,14 @@ def test_breach_report_survives_a_restart_and_completes(advisor, bot_settings, s
     )
     assert second.index("Back to where you were") < second.index("When did it happen")
     assert "Here is your report" in second and "BR-" in second
-    [report] = list(storage.db["breach_reports"].rows)
+    [report] = list(store.db["breach_reports"].rows)
     assert report["what"] == "A colleague shared a photo of pupils on a public page"
     assert report["where_"] == "Facebook" and report["when_"] == "yesterday" and report["pupil_risk"] == "identifiable"
-    [notice] = list(storage.db["outbox"].rows)
+    [notice] = list(store.db["outbox"].rows)
     assert notice["target"] == "office" and report["ref"] in notice["text"]
 
 
-def test_safeguarding_interrupts_a_complaint_without_losing_it(advisor, bot_settings, storage):
+def test_safeguarding_interrupts_a_complaint_without_losing_it(advisor, bot_settings, store):
     _, out = chat(
         advisor, bot_settings,
         ["/complaint", "1", "I think a pupil is being groomed online by an adult", "1", "Homework marking"],
@@ -80,11 +80,11 @@ def test_safeguarding_interrupts_a_complaint_without_losing_it(advisor, bot_sett
     assert "999" in out and "A.2.3" in out
     assert "SA-" in out  # the alert was accepted (button 1 of the safeguarding reply)
     assert "Which class or member of staff" in out  # the complaint went on
-    [alert] = list(storage.db["safeguarding_alerts"].rows)
+    [alert] = list(store.db["safeguarding_alerts"].rows)
     assert "groomed" in alert["text"] and alert["context"] == "complaint" and alert["urgent"] == 1
 
 
-def test_office_answer_is_shown_at_the_next_prompt(advisor, bot_settings, storage, dialogue):
+def test_office_answer_is_shown_at_the_next_prompt(advisor, bot_settings, store, dialogue):
     question = "Can I play music from Spotify in assembly?"
     _, out = chat(advisor, bot_settings, [question])
     assert "not sure" in out.lower()
@@ -96,7 +96,7 @@ def test_office_answer_is_shown_at_the_next_prompt(advisor, bot_settings, storag
     assert "Yes, through the school's licence." in later and question in later
 
 
-def test_forget_in_the_console(advisor, bot_settings, storage):
+def test_forget_in_the_console(advisor, bot_settings, store):
     _, out = chat(advisor, bot_settings, ["Can I accept a friend request from a pupil?", "/forget", "1", "/mydata"])
     assert "erased" in out
-    assert not list(storage.db["questions"].rows)
+    assert not list(store.db["questions"].rows)

@@ -13,16 +13,16 @@ pytestmark = pytest.mark.slow
 ME = Person("telegram", "8001", "8001", "Me")
 
 
-def test_an_update_delivered_twice_is_handled_once(dialogue, storage):
+def test_an_update_delivered_twice_is_handled_once(dialogue, store):
     dialogue.handle(ME, text="/report", update_id=10)
     first = dialogue.handle(ME, text="A post naming a pupil on a public page", update_id=11)
     again = dialogue.handle(ME, text="A post naming a pupil on a public page", update_id=11)
     assert first and again == []
-    state = storage.load_state(storage.user_key("telegram", ME.user_id))
+    state = store.people.load_state(store.people.user_key("telegram", ME.user_id))
     assert state["flow"]["step"] == "where"
 
 
-def test_confirming_twice_stores_the_report_once(dialogue, storage):
+def test_confirming_twice_stores_the_report_once(dialogue, store):
     dialogue.handle(ME, text="/complaint", update_id=1)
     dialogue.handle(ME, action="f:route:continue", update_id=2)
     for number, text in enumerate(["Class blog shows names", "Year 3", "Emailed", "Remove them", "Reply here"], 3):
@@ -31,17 +31,17 @@ def test_confirming_twice_stores_the_report_once(dialogue, storage):
     assert dialogue.handle(ME, action="f:confirm:send", update_id=20) == []
     later = dialogue.handle(ME, action="f:confirm:send", update_id=21)  # a new press of the old button
     assert "no longer active" in later[0].text
-    assert len(list(storage.db["complaint_referrals"].rows)) == 1
-    assert len(list(storage.db["outbox"].rows)) == 1
+    assert len(list(store.db["complaint_referrals"].rows)) == 1
+    assert len(list(store.db["outbox"].rows)) == 1
 
 
-def test_a_photo_outside_the_evidence_step_is_not_kept(dialogue, storage):
+def test_a_photo_outside_the_evidence_step_is_not_kept(dialogue, store):
     out = dialogue.handle(ME, photo="AgACAgQAAx0")
-    assert out and "AgACAgQAAx0" not in str(list(storage.db["conversation_state"].rows))
+    assert out and "AgACAgQAAx0" not in str(list(store.db["conversation_state"].rows))
     dialogue.handle(ME, text="/report")
     out = dialogue.handle(ME, photo="AgACAgQAAx0")
     assert "words" in out[0].text
-    assert "AgACAgQAAx0" not in str(list(storage.db["conversation_state"].rows))
+    assert "AgACAgQAAx0" not in str(list(store.db["conversation_state"].rows))
 
 
 @pytest.mark.parametrize(
@@ -49,11 +49,11 @@ def test_a_photo_outside_the_evidence_step_is_not_kept(dialogue, storage):
     ["f:what:x", "sec:99.99", "fb:up:abc", "fb:up:999999", "role:admin", "go:nothing", "fg:yes", "sg:alert", "of:k:BR-2026-0001",
      "", ":", "f:confirm:send", "cancel", "x" * 300],
 )
-def test_forged_or_stale_buttons_get_a_reply_and_change_nothing(dialogue, storage, action):
+def test_forged_or_stale_buttons_get_a_reply_and_change_nothing(dialogue, store, action):
     out = dialogue.handle(ME, action=action) if action else dialogue.handle(ME, text="")
     assert out and all(o.text for o in out)
     for table in ("breach_reports", "complaint_referrals", "safeguarding_alerts", "feedback", "profiles", "outbox"):
-        assert not list(storage.db[table].rows), table
+        assert not list(store.db[table].rows), table
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -15,7 +15,7 @@ ASKER = Person("telegram", "7001", "7001", "Asker")
 
 
 def ask_unanswerable(dialogue, text="Can I run a crypto trading channel?"):
-    dialogue.storage.set_role(dialogue.storage.user_key("telegram", ASKER.user_id), "staff")
+    dialogue.store.people.set_role(dialogue.store.people.user_key("telegram", ASKER.user_id), "staff")
     out = dialogue.handle(ASKER, text=text)
     assert "not sure" in out[0].text.lower()
     [item] = [i for i in dialogue.office.unanswered() if i["text"] == text]
@@ -29,7 +29,7 @@ def test_unanswered_item_is_noticed_with_suggestions(dialogue):
     actions = [a for row in rows for _, a in row]
     assert any(a.startswith(f"of:a:{item['id']}:") for a in actions)
     assert f"of:w:{item['id']}" in actions and f"of:d:{item['id']}" in actions
-    [queued] = dialogue.storage.due_messages()
+    [queued] = dialogue.store.outbox.due_messages()
     assert queued["target"] == "office" and queued["ref"] == f"U-{item['id']}"
 
 
@@ -46,20 +46,20 @@ def test_answering_with_a_section_teaches_the_engine_once(dialogue, advisor):
     again = office.answer_with_clause(item["id"], "6.5", "tester")
     assert not again.ok and "already" in again.message
     # The asker is sent the section; the learned question has no link to them.
-    [answer] = [m for m in dialogue.storage.due_messages() if m["kind"] == "answer"]
+    [answer] = [m for m in dialogue.store.outbox.due_messages() if m["kind"] == "answer"]
     assert answer["chat_id"] == ASKER.chat_id and "Section 6.4" in answer["text"]
-    assert dialogue.storage.learned_alternates() == [("6.4", question)]
+    assert dialogue.store.answers.taught_questions() == [("6.4", question)]
 
 
 def test_answer_takes_a_section_or_the_offices_own_words(dialogue):
     office = dialogue.office
     by_section = ask_unanswerable(dialogue, "Can I run a crypto trading channel?")
     assert office.answer(by_section["id"], " 6.4 ", "tester").ok
-    assert dialogue.storage.learned_alternates() == [("6.4", "Can I run a crypto trading channel?")]
+    assert dialogue.store.answers.taught_questions() == [("6.4", "Can I run a crypto trading channel?")]
     in_words = ask_unanswerable(dialogue, "Can I play music from Spotify in assembly?")
     outcome = office.answer(in_words["id"], "Yes, through the school's licence.", "tester")
-    assert outcome.ok and [a.answer for a in office.learned_answers()] == ["Yes, through the school's licence."]
-    assert dialogue.storage.learned_alternates() == [("6.4", "Can I run a crypto trading channel?")]  # no clause taught
+    assert outcome.ok and [a.answer for a in office.office_answers()] == ["Yes, through the school's licence."]
+    assert dialogue.store.answers.taught_questions() == [("6.4", "Can I run a crypto trading channel?")]  # no clause taught
 
 
 def test_unknown_items_sections_and_cases_are_refused(dialogue):
@@ -74,7 +74,7 @@ def test_unknown_items_sections_and_cases_are_refused(dialogue):
 
 
 def file_complaint(dialogue, person):
-    dialogue.storage.set_role(dialogue.storage.user_key("telegram", person.user_id), "parent")
+    dialogue.store.people.set_role(dialogue.store.people.user_key("telegram", person.user_id), "parent")
     for step in ["/complaint"]:
         dialogue.handle(person, text=step)
     dialogue.handle(person, action="f:route:continue")
@@ -94,9 +94,9 @@ def test_acknowledge_and_close_tell_the_reporter(dialogue):
     assert office.close(ref, "Name removed from the blog.", "tester").ok
     assert not office.close(ref, "again", "tester").ok
     assert office.reports() == []
-    [notice] = [m for m in dialogue.storage.due_messages() if m["kind"] == "case_update"]
+    [notice] = [m for m in dialogue.store.outbox.due_messages() if m["kind"] == "case_update"]
     assert notice["chat_id"] == parent.chat_id and "Name removed" in notice["text"] and ref in notice["text"]
-    actions = [(e["action"], e["target"]) for e in dialogue.storage.audit_entries()]
+    actions = [(e["action"], e["target"]) for e in dialogue.store.audit.entries()]
     assert actions == [("acknowledge", ref), ("close", ref)]
     assert "closed" in dialogue.handle(parent, text=f"/status {ref}")[0].text
 
@@ -128,10 +128,21 @@ def test_cli_reports_export_and_backup(dialogue, bot_settings, monkeypatch, tmp_
     assert row["ref"] == ref and row["reporter_name"].startswith("'=")  # no formula injection
     assert "reporter_chat" not in row
     assert main(["office", "backup", str(tmp_path / "copy.db")]) == 0
-    from bot.storage import Storage
+    from bot.store import Store
 
-    copy = Storage(tmp_path / "copy.db")
+    copy = Store(tmp_path / "copy.db")
     try:
-        assert copy.case(ref) is not None
+        assert copy.cases.get(ref) is not None
     finally:
         copy.close()
+
+
+def test_one_office_is_shared_by_the_dialogue_and_the_telegram_handlers(telegram_settings, advisor, untaught_engine):
+    from bot.telegram.app import build_application
+
+    data = build_application(telegram_settings, advisor).bot_data
+    try:
+        assert data["office"] is data["dialogue"].office
+        assert data["office"].store is data["store"] is data["dialogue"].store
+    finally:
+        data["store"].close()

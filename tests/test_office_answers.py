@@ -316,7 +316,7 @@ SPOTIFY_ANSWER = "Yes — the school has a licence; use the assembly laptop, not
 
 
 def ask_and_answer_in_words(dialogue, question=SPOTIFY, answer=SPOTIFY_ANSWER, role="staff"):
-    dialogue.storage.set_role(dialogue.storage.user_key("telegram", ASKER.user_id), role)
+    dialogue.store.people.set_role(dialogue.store.people.user_key("telegram", ASKER.user_id), role)
     out = dialogue.handle(ASKER, text=question)
     assert "not sure" in out[0].text.lower()
     [item] = [i for i in dialogue.office.unanswered() if i["text"] == question]
@@ -326,13 +326,13 @@ def ask_and_answer_in_words(dialogue, question=SPOTIFY, answer=SPOTIFY_ANSWER, r
 
 
 def ask_later(dialogue, text, role="staff"):
-    dialogue.storage.set_role(dialogue.storage.user_key("telegram", LATER.user_id), role)
+    dialogue.store.people.set_role(dialogue.store.people.user_key("telegram", LATER.user_id), role)
     return dialogue.handle(LATER, text=text)
 
 
 def test_a_paraphrase_gets_the_office_answer_labelled_and_dated(dialogue, advisor):
     ask_and_answer_in_words(dialogue)
-    [learned] = dialogue.storage.office_answers()
+    [learned] = dialogue.store.answers.office_answers()
     assert learned["question"] == SPOTIFY and learned["answer"] == SPOTIFY_ANSWER and learned["role"] == "staff"
     assert set(learned) == {"id", "question", "answer", "role", "answered_at", "answered_by"}  # no link to the asker
     out = ask_later(dialogue, "spotify in assembly ok?")
@@ -344,7 +344,7 @@ def test_a_paraphrase_gets_the_office_answer_labelled_and_dated(dialogue, adviso
     assert "not sure" not in first.text.lower()
     # Nothing new for the office: the question was answered, and counts as answered.
     assert [i for i in dialogue.office.unanswered()] == []
-    [asked] = [q for q in dialogue.storage.db["questions"].rows if q["text"] == "spotify in assembly ok?"]
+    [asked] = [q for q in dialogue.store.db["questions"].rows if q["text"] == "spotify in assembly ok?"]
     assert asked["answered"] == 1 and asked["top_clause"] == ""
     # The structured reply says where the answer came from, and --json gains a field without losing any.
     reply = advisor.respond("spotify in assembly ok?", "staff")
@@ -369,10 +369,10 @@ def test_a_confident_policy_answer_still_wins(dialogue, advisor):
     question = "Can I accept a friend request from a pupil?"
     assert advisor.respond(question, "staff").answered
     # Even an office answer to exactly this question does not replace the policy's clause.
-    dialogue.storage.add_office_answer(question, "Sure, why not.", "staff", "tg:900")
+    dialogue.store.answers.add_office_answer(question, "Sure, why not.", "staff", "tg:900")
     from bot.office import load_office_answers
 
-    load_office_answers(advisor, dialogue.storage)
+    load_office_answers(advisor, dialogue.store)
     out = ask_later(dialogue, question)
     assert out[0].kind == "answer" and "Sure, why not." not in out[0].text
     assert out[0].answer.matches[0].clause.id == "6.5"
@@ -380,10 +380,10 @@ def test_a_confident_policy_answer_still_wins(dialogue, advisor):
 
 def test_safeguarding_is_never_bypassed(dialogue, advisor):
     message = "I think a pupil is being groomed online by an adult"
-    dialogue.storage.add_office_answer(message, "Not our concern.", "staff", "tg:900")
+    dialogue.store.answers.add_office_answer(message, "Not our concern.", "staff", "tg:900")
     from bot.office import load_office_answers
 
-    load_office_answers(advisor, dialogue.storage)
+    load_office_answers(advisor, dialogue.store)
     reply = advisor.respond(message, "staff")
     assert reply.intent == "safeguarding" and reply.office is None and "Not our concern." not in reply.reply
     out = ask_later(dialogue, message)
@@ -395,17 +395,17 @@ def test_unlearn_stops_it_at_once_and_from_the_cli(dialogue, advisor, bot_settin
     from bot.telegram.app import learn_from_database
 
     ask_and_answer_in_words(dialogue)
-    [learned] = dialogue.storage.office_answers()
+    [learned] = dialogue.store.answers.office_answers()
     outcome = dialogue.office.unlearn(learned["id"], "tg:900")
     assert outcome.ok and f"A-{learned['id']}" in outcome.message
     assert ask_later(dialogue, "spotify in assembly ok?")[0].kind != "office_answer"
     assert not dialogue.office.unlearn(learned["id"], "tg:900").ok
-    assert any(e["action"] == "unlearn" for e in dialogue.storage.audit_entries())
+    assert any(e["action"] == "unlearn" for e in dialogue.store.audit.entries())
 
     # Answered and removed from the terminal (another process): a running bot follows the database.
     second = "Can I use Pinterest boards for my lesson ideas?"
     ask_and_answer_in_words(dialogue, second, "Yes, with the school account.")
-    [again] = dialogue.storage.office_answers()
+    [again] = dialogue.store.answers.office_answers()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_PATH", str(bot_settings.database_path))
     assert main(["office", "answers"]) == 0
@@ -420,7 +420,7 @@ def test_unlearn_stops_it_at_once_and_from_the_cli(dialogue, advisor, bot_settin
     assert main(["office", "unlearn", f"A-{again['id']}"]) == 1
     assert main(["office", "answers"]) == 0 and "No answers" in capsys.readouterr().out
     assert advisor.respond("pinterest boards for my lesson ideas - can I?").office is not None  # not yet picked up
-    learn_from_database({"storage": dialogue.storage, "advisor": advisor})
+    learn_from_database({"store": dialogue.store, "advisor": advisor})
     assert advisor.respond("pinterest boards for my lesson ideas - can I?").office is None
 
 
@@ -428,27 +428,27 @@ def test_an_answer_from_the_cli_is_learned_by_a_running_bot(dialogue, advisor, b
     from bot.cli import main
     from bot.telegram.app import learn_from_database
 
-    dialogue.storage.set_role(dialogue.storage.user_key("telegram", ASKER.user_id), "staff")
+    dialogue.store.people.set_role(dialogue.store.people.user_key("telegram", ASKER.user_id), "staff")
     dialogue.handle(ASKER, text=SPOTIFY)
     [item] = dialogue.office.unanswered()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_PATH", str(bot_settings.database_path))
     assert main(["office", "answer", f"U-{item['id']}", "--text", SPOTIFY_ANSWER]) == 0
     assert advisor.respond("spotify in assembly ok?").office is None  # another process answered
-    learn_from_database({"storage": dialogue.storage, "advisor": advisor})
+    learn_from_database({"store": dialogue.store, "advisor": advisor})
     assert advisor.respond("spotify in assembly ok?").office.text == SPOTIFY_ANSWER
 
 
 def test_office_answers_survive_a_restart(dialogue, advisor, bot_settings):
     from bot.runtime import load_stored_office_answers
-    from bot.storage import Storage
+    from bot.store import Store
     from intents.advisor import Advisor
 
     ask_and_answer_in_words(dialogue)
     # A new process: its own connection to the same file, a new advisor (sharing the loaded model and pack).
-    reopened = Storage(bot_settings.database_path)
+    reopened = Store(bot_settings.database_path)
     try:
-        assert [r["question"] for r in reopened.office_answers()] == [SPOTIFY]
+        assert [r["question"] for r in reopened.answers.office_answers()] == [SPOTIFY]
     finally:
         reopened.close()
     fresh = Advisor(advisor.engine, advisor.classifier, advisor.texts)
@@ -458,7 +458,7 @@ def test_office_answers_survive_a_restart(dialogue, advisor, bot_settings):
     assert reply.office is not None and reply.office.text == SPOTIFY_ANSWER
 
 
-def test_the_console_shows_the_office_answer(advisor, bot_settings, storage, dialogue):
+def test_the_console_shows_the_office_answer(advisor, bot_settings, store, dialogue):
     import io
 
     from bot.console import run_chat
@@ -487,19 +487,19 @@ def test_telegram_renders_the_office_answer_escaped(advisor):
 def test_an_older_database_gains_the_table_and_keeps_its_data(tmp_path):
     import sqlite_utils
 
-    from bot.storage import Storage, migrations
+    from bot.store import Store, migrations
 
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
     migrations.apply(old, stop_before="m002_office_answers")
     old["learned_alternates"].insert({"clause_id": "6.4", "text": "kept", "created": "2026-01-01T00:00:00+00:00"})
     old.close()
-    store = Storage(path)
+    store = Store(path)
     try:
-        assert store.learned_alternates() == [("6.4", "kept")]
-        assert store.office_answers() == []
-        answer_id = store.add_office_answer(" Q? ", " A. ", "parent", "cli:office")
-        assert store.office_answer(answer_id)["question"] == "Q?" and store.remove_office_answer(answer_id)
+        assert store.answers.taught_questions() == [("6.4", "kept")]
+        assert store.answers.office_answers() == []
+        answer_id = store.answers.add_office_answer(" Q? ", " A. ", "parent", "cli:office")
+        assert store.answers.office_answer(answer_id)["question"] == "Q?" and store.answers.remove_office_answer(answer_id)
     finally:
         store.close()
 

@@ -43,7 +43,7 @@ def test_the_parents_agreement_is_found_without_naming_its_number():
     pack = load_pack()
     assert [c.id for c in pack.agreement_clauses()] == ["10.5", "10.5-agreement"]
     without = replace(pack, clauses=tuple(c for c in pack.clauses if not c.id.startswith("10.")))
-    without.__dict__.pop("_by_id_cache", None)
+    without.__dict__.pop("clauses_by_id", None)
     assert without.agreement_clauses() == []
 
 

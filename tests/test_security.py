@@ -216,7 +216,7 @@ async def test_forget_and_the_retention_job_really_delete(fake_bot_api, start_bo
         fake.press_button(ADMIN, notice, button(notice, "Answer with"))  # the answer reaches them…
         await fake.wait_for(lambda c: c.method == "editMessageText", timeout=15)
         await settle(fake, PARENT)
-        key = application.bot_data["storage"].user_key("telegram", PARENT)
+        key = application.bot_data["store"].people.user_key("telegram", PARENT)
         assert "Spotify" in everything_in(database) and key in everything_in(database)
 
         [confirm] = await say(fake, PARENT, "/forget")

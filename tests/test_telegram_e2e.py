@@ -76,9 +76,9 @@ async def test_start_role_question_quotes_the_right_section(fake_bot_api, start_
         # 👍 is stored as feedback, against the stored question.
         fake.press_button(STAFF, answer, button(answer, "👍"))
         await fake.wait_for(lambda c: c.method.lower() == "answercallbackquery" and c.params.get("text"), timeout=10)
-        from bot.storage import Storage
+        from bot.store import Store
 
-        store = Storage(telegram_settings.database_path)
+        store = Store(telegram_settings.database_path)
         try:
             [feedback] = list(store.db["feedback"].rows)
             assert feedback["value"] == 1
@@ -94,9 +94,9 @@ async def test_start_role_question_quotes_the_right_section(fake_bot_api, start_
 
 
 def open_store(settings):
-    from bot.storage import Storage
+    from bot.store import Store
 
-    return Storage(settings.database_path)
+    return Store(settings.database_path)
 
 
 async def become(fake, user, role):
@@ -141,7 +141,7 @@ async def test_unanswered_question_reaches_the_office_and_the_answer_reaches_the
         learned = list(store.db["learned_alternates"].rows)
         assert [(r["text"]) for r in learned] == [question]
         assert set(learned[0]) == {"id", "clause_id", "text", "created"}  # no link to the asker
-        assert any(e["action"] == "answer" for e in store.audit_entries())
+        assert any(e["action"] == "answer" for e in store.audit.entries())
     finally:
         store.close()
 
@@ -220,12 +220,12 @@ async def test_full_breach_report_reaches_the_office_chat_and_the_database(fake_
 
     store = open_store(telegram_settings)
     try:
-        case = store.case(ref)
+        case = store.cases.get(ref)
         row = case.row
         assert row["status"] == "closed" and row["data_protection"] == 1 and row["urgent"] == 0
         assert row["where_"] == "Instagram" and "Year 5" in row["what"]
         assert len(json.loads(row["evidence"])) == 1
-        assert row["reporter_key"] == store.user_key("telegram", STAFF)
+        assert row["reporter_key"] == store.people.user_key("telegram", STAFF)
     finally:
         store.close()
 
@@ -285,7 +285,7 @@ async def test_complaint_referral(fake_bot_api, start_bot, telegram_settings):
         assert ref in status[0]["text"]
     store = open_store(telegram_settings)
     try:
-        assert store.case(ref).row["tried"] == "I spoke to the class teacher twice"
+        assert store.cases.get(ref).row["tried"] == "I spoke to the class teacher twice"
     finally:
         store.close()
 
@@ -363,9 +363,9 @@ async def test_non_admins_get_a_polite_refusal_for_every_office_command_and_butt
         assert not fake.calls_to("sendPhoto")
     store = open_store(telegram_settings)
     try:
-        assert store.case(ref).status == "open"
-        assert store.unanswered_item(item)["status"] == "open"
-        assert not store.audit_entries()
+        assert store.cases.get(ref).status == "open"
+        assert store.unanswered.item(item)["status"] == "open"
+        assert not store.audit.entries()
     finally:
         store.close()
 
@@ -396,7 +396,7 @@ async def test_restart_in_the_middle_of_a_report_continues_where_the_person_was(
     try:
         [report] = list(store.db["breach_reports"].rows)
         assert report["when_"] == "Last Friday" and report["who"] == "A parent" and report["pupil_risk"] == "identifiable"
-        assert store.load_state(store.user_key("telegram", STAFF)) == {}
+        assert store.people.load_state(store.people.user_key("telegram", STAFF)) == {}
     finally:
         store.close()
 
@@ -435,8 +435,8 @@ async def test_privacy_mydata_and_forget(fake_bot_api, start_bot, telegram_setti
         assert "school play" not in mydata["text"] and "Role:" not in mydata["text"]
     store = open_store(telegram_settings)
     try:
-        key = store.user_key("telegram", PARENT)
-        assert store.data_of(key)["questions"] == [] and store.role_of(key) is None
+        key = store.people.user_key("telegram", PARENT)
+        assert store.privacy.data_of(key)["questions"] == [] and store.people.role_of(key) is None
     finally:
         store.close()
 
@@ -520,7 +520,7 @@ async def test_evidence_is_shown_only_to_the_office_on_request(fake_bot_api, sta
         assert photos_sent[0]["caption"] == ref
 
 
-async def test_webhook_mode_rejects_requests_without_the_secret_token(fake_bot_api, telegram_settings, advisor, fresh_engine):
+async def test_webhook_mode_rejects_requests_without_the_secret_token(fake_bot_api, telegram_settings, advisor, untaught_engine):
     import asyncio
     import socket
     import urllib.error
@@ -619,7 +619,7 @@ async def test_an_answer_from_the_terminal_reaches_the_asker_and_teaches_the_run
         await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
         store = open_store(telegram_settings)
         try:
-            [item] = store.unanswered_items()
+            [item] = store.unanswered.items()
         finally:
             store.close()
         monkeypatch.chdir(tmp_path)

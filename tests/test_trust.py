@@ -22,22 +22,22 @@ def test_a_bare_platform_time_or_role_is_never_a_disclosure(advisor, platform):
     assert advisor.respond(platform, "staff").intent != "safeguarding"
 
 
-def test_a_report_goes_on_when_the_answer_names_the_platform_asked_for(dialogue, storage):
+def test_a_report_goes_on_when_the_answer_names_the_platform_asked_for(dialogue, store):
     dialogue.handle(ME, text="/report")
     dialogue.handle(ME, text="Someone posted a pupil's photo publicly")
-    state = storage.load_state(storage.user_key("telegram", ME.user_id))
+    state = store.people.load_state(store.people.user_key("telegram", ME.user_id))
     assert state["flow"]["step"] == "where", "a description of the breach moves the report on"
     out = dialogue.handle(ME, text="TikTok")
     assert all(o.kind != "safeguarding" for o in out)
-    state = storage.load_state(storage.user_key("telegram", ME.user_id))
+    state = store.people.load_state(store.people.user_key("telegram", ME.user_id))
     assert state["flow"]["step"] == "when" and state["flow"]["answers"]["where"] == "TikTok"
 
 
-def test_a_disclosure_typed_inside_a_report_still_gets_the_safeguarding_reply(dialogue, storage):
+def test_a_disclosure_typed_inside_a_report_still_gets_the_safeguarding_reply(dialogue, store):
     dialogue.handle(ME, text="/report")
     out = dialogue.handle(ME, text="a pupil told me her stepdad hits her and she is scared to go home")
     assert out[0].kind == "safeguarding" and "999" in out[0].text
-    state = storage.load_state(storage.user_key("telegram", ME.user_id))
+    state = store.people.load_state(store.people.user_key("telegram", ME.user_id))
     assert state["flow"]["step"] == "what", "the report waits at the same step"
 
 
@@ -149,9 +149,9 @@ def test_a_long_post_with_a_vague_question_gets_what_bears_on_it(advisor):
 
 # -- learning from the office ------------------------------------------------------------------------
 
-def test_a_question_the_office_answered_is_quoted_without_a_verdict_and_its_paraphrase_is_never_confidently_wrong(advisor, fresh_engine):
+def test_a_question_the_office_answered_is_quoted_without_a_verdict_and_its_paraphrase_is_never_confidently_wrong(advisor, untaught_engine):
     taught = "my new line manager wants to add me on insta, should i"
-    assert fresh_engine.add_alternate("6.13", taught)
+    assert untaught_engine.add_alternate("6.13", taught)
     exact = advisor.respond(taught, "staff")
     assert exact.answered and exact.matches[0].clause.id == "6.13"
     assert exact.answer_word is None and exact.verdict_kind == "information"

@@ -1,7 +1,7 @@
 """Wire the Telegram application: builder configuration, services in `bot_data`, handlers, jobs.
 
 The dialogue and office services are created here (from an advisor built once per process), kept in
-`application.bot_data`, and the storage is closed in `post_shutdown`. Jobs: the outbox (retry with
+`application.bot_data`, and the store is closed in `post_shutdown`. Jobs: the outbox (retry with
 backoff), the office digest (OFFICE_NOTIFY=digest) and the daily retention purge.
 """
 
@@ -26,10 +26,10 @@ from telegram.ext import (
 )
 
 from bot.answer_pool import BatchedAdvisor
-from bot.dialogue import Dialogue
+from bot.dialogue import build_dialogue
 from bot.office import Office
-from bot.storage import Storage
-from bot.texts import command_menu, for_office
+from bot.store import Store
+from bot.texts import command_menu
 from bot.telegram import handlers
 from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.outbox import deliver_due
@@ -57,13 +57,13 @@ def build_application(
     settings,
     advisor,
     *,
-    storage: Storage | None = None,
+    store: Store | None = None,
     outbox_interval: float = 10.0,
     backoff_base: float = 5.0,
     poll_read_timeout: float | None = None,
 ) -> Application:
     """The bot, ready for `run_polling`, `run_webhook`, or `async with` in tests."""
-    storage = storage or Storage(settings.database_path)
+    store = store or Store(settings.database_path)
     triage = UrgencyTriage.for_classifier(advisor.classifier)  # what might be about a child at risk goes first
     answerer = BatchedAdvisor(advisor, triage=triage)  # questions asked at the same moment are answered in one batch
     processor = PerPersonUpdateProcessor(MAX_WORKING_QUESTIONS, triage.definite, triage.possible)
@@ -77,7 +77,7 @@ def build_application(
 
     async def post_shutdown(application: Application) -> None:
         await asyncio.to_thread(answerer.close)
-        storage.close()
+        store.close()
 
     builder = (
         ApplicationBuilder()
@@ -93,12 +93,11 @@ def build_application(
         builder = builder.get_updates_read_timeout(poll_read_timeout)
     application = builder.build()
 
-    dialogue = Dialogue(answerer, storage, settings)
-    office = Office(storage, advisor, settings, for_office(settings, advisor.engine.pack), dialogue.texts)
+    dialogue = build_dialogue(answerer, store, settings)  # with the one office, shared with the handlers
     application.bot_data.update(
         dialogue=dialogue,
-        office=office,
-        storage=storage,
+        office=dialogue.office,
+        store=store,
         settings=settings,
         advisor=advisor,
         outbox_lock=asyncio.Lock(),
@@ -127,7 +126,7 @@ async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     data = context.application.bot_data
     # Learn first: by the time an asker reads the office's answer, asking again gets it from the bot.
     await asyncio.to_thread(learn_from_database, data)
-    await deliver_due(context.bot, data["storage"], data["settings"], data["outbox_lock"], data["backoff_base"])
+    await deliver_due(context.bot, data["store"].outbox, data["settings"], data["outbox_lock"], data["backoff_base"])
 
 
 def learn_from_database(data: dict) -> None:
@@ -135,18 +134,18 @@ def learn_from_database(data: dict) -> None:
     own answers follow the database both ways (`policybot office unlearn` stops one here as well)."""
     from bot.office import load_office_answers
 
-    pairs = data["storage"].learned_alternates()
-    known = data.get("learned_known", 0)
+    pairs = data["store"].answers.taught_questions()
+    known = data.get("taught_known", 0)
     if len(pairs) > known:
         data["advisor"].engine.add_alternates(pairs[known:])
-        data["learned_known"] = len(pairs)
-    load_office_answers(data["advisor"], data["storage"])
+        data["taught_known"] = len(pairs)
+    load_office_answers(data["advisor"], data["store"])
 
 
 async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     data = context.application.bot_data
     settings = data["settings"]
-    counts = await asyncio.to_thread(data["storage"].purge, settings.retention_days, settings.report_retention_days)
+    counts = await asyncio.to_thread(data["store"].privacy.purge, settings.retention_days, settings.report_retention_days)
     log.info("retention: deleted %s rows", sum(counts.values()))
 
 
@@ -154,12 +153,12 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """OFFICE_NOTIFY=digest: post the open unanswered questions once a day, through the outbox."""
     data = context.application.bot_data
     office: Office = data["office"]
-    storage: Storage = data["storage"]
+    store: Store = data["store"]
 
     def queue() -> None:
-        with storage.transaction() as db:
+        with store.transaction():
             for text, rows in office.digest():
-                storage.enqueue(db, target="office", text=text, buttons=rows, kind="digest")
+                store.outbox.enqueue(target="office", text=text, buttons=rows, kind="digest")
 
     await asyncio.to_thread(queue)
     await outbox_job(context)

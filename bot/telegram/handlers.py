@@ -20,7 +20,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.dialogue import Dialogue, Outgoing, Person
-from bot.office import Office, parse_item_ref, parse_learned_ref
+from bot.office import Office, parse_item_ref, parse_office_answer_ref
 from bot.telegram.outbox import deliver_due
 from bot.telegram.render import render, render_plain_text
 from bot.telegram.replies import Journal, deliver
@@ -57,27 +57,27 @@ def reply_key(context: ContextTypes.DEFAULT_TYPE, chat_id) -> str:
         is_person = int(chat_id) > 0
     except (TypeError, ValueError):
         is_person = False
-    return context.application.bot_data["storage"].user_key("telegram", chat_id) if is_person else ""
+    return context.application.bot_data["store"].people.user_key("telegram", chat_id) if is_person else ""
 
 
 async def take_turn(context: ContextTypes.DEFAULT_TYPE, person: Person, chat_id, **inputs) -> list[Outgoing]:
     """One dialogue turn whose replies are journalled with it, then sent (see replies.Journal)."""
     dialogue, _ = services(context)
-    journal = Journal(dialogue.storage, chat_id, lambda outgoing: [m for item in outgoing for m in render(item)])
+    journal = Journal(dialogue.store.outbox, chat_id, lambda outgoing: [m for item in outgoing for m in render(item)])
     out = await asyncio.to_thread(dialogue.handle, person, journal=journal, **inputs)
     await journal.send(context.bot)
     return out
 
 
 async def send_plain(context: ContextTypes.DEFAULT_TYPE, chat_id, text: str) -> None:
-    await deliver(context.bot, context.application.bot_data["storage"], chat_id, render_plain_text(text), reply_key(context, chat_id))
+    await deliver(context.bot, context.application.bot_data["store"].outbox, chat_id, render_plain_text(text), reply_key(context, chat_id))
 
 
 async def flush_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Deliver whatever this turn queued (office notices, answers) now; the repeating job retries failures."""
     data = context.application.bot_data
     try:
-        await deliver_due(context.bot, data["storage"], data["settings"], data["outbox_lock"], data.get("backoff_base", 5.0))
+        await deliver_due(context.bot, data["store"].outbox, data["settings"], data["outbox_lock"], data.get("backoff_base", 5.0))
     except Exception:  # the job will try again; the person's reply must not depend on it
         log.exception("outbox delivery failed")
 
@@ -216,7 +216,7 @@ async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await send_plain(context, chat_id, office.texts.get("none_unanswered"))
         for item in items[:20]:
             text, rows = office.unanswered_notice(item)
-            await deliver(context.bot, office.storage, chat_id, render_plain_text(text, rows))
+            await deliver(context.bot, office.store.outbox, chat_id, render_plain_text(text, rows))
     elif command == "reports":
         await send_plain(context, chat_id, await asyncio.to_thread(office.reports_listing))
     elif command == "case":
@@ -230,8 +230,8 @@ async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if not ref or not note.strip():
             await send_plain(context, chat_id, office.texts.get("close_usage"))
             return
-        case = await asyncio.to_thread(office.storage.case, ref)
-        if case is not None and office.target_for(case) == "escalation":
+        case = await asyncio.to_thread(office.store.cases.get, ref)
+        if case is not None and case.route == "escalation":
             # A report about the headteacher or the office is not the office's to see or close.
             await send_plain(context, chat_id, office.texts.get("unknown_case", ref=ref[:20]))
             return
@@ -240,9 +240,9 @@ async def office_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     elif command == "stats":
         await send_plain(context, chat_id, await asyncio.to_thread(office.stats_text))
     elif command == "answers":
-        await send_plain(context, chat_id, await asyncio.to_thread(office.learned_listing))
+        await send_plain(context, chat_id, await asyncio.to_thread(office.office_answers_listing))
     elif command == "unlearn":
-        answer_id = parse_learned_ref(rest.split()[0]) if rest else None
+        answer_id = parse_office_answer_ref(rest.split()[0]) if rest else None
         if answer_id is None:
             await send_plain(context, chat_id, office.texts.get("unlearn_usage"))
             return
@@ -268,7 +268,7 @@ async def on_office_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     # Who may act is checked now, at the press: the office for its items and cases; the escalation chat
     # for cases about the headteacher or the office. Anyone else learns nothing, not even whether it exists.
     if verb in ("k", "c", "e") and len(parts) == 3:
-        case = await asyncio.to_thread(office.storage.case, parts[2])
+        case = await asyncio.to_thread(office.store.cases.get, parts[2])
         allowed = case is not None and office.may_handle(case, update.effective_user.id, chat_id)
         if case is None and admin_check(update, context):
             await query.answer(text=office.texts.get("unknown_case", ref=parts[2][:20]), show_alert=True)
@@ -286,7 +286,7 @@ async def on_office_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         elif verb == "d":
             outcome = await asyncio.to_thread(office.dismiss, item_id, actor)
         elif verb == "w":
-            if office.storage.unanswered_item(item_id) is None:
+            if office.store.unanswered.item(item_id) is None:
                 await query.answer(text=office.texts.get("unknown_item", ref=f"U-{item_id}"), show_alert=True)
                 return
             await set_office_pending(update, context, {"action": "write", "item": item_id, "chat": str(chat_id)})
@@ -324,14 +324,14 @@ async def on_office_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def set_office_pending(update: Update, context: ContextTypes.DEFAULT_TYPE, pending: dict) -> None:
     dialogue, _ = services(context)
-    storage = dialogue.storage
-    key = storage.user_key("telegram", update.effective_user.id)
+    people = dialogue.store.people
+    key = people.user_key("telegram", update.effective_user.id)
 
     def write() -> None:
-        with storage.transaction() as db:
-            state = storage.load_state(key)
+        with people.atomic():
+            state = people.load_state(key)
             state["office_pending"] = pending
-            storage.save_state(key, state, db)
+            people.save_state(key, state)
 
     await asyncio.to_thread(write)
 
@@ -345,19 +345,19 @@ async def office_pending_input(update: Update, context: ContextTypes.DEFAULT_TYP
     in_escalation_chat = escalation is not None and message.chat_id == escalation
     if user is None or (user.id not in office.settings.admin_user_ids and not in_escalation_chat):
         return False
-    storage = dialogue.storage
-    key = storage.user_key("telegram", user.id)
-    state = await asyncio.to_thread(storage.load_state, key)
+    people = dialogue.store.people
+    key = people.user_key("telegram", user.id)
+    state = await asyncio.to_thread(people.load_state, key)
     pending = state.get("office_pending")
     if not pending or str(pending.get("chat")) != str(message.chat_id):
         return False
     text = (message.text or "").strip()
 
     def clear() -> None:
-        with storage.transaction() as db:
-            fresh = storage.load_state(key)
+        with people.atomic():
+            fresh = people.load_state(key)
             fresh.pop("office_pending", None)
-            storage.save_state(key, fresh, db)
+            people.save_state(key, fresh)
 
     await asyncio.to_thread(clear)
     if text.lower().startswith("/cancel"):
@@ -367,7 +367,7 @@ async def office_pending_input(update: Update, context: ContextTypes.DEFAULT_TYP
     if pending.get("action") == "write":
         allowed = admin_check(update, context)
     else:
-        case = await asyncio.to_thread(office.storage.case, str(pending.get("ref")))
+        case = await asyncio.to_thread(office.store.cases.get, str(pending.get("ref")))
         allowed = case is not None and office.may_handle(case, user.id, message.chat_id)
     if not allowed:
         await refuse(update, context)

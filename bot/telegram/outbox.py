@@ -15,7 +15,8 @@ from datetime import timedelta
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.storage import Storage, utc_now
+from bot.store import utc_now
+from bot.store.outbox import Outbox
 from bot.telegram.render import keyboard, render_plain_text
 
 log = logging.getLogger(__name__)
@@ -51,19 +52,19 @@ def resolve_chat(row: dict, settings) -> int | str | None:
     return row["chat_id"] or None
 
 
-async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_backoff: float = 5.0) -> int:
+async def deliver_due(bot, outbox: Outbox, settings, lock: asyncio.Lock, base_backoff: float = 5.0) -> int:
     """Send every due message once; returns how many were delivered."""
     delivered = 0
     held_back: set = set()  # chats where a message failed this round: the later ones wait, to keep their order
     async with lock:
-        rows = await asyncio.to_thread(storage.due_messages, "telegram")
+        rows = await asyncio.to_thread(outbox.due_messages, "telegram")
         for row in rows:
             chat_id = resolve_chat(row, settings)
             if chat_id is not None and str(chat_id) in held_back:
                 continue
             if chat_id is None:
                 log.warning("outbox %s: no chat configured for target %s; kept for later", row["id"], row["target"])
-                await asyncio.to_thread(storage.mark_failed, row["id"], "no chat configured", utc_now() + backoff(row["attempts"], base_backoff))
+                await asyncio.to_thread(outbox.mark_failed, row["id"], "no chat configured", utc_now() + backoff(row["attempts"], base_backoff))
                 continue
             try:
                 message_id = None
@@ -71,14 +72,14 @@ async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_
                     sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
                     message_id = sent.message_id
                 if row["kind"] == REPLY_KIND:  # the person has it: a reply need not be kept
-                    await asyncio.to_thread(storage.discard_sent, [row["id"]])
+                    await asyncio.to_thread(outbox.discard_sent, [row["id"]])
                 else:
-                    await asyncio.to_thread(storage.mark_delivered, row["id"], message_id)
+                    await asyncio.to_thread(outbox.mark_delivered, row["id"], message_id)
                 delivered += 1
             except RetryAfter as exc:
                 held_back.add(str(chat_id))
                 wait = retry_seconds(exc)
-                await asyncio.to_thread(storage.mark_failed, row["id"], "rate limited", utc_now() + timedelta(seconds=wait))
+                await asyncio.to_thread(outbox.mark_failed, row["id"], "rate limited", utc_now() + timedelta(seconds=wait))
                 break  # Telegram asked us to slow down: stop this round
             except Forbidden:
                 if row["target"] in ("office", "escalation"):
@@ -86,26 +87,26 @@ async def deliver_due(bot, storage: Storage, settings, lock: asyncio.Lock, base_
                     # The bot was removed from the office chat: a setting to fix, after which it must arrive.
                     log.warning("outbox %s: forbidden for target %s; will retry", row["id"], row["target"])
                     await asyncio.to_thread(
-                        storage.mark_failed, row["id"], "forbidden", utc_now() + backoff(row["attempts"], base_backoff)
+                        outbox.mark_failed, row["id"], "forbidden", utc_now() + backoff(row["attempts"], base_backoff)
                     )
                     continue
                 # Blocked by the person: trying again will not help.
                 log.warning("outbox %s: forbidden for target %s; marked undeliverable", row["id"], row["target"])
-                await asyncio.to_thread(storage.mark_failed, row["id"], "forbidden", None)
+                await asyncio.to_thread(outbox.mark_failed, row["id"], "forbidden", None)
             except BadRequest as exc:
                 if row["kind"] == REPLY_KIND:  # a rendered reply Telegram refuses will never be taken
                     log.warning("outbox %s: %s; a reply marked undeliverable", row["id"], type(exc).__name__)
-                    await asyncio.to_thread(storage.mark_failed, row["id"], type(exc).__name__, None)
+                    await asyncio.to_thread(outbox.mark_failed, row["id"], type(exc).__name__, None)
                     continue
                 held_back.add(str(chat_id))
                 log.warning("outbox %s: %s; will retry", row["id"], type(exc).__name__)
                 await asyncio.to_thread(
-                    storage.mark_failed, row["id"], type(exc).__name__, utc_now() + backoff(row["attempts"], base_backoff)
+                    outbox.mark_failed, row["id"], type(exc).__name__, utc_now() + backoff(row["attempts"], base_backoff)
                 )
             except (TimedOut, NetworkError, TelegramError) as exc:
                 held_back.add(str(chat_id))
                 log.warning("outbox %s: %s; will retry", row["id"], type(exc).__name__)
                 await asyncio.to_thread(
-                    storage.mark_failed, row["id"], type(exc).__name__, utc_now() + backoff(row["attempts"], base_backoff)
+                    outbox.mark_failed, row["id"], type(exc).__name__, utc_now() + backoff(row["attempts"], base_backoff)
                 )
     return delivered

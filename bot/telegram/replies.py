@@ -23,7 +23,8 @@ from datetime import timedelta
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.storage import Storage, utc_now
+from bot.store import utc_now
+from bot.store.outbox import Outbox
 from bot.telegram.outbox import REPLY_KIND, retry_seconds
 
 log = logging.getLogger(__name__)
@@ -85,20 +86,20 @@ async def send_in_order(
     return len(messages), None
 
 
-def queue_rest(storage: Storage, chat_id, messages: list[Rendered], user_key: str) -> None:
+def queue_rest(outbox: Outbox, chat_id, messages: list[Rendered], user_key: str) -> None:
     """The unsent messages, in order, into the outbox in one transaction."""
-    with storage.transaction() as db:
+    with outbox.atomic():
         for text, markup in messages:
-            storage.enqueue(
-                db, target="user", text=text, buttons=button_rows(markup), kind=REPLY_KIND, chat_id=str(chat_id), user_key=user_key
+            outbox.enqueue(
+                target="user", text=text, buttons=button_rows(markup), kind=REPLY_KIND, chat_id=str(chat_id), user_key=user_key
             )
 
 
-async def deliver(bot, storage: Storage, chat_id, messages: list[Rendered], user_key: str = "") -> bool:
+async def deliver(bot, outbox: Outbox, chat_id, messages: list[Rendered], user_key: str = "") -> bool:
     """Send the messages in order; True if all went now, False if some wait in the outbox or were dropped."""
     sent, fault = await send_in_order(bot, chat_id, messages)
     if fault is not None and not isinstance(fault, Forbidden):
-        await asyncio.to_thread(queue_rest, storage, chat_id, messages[sent:], user_key)
+        await asyncio.to_thread(queue_rest, outbox, chat_id, messages[sent:], user_key)
     return fault is None
 
 
@@ -106,16 +107,16 @@ async def deliver(bot, storage: Storage, chat_id, messages: list[Rendered], user
 class Journal:
     """Records a turn's replies, rendered, in the outbox within the turn's transaction (see `Dialogue.handle`)."""
 
-    storage: Storage
+    outbox: Outbox
     chat_id: object
     render: Callable[[list], list[Rendered]]  # a turn's Outgoing replies -> (html, keyboard) messages
     entries: list[tuple[int, Rendered]] = field(default_factory=list)
 
-    def __call__(self, db, user_key: str, outgoing) -> None:
+    def __call__(self, user_key: str, outgoing) -> None:
         held = utc_now() + TURN_LEASE
         for text, markup in self.render(outgoing):
-            outbox_id = self.storage.enqueue(
-                db, target="user", text=text, buttons=button_rows(markup), kind=REPLY_KIND,
+            outbox_id = self.outbox.enqueue(
+                target="user", text=text, buttons=button_rows(markup), kind=REPLY_KIND,
                 chat_id=str(self.chat_id), user_key=user_key, not_before=held,
             )
             self.entries.append((outbox_id, (text, markup)))
@@ -129,22 +130,22 @@ class Journal:
         gone: list[int] = []
 
         async def forget(position: int) -> None:
-            await asyncio.to_thread(self.storage.discard_sent, [ids[position]])
+            await asyncio.to_thread(self.outbox.discard_sent, [ids[position]])
             gone.append(ids[position])
 
         try:
             sent, fault = await send_in_order(bot, self.chat_id, [message for _, message in self.entries], forget)
         except BadRequest as exc:  # never taken by Telegram: not retried, and the bug goes to the error handler
-            await asyncio.to_thread(_undeliverable, self.storage, ids[len(gone):], type(exc).__name__)
+            await asyncio.to_thread(_undeliverable, self.outbox, ids[len(gone):], type(exc).__name__)
             raise
         rest = ids[sent:]
         if isinstance(fault, Forbidden):  # blocked by the person: the replies are of no use to anyone now
-            await asyncio.to_thread(self.storage.discard_sent, rest)
+            await asyncio.to_thread(self.outbox.discard_sent, rest)
         elif fault is not None:
-            await asyncio.to_thread(self.storage.retry_soon, rest, type(fault).__name__)
+            await asyncio.to_thread(self.outbox.retry_soon, rest, type(fault).__name__)
         return fault is None
 
 
-def _undeliverable(storage: Storage, outbox_ids: list[int], error: str) -> None:
+def _undeliverable(outbox: Outbox, outbox_ids: list[int], error: str) -> None:
     for outbox_id in outbox_ids:
-        storage.mark_failed(outbox_id, error, None)
+        outbox.mark_failed(outbox_id, error, None)

@@ -28,9 +28,6 @@ class Prompt:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
 
-    def with_buttons(self, *rows: tuple[Button, ...]) -> "Prompt":
-        return Prompt(self.text, self.buttons + tuple(rows))
-
 
 @dataclass(frozen=True)
 class FlowInput:
@@ -59,7 +56,6 @@ class FlowOutcome:
     submission: dict | None = None  # the finished record, for the caller to store and acknowledge
     safeguarding: bool = False  # show the safeguarding response now (the flow goes on)
     allegation: bool = False  # a concern that a member of staff poses a risk: guidance, never a breach report
-    finished: bool = False
 
 
 @dataclass

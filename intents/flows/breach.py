@@ -35,7 +35,7 @@ class BreachReport(GuidedFlow):
         if step.key == "pupil_risk" and choice == "staff":
             # An allegation against staff never becomes an ordinary breach report.
             about_head = state["answers"].get("leadership") == "yes"
-            return FlowOutcome(None, [allegation_prompt(ctx, about_head)], allegation=True, finished=True)
+            return FlowOutcome(None, [allegation_prompt(ctx, about_head)], allegation=True)
         if step.key == "pupil_risk" and choice == "harm":
             return self.advance(state, ctx, safeguarding=True)
         if step.key == "leadership" and choice == "yes":

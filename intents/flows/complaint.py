@@ -24,7 +24,7 @@ class ComplaintReferral(GuidedFlow):
 
     def after_choice(self, step: Step, choice: str, state: dict, ctx: FlowContext) -> FlowOutcome:
         if step.key == "route" and choice == "myself":
-            return FlowOutcome(None, [Prompt(ctx.texts.get("complaint.myself"))], finished=True)
+            return FlowOutcome(None, [Prompt(ctx.texts.get("complaint.myself"))])
         return self.advance(state, ctx)
 
     def summary_lines(self, state: dict, ctx: FlowContext) -> list[str]:

@@ -217,7 +217,7 @@ class GuidedFlow:
         typed = given.text.strip().lower().rstrip(".!")
         if value == "send" or typed in ("send", "yes", "confirm", "submit", "y"):
             submission = {"kind": self.name, **state["answers"]}
-            return FlowOutcome(None, [], submission=submission, finished=True)
+            return FlowOutcome(None, [], submission=submission)
         if value == "edit" or typed in ("edit", "change"):
             rows = [
                 (Button(texts.get(f"{self.name}.steps.{s.key}.short"), action("confirm", "edit-" + s.key)),)

@@ -1,0 +1,86 @@
+"""Answering a question in a turn: the advisor's reply with its buttons, the question recorded (its text only
+for questions), and a question the bot could not answer put before the office."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.dialogue.outgoing import ButtonRows, Outgoing, short_label
+from intents.advisor import Reply
+from intents.flows import Button
+
+if TYPE_CHECKING:
+    from bot.dialogue.turn import Turn
+
+SMALL_TALK = ("greeting", "thanks", "help")
+
+
+def answer_message(turn: Turn, text: str, reply: Reply) -> list[Outgoing]:
+    """What the person is shown for a message outside any flow."""
+    role = turn.role or "staff"
+    if reply.intent == "report_breach":
+        return turn.start_flow("breach")
+    if reply.intent == "complaint":
+        return turn.start_flow("complaint")
+    if reply.intent in SMALL_TALK:
+        return [Outgoing(reply.reply)] + turn.role_reminder()
+    keep_text = reply.intent in ("question", "out_of_scope")
+    top = reply.matches[0].clause.id if reply.matches else ""
+    question_id = turn.store.questions.record(
+        turn.user_key, role, text if keep_text else "", reply.intent, reply.answered, reply.confidence, top if reply.answered else ""
+    )
+    if reply.intent == "out_of_scope":
+        out = [Outgoing(reply.reply)]
+    elif reply.answered and reply.office is not None:
+        # The office's own earlier answer: no section to show in full, but feedback still counts.
+        out = [Outgoing(reply.reply, (feedback_row(question_id),), answer=reply, kind="office_answer")]
+    elif reply.answered:
+        out = [Outgoing(reply.reply, answered_buttons(turn, reply, question_id, top), answer=reply, kind="answer")]
+    else:
+        out = [unanswered(turn, text, reply, question_id)]
+    if reply.safeguarding:
+        turn.state["pending_alert"] = {"text": text[:2000], "context": "message"}
+        out.append(Outgoing(turn.texts.get("safeguarding.offer"), turn.offer_buttons(), kind="safeguarding"))
+    return out + turn.role_reminder()
+
+
+def feedback_row(question_id: int) -> tuple[Button, ...]:
+    return (Button("👍", f"fb:up:{question_id}"), Button("👎", f"fb:dn:{question_id}"))
+
+
+def answered_buttons(turn: Turn, reply: Reply, question_id: int, top: str) -> ButtonRows:
+    """👍/👎, the full section, a report or concern, and each further clause one tap from its full text."""
+    texts = turn.texts
+    concern = (
+        Button(texts.get("conversation.report_button"), "go:breach")
+        if (turn.role or "staff") == "staff"
+        else Button(texts.get("conversation.concern_button"), "go:complaint")
+    )
+    rows: ButtonRows = (feedback_row(question_id), (Button(texts.get("conversation.full_section"), f"sec:{top}"), concern))
+    also = reply.answer.also if reply.answer is not None else ()
+    return rows + tuple((Button(short_label(f"{c.label} {c.heading or c.title}"), f"sec:{c.id}"),) for c in also)
+
+
+def unanswered(turn: Turn, text: str, reply: Reply, question_id: int) -> Outgoing:
+    """Kept for the office (noticed at once, or in the daily digest); the person sees the nearest sections."""
+    suggestions = list(reply.suggestions or reply.matches)[:3]
+    store, person = turn.store, turn.person
+    item_id = store.unanswered.add(
+        question_id, turn.user_key, person.channel, person.chat_id, turn.role or "staff", text, [m.clause.id for m in suggestions]
+    )
+    if turn.dialogue.settings.office_notify == "each":
+        notice, rows = turn.dialogue.office.unanswered_notice(store.unanswered.item(item_id))
+        store.outbox.enqueue(target="office", text=notice, buttons=rows, kind="unanswered", ref=f"U-{item_id}")
+    buttons = tuple(
+        (Button(short_label(f"{m.clause.label} {m.clause.heading or m.clause.title}"), f"sec:{m.clause.id}"),) for m in suggestions
+    )
+    return Outgoing(reply.reply, buttons)
+
+
+def feedback(turn: Turn, rest: str) -> list[Outgoing]:
+    """A 👍 or 👎 pressed on an answer (`fb:up:12`)."""
+    direction, _, qid = rest.partition(":")
+    if direction not in ("up", "dn") or not qid.isdigit():
+        return [turn.say("conversation.button_expired")]
+    ok = turn.store.questions.record_feedback(int(qid), turn.user_key, 1 if direction == "up" else -1)
+    return [turn.say("conversation.feedback_thanks" if ok else "conversation.feedback_unknown")]

@@ -1,0 +1,101 @@
+"""Questions the bot could not answer, and what the office answered them with.
+
+Two kinds of answer teach the running bot: a question the office answered with a section becomes one more
+way of asking for that clause (a *taught question*, table `learned_alternates`), and an answer in the
+office's own words is kept and given again to the same question (an *office answer*). Neither keeps any
+link to whoever asked.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bot.store.connection import Room, stamp
+
+
+class Unanswered(Room):
+    """The open items the office sees (U-12), with the chat to send the answer to."""
+
+    def add(
+        self, question_id: int, user_key: str, channel: str, chat_id: str, role: str, text: str, suggestions: list[str]
+    ) -> int:
+        row = {
+            "question_id": question_id,
+            "user_key": user_key,
+            "channel": channel,
+            "chat_id": str(chat_id),
+            "role": role,
+            "text": text,
+            "suggestions": json.dumps(list(suggestions)),
+            "status": "open",
+            "created": stamp(),
+            "resolved_at": "",
+            "resolved_by": "",
+            "answer_clause": "",
+            "answer_text": "",
+        }
+        with self.atomic() as db:
+            return int(db["unanswered"].insert(row).last_pk)
+
+    def item(self, item_id: int) -> dict | None:
+        row = self.row("unanswered", item_id)
+        return _decoded(row) if row else None
+
+    def items(self, status: str = "open") -> list[dict]:
+        with self.reading() as db:
+            rows = list(db["unanswered"].rows_where("status = ?", [status], order_by="id"))
+        return [_decoded(r) for r in rows]
+
+    def resolve(self, item_id: int, status: str, by: str, clause_id: str = "", answer_text: str = "") -> bool:
+        """Mark an open item answered or dismissed; False if it was not open (so it is resolved only once)."""
+        with self.atomic() as db:
+            changed = db.execute(
+                "UPDATE unanswered SET status = ?, resolved_at = ?, resolved_by = ?, answer_clause = ?, answer_text = ?"
+                " WHERE id = ? AND status = 'open'",
+                [status, stamp(), by, clause_id, answer_text, item_id],
+            )
+            return changed.rowcount == 1
+
+    def open_count(self) -> int:
+        with self.reading() as db:
+            return db.execute("SELECT count(*) FROM unanswered WHERE status = 'open'").fetchone()[0]
+
+
+class Answers(Room):
+    """Taught questions (question → clause) and office answers (question → the office's words)."""
+
+    def teach_question(self, clause_id: str, text: str) -> None:
+        with self.atomic() as db:
+            db["learned_alternates"].insert({"clause_id": clause_id, "text": text.strip(), "created": stamp()}, ignore=True)
+
+    def taught_questions(self) -> list[tuple[str, str]]:
+        """(clause id, question) pairs, oldest first."""
+        with self.reading() as db:
+            return [(r["clause_id"], r["text"]) for r in db["learned_alternates"].rows_where(order_by="id")]
+
+    def add_office_answer(self, question: str, answer: str, role: str, actor: str) -> int:
+        """Keep an answer the office wrote; returns its id."""
+        row = {"question": question.strip(), "answer": answer.strip(), "role": role or "", "answered_at": stamp(), "answered_by": actor}
+        with self.atomic() as db:
+            return int(db["office_answers"].insert(row).last_pk)
+
+    def office_answers(self) -> list[dict]:
+        with self.reading() as db:
+            return list(db["office_answers"].rows_where(order_by="id"))
+
+    def office_answer(self, answer_id: int) -> dict | None:
+        return self.row("office_answers", answer_id)
+
+    def remove_office_answer(self, answer_id: int) -> bool:
+        """Forget an office answer for good; False if there was none with that id."""
+        with self.atomic() as db:
+            return db.execute("DELETE FROM office_answers WHERE id = ?", [answer_id]).rowcount == 1
+
+
+def _decoded(row: dict) -> dict:
+    row = dict(row)
+    try:
+        row["suggestions"] = json.loads(row.get("suggestions") or "[]")
+    except ValueError:
+        row["suggestions"] = []
+    return row

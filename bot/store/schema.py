@@ -1,0 +1,134 @@
+"""The store's tables, as recorded migrations (`sqlite_utils.Migrations`): an existing database opens unchanged
+and gets only the migrations it has not had yet."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("policybot")
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["meta"].insert({"key": "pseudonym_key", "value": secrets.token_hex(32)})
+    db["profiles"].create({"user_key": str, "role": str, "created": str, "last_seen": str}, pk="user_key")
+    db["conversation_state"].create({"user_key": str, "state": str, "updated": str}, pk="user_key")
+    db["processed_updates"].create({"update_id": str, "handled": str}, pk="update_id")
+    db["questions"].create(
+        {
+            "id": int,
+            "user_key": str,
+            "role": str,
+            "text": str,
+            "intent": str,
+            "answered": int,
+            "confidence": float,
+            "top_clause": str,
+            "created": str,
+        },
+        pk="id",
+    )
+    db["questions"].create_index(["user_key"])
+    db["questions"].create_index(["created"])
+    db["feedback"].create(
+        {"id": int, "question_id": int, "user_key": str, "value": int, "created": str}, pk="id"
+    )
+    db["feedback"].create_index(["question_id", "user_key"], unique=True)
+    db["unanswered"].create(
+        {
+            "id": int,
+            "question_id": int,
+            "user_key": str,
+            "channel": str,
+            "chat_id": str,
+            "role": str,
+            "text": str,
+            "suggestions": str,  # JSON list of clause ids, best first
+            "status": str,  # open | answered | dismissed
+            "created": str,
+            "resolved_at": str,
+            "resolved_by": str,
+            "answer_clause": str,
+            "answer_text": str,
+        },
+        pk="id",
+    )
+    db["unanswered"].create_index(["status"])
+    # Only the question text the office approved, with no link to whoever asked it.
+    db["learned_alternates"].create({"id": int, "clause_id": str, "text": str, "created": str}, pk="id")
+    db["learned_alternates"].create_index(["clause_id", "text"], unique=True)
+    db["case_counters"].create({"prefix_year": str, "last": int}, pk="prefix_year")
+    case_columns = {
+        "ref": str,
+        "created": str,
+        "status": str,
+        "reporter_key": str,  # empty when anonymous
+        "reporter_channel": str,
+        "reporter_chat": str,
+        "reporter_name": str,  # the name the person gave Telegram, when they chose to be named
+        "role": str,
+        "routed_to": str,  # office | escalation
+        "urgent": int,
+        "acknowledged_by": str,
+        "acknowledged_at": str,
+        "closed_by": str,
+        "closed_at": str,
+        "close_note": str,
+    }
+    db["breach_reports"].create(
+        {
+            **case_columns,
+            "anonymous": int,
+            "what": str,
+            "where_": str,
+            "when_": str,
+            "who": str,
+            "about_leadership": int,
+            "pupil_risk": str,  # harm | identifiable | none
+            "data_protection": int,
+            "evidence": str,  # JSON list of Telegram file ids
+            "clauses": str,  # JSON list of clause ids the reporter confirmed
+        },
+        pk="ref",
+    )
+    db["complaint_referrals"].create(
+        {**case_columns, "about": str, "who": str, "tried": str, "outcome": str, "contact": str}, pk="ref"
+    )
+    db["safeguarding_alerts"].create({**case_columns, "text": str, "context": str}, pk="ref")
+    db["audit_log"].create(
+        {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str}, pk="id"
+    )
+    db["outbox"].create(
+        {
+            "id": int,
+            "created": str,
+            "target": str,  # office | escalation | user
+            "channel": str,  # telegram | console
+            "chat_id": str,  # for target=user
+            "user_key": str,  # for target=user, so /forget and retention can find it
+            "kind": str,  # unanswered | case | case_update | answer | digest
+            "ref": str,
+            "text": str,
+            "buttons": str,  # JSON rows of [label, action]
+            "attempts": int,
+            "next_attempt": str,
+            "delivered_at": str,
+            "message_id": int,
+            "last_error": str,
+            "status": str,  # pending | delivered | undeliverable
+        },
+        pk="id",
+    )
+    db["outbox"].create_index(["status", "next_attempt"])
+
+
+@migrations()
+def m002_office_answers(db: sqlite_utils.Database) -> None:
+    # Answers the office wrote in its own words, given again to anyone asking the same question. The question
+    # text only, with the role it was asked in: no link to whoever asked. Kept until the office removes it.
+    db["office_answers"].create(
+        {"id": int, "question": str, "answer": str, "role": str, "answered_at": str, "answered_by": str}, pk="id"
+    )
