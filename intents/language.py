@@ -96,9 +96,14 @@ class Languages:
     def __init__(self, languages: list[Language], concepts: dict | None = None) -> None:
         self.languages = {lang.code: lang for lang in languages}
         concepts = concepts or {}
+        joined = set(map(str, concepts.get("joined_particles") or ()))  # Arabic writes "and", "with", "the" joined on
         # Per language, one pattern per concept; the pairs of concepts that together signal a risk.
         self._concepts = {
-            str(code): {str(name): p for name, cues in (spec or {}).items() if (p := self._pattern(tuple(str(c) for c in cues or ()), attached=True)) is not None}
+            str(code): {
+                str(name): p
+                for name, cues in (spec or {}).items()
+                if (p := self._pattern(tuple(str(c) for c in cues or ()), attached=code in joined)) is not None
+            }
             for code, spec in (concepts.get("languages") or {}).items()
         }
         self._pairs = {frozenset(map(str, pair)) for pair in concepts.get("combinations") or () if len(set(pair)) == 2}
@@ -141,8 +146,8 @@ class Languages:
     @staticmethod
     def _pattern(cues: tuple[str, ...], attached: bool = False) -> re.Pattern | None:
         """One pattern for a list of cues: a whole word or phrase, or its start for longer words (inflections);
-        `attached`: a cue in Arabic script may also follow a letter (و "and", ب "with", ال "the" are written
-        joined to the next word)."""
+        `attached`: a cue in Arabic script may also follow a letter (in Arabic, و "and", ب "with", ال "the" are
+        written joined to the next word)."""
         parts = []
         for cue in sorted({fold(c).strip() for c in cues if c.strip()}, key=len, reverse=True):
             stem = cue.endswith("*")  # "bij*": a short stem, any ending
