@@ -32,6 +32,8 @@ CONCEPTS = Path(__file__).resolve().parent / "data" / "safeguarding_concepts.yam
 # An age a child might be (a number in the message, in any script's digits): with a wedding or an older person.
 AGE = re.compile(r"(?<![\d.,:£$€/])(\d{1,2})(?![\d.,:%/])")
 YOUNG_AGES = range(8, 17)
+# Arabic particles written joined to the next word: "and", "with", "for", "so", "like", "the" and their pairs.
+JOINED = "وبال|وال|بال|فال|كال|لل|ال|و|ب|ل|ف|ك"
 ENGLISH = "en"
 # English words that are rarely anything else in a short message (judging whether a message is English).
 # (Not the words other languages borrow — school, teacher, tiktok, friend, photo — which say nothing of the language.)
@@ -155,8 +157,10 @@ class Languages:
             if not cue:
                 continue
             escaped = re.escape(cue).replace(r"\ ", r"\s+")
-            if any(script_of(ch) in ("Hans", "Jpan", "Thai") for ch in cue) or (attached and len(cue) >= 3 and script_of(cue[0]) == "Arab"):
-                parts.append(escaped)  # no spaces between words, or joined particles
+            if any(script_of(ch) in ("Hans", "Jpan", "Thai") for ch in cue):
+                parts.append(escaped)  # no spaces between words
+            elif attached and script_of(cue[0]) == "Arab":
+                parts.append(rf"(?<!\w)(?:{JOINED})?{escaped}" + ("" if stem or len(cue) >= 4 else r"(?!\w)"))
             elif stem or len(cue) >= 5:
                 parts.append(rf"(?<!\w){escaped}")  # the word's start: an ending may follow
             else:
