@@ -99,12 +99,13 @@ class Languages:
         self.languages = {lang.code: lang for lang in languages}
         concepts = concepts or {}
         joined = set(map(str, concepts.get("joined_particles") or ()))  # Arabic writes "and", "with", "the" joined on
+        self._accented = set(map(str, concepts.get("exact_accents") or ()))  # read with accents (Vietnamese)
         # Per language, one pattern per concept; the pairs of concepts that together signal a risk.
         self._concepts = {
             str(code): {
                 str(name): p
                 for name, cues in (spec or {}).items()
-                if (p := self._pattern(tuple(str(c) for c in cues or ()), attached=code in joined)) is not None
+                if (p := self._pattern(tuple(str(c) for c in cues or ()), attached=code in joined, accents=code in self._accented)) is not None
             }
             for code, spec in (concepts.get("languages") or {}).items()
         }
@@ -146,12 +147,12 @@ class Languages:
         return cls(out, read_yaml(concepts) if concepts is not None and concepts.exists() else None)
 
     @staticmethod
-    def _pattern(cues: tuple[str, ...], attached: bool = False) -> re.Pattern | None:
+    def _pattern(cues: tuple[str, ...], attached: bool = False, accents: bool = False) -> re.Pattern | None:
         """One pattern for a list of cues: a whole word or phrase, or its start for longer words (inflections);
         `attached`: a cue in Arabic script may also follow a letter (in Arabic, و "and", ب "with", ال "the" are
-        written joined to the next word)."""
+        written joined to the next word); `accents`: compared with their accents (`_accented`, below)."""
         parts = []
-        for cue in sorted({fold(c).strip() for c in cues if c.strip()}, key=len, reverse=True):
+        for cue in sorted({(_accented(c) if accents else fold(c)).strip() for c in cues if c.strip()}, key=len, reverse=True):
             stem = cue.endswith("*")  # "bij*": a short stem, any ending
             cue = cue.rstrip("*").strip()
             if not cue:
@@ -286,11 +287,12 @@ class Languages:
 
     def concepts_in(self, text: str, code: str) -> set[str]:
         """The concepts the message's words name, read in its language (and its readers, above)."""
-        folded = fold(text)
+        folded, accented = fold(text), _accented(text)
         found: set[str] = set()
         for lang in self.readers(code):
+            read = accented if lang in self._accented else folded
             for name, pattern in self._concepts.get(lang, {}).items():
-                if name not in found and pattern.search(folded):
+                if name not in found and pattern.search(read):
                     found.add(name)
             distress = self._distress.get(lang, (None, None))[0]
             if distress is not None and distress.search(folded):
@@ -302,6 +304,11 @@ class Languages:
     def notice(self, code: str) -> str:
         lang = self.languages.get(code)
         return lang.notice if lang is not None else ""
+
+
+def _accented(text: str) -> str:
+    """Lower case, accents kept (composed the same way however they were typed)."""
+    return unicodedata.normalize("NFC", text.lower())
 
 
 def _pairs_of(found: set[str]) -> list[tuple[str, str]]:
