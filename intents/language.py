@@ -162,7 +162,8 @@ class Languages:
                 parts.append(escaped)  # no spaces between words
             elif attached and script_of(cue[0]) == "Arab":
                 parts.append(rf"(?<!\w)(?:{JOINED})?{escaped}" + ("" if stem or len(cue) >= 4 else r"(?!\w)"))
-            elif stem or len(cue) >= 5:
+            elif stem or len(cue) >= 5 or (len(cue) >= 3 and script_of(cue[0]) == "Ethi"):
+                # (Ethiopic writes a syllable a letter: a three-letter stem is already a word's start)
                 parts.append(rf"(?<!\w){escaped}")  # the word's start: an ending may follow
             else:
                 parts.append(rf"(?<!\w){escaped}(?!\w)")
