@@ -57,6 +57,13 @@ LOOK_ALIKES = [
     "Mia figlia ha sempre fame dopo nuoto, posso darle una merenda più grande?",
     "Mi hija está muy nerviosa por el examen de mañana y llora un poco, ¿hay clases de repaso?",
     "O meu filho vai ao casamento da tia em Portugal nas férias, pode faltar dois dias?",
+    "Les adultes peuvent-ils prendre des photos à la fête de l'école ?",
+    "Kann mein älterer Sohn seinen Bruder mit dem Auto abholen?",
+    "Babcia kupuje córce prezenty i zawozi ją samochodem do szkoły",
+    "Моя дочь боится темноты и плачет ночью, что делать?",
+    "ابني وقع في الفسحة وعنده كدمة، ليش ما حدا خبرني؟",
+    "میرا بیٹا بریک میں گر گیا اور اسے چوٹ لگی، مجھے کیوں نہیں بتایا گیا؟",
+    "Oğlum teneffüste düştü ve morarmış, neden haber verilmedi?",
 ]
 
 
