@@ -296,11 +296,15 @@ class Languages:
                 if name not in found and pattern.search(read):
                     found.add(name)
             distress = self._distress.get(lang, (None, None))[0]
-            if distress is not None and distress.search(folded):
-                found.add("distress")
+            if distress is not None and any(not self._named(folded, m.start(), lang) for m in distress.finditer(folded)):
+                found.add("distress")  # a weaker cue that is not already one of the concepts' words
         if any(int(m.group(1)) in YOUNG_AGES for m in AGE.finditer(unicodedata.normalize("NFKC", text)) if m.group(1).isdecimal()):
             found.add("young")
         return found
+
+    def _named(self, folded: str, start: int, lang: str) -> bool:
+        """Whether a concept's word of `lang` starts where a distress cue does ("tajemnica" is a secret already)."""
+        return any(p.match(folded, start) or p.match(folded, max(start - 1, 0)) for p in self._concepts.get(lang, {}).values())
 
     def notice(self, code: str) -> str:
         lang = self.languages.get(code)

@@ -64,6 +64,10 @@ LOOK_ALIKES = [
     "ابني وقع في الفسحة وعنده كدمة، ليش ما حدا خبرني؟",
     "میرا بیٹا بریک میں گر گیا اور اسے چوٹ لگی، مجھے کیوں نہیں بتایا گیا؟",
     "Oğlum teneffüste düştü ve morarmış, neden haber verilmedi?",
+    "Mój syn zostaje sam w domu po szkole, bo mama pracuje do 18. Czy jest świetlica?",
+    "ابني يبقى لوحده في البيت بعد المدرسة لأن أمه تشتغل",
+    "Czy to tajemnica, kto jest opiekunem ds. ochrony dzieci w szkole?",
+    "Mi hijo siempre vuelve sucio del recreo, ¿juegan en el barro?",
 ]
 
 
