@@ -100,15 +100,11 @@ class Languages:
         concepts = concepts or {}
         joined = set(map(str, concepts.get("joined_particles") or ()))  # Arabic writes "and", "with", "the" joined on
         self._accented = set(map(str, concepts.get("exact_accents") or ()))  # read with accents (Vietnamese)
-        # Per language, one pattern per concept; the pairs of concepts that together signal a risk.
-        self._concepts = {
-            str(code): {
-                str(name): p
-                for name, cues in (spec or {}).items()
-                if (p := self._pattern(tuple(str(c) for c in cues or ()), attached=code in joined, accents=code in self._accented)) is not None
-            }
-            for code, spec in (concepts.get("languages") or {}).items()
-        }
+        # Per language, one pattern per concept (compiled at the first message not in English); the pairs of
+        # concepts that together signal a risk.
+        self._concept_words = concepts.get("languages") or {}
+        self._joined = joined
+        self._compiled: dict[str, dict[str, re.Pattern]] | None = None
         self._pairs = {frozenset(map(str, pair)) for pair in concepts.get("combinations") or () if len(set(pair)) == 2}
         self._kin = [set(map(str, group)) for group in concepts.get("kin") or ()]
         self._alone = {str(c) for c in concepts.get("on_its_own") or ()}  # a concept enough without a second
@@ -121,6 +117,19 @@ class Languages:
             lang.code: (self._pattern(lang.distress), self._pattern(lang.child + lang.self_words)) for lang in languages if lang.distress
         }
         self._identifier = None
+
+    @property
+    def _concepts(self) -> dict[str, dict[str, re.Pattern]]:
+        if self._compiled is None:
+            self._compiled = {
+                str(code): {
+                    str(name): p
+                    for name, cues in (spec or {}).items()
+                    if (p := self._pattern(tuple(str(c) for c in cues or ()), attached=code in self._joined, accents=code in self._accented)) is not None
+                }
+                for code, spec in self._concept_words.items()
+            }
+        return self._compiled
 
     @classmethod
     def load(cls, path: Path = DATA, concepts: Path | None = CONCEPTS) -> "Languages":
