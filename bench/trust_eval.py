@@ -24,6 +24,7 @@ SETS = [
     ("dev", "long real-style posts", ROOT / "bench" / "trust" / "dev" / "long.yaml"),
     ("dev", "safeguarding, 17 languages", ROOT / "bench" / "trust" / "dev" / "safeguarding.yaml"),
     ("dev", "safeguarding, understated and look-alikes", ROOT / "bench" / "trust" / "dev" / "safeguarding_understated.yaml"),
+    ("dev", "safeguarding, 33 languages, understated", ROOT / "bench" / "trust" / "dev" / "safeguarding_multilingual.yaml"),
     ("test", "heldout.yaml (earlier sessions)", PACK / "heldout.yaml"),
     ("test", "short phone questions", ROOT / "bench" / "trust" / "test" / "short.yaml"),
     ("test", "long real-style messages", ROOT / "bench" / "trust" / "test" / "long.yaml"),
@@ -77,6 +78,12 @@ def main() -> int:
             f"{english.get('caught', 0)}/{english.get('at_risk', 0)} | {caught}/{at_risk} | "
             f"{report.safeguarding_false_alarms:.3f} | {report.non_english_notice:.3f} |"
         )
+    # Per language for the development sets (caught/at risk, false alarms/others); test sets only in total.
+    for split, name, report in safeguarding:
+        languages = [(lang, n) for lang, n in report.by_language.items() if lang != "en"]
+        if split == "dev" and languages:
+            print(f"\n{name}, per language (caught/at risk, false alarms/others):")
+            print("  " + "  ".join(f"{lang} {n.get('caught', 0)}/{n.get('at_risk', 0)},{n.get('alarms', 0)}/{n.get('others', 0)}" for lang, n in languages))
     return 0
 
 

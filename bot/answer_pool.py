@@ -7,8 +7,8 @@ A message that the safeguarding rules flag does not queue at all: it is answered
 thread, alongside whatever batch is running. A message that might be about a child at risk (the wider
 triage in intents/triage.py: concern rules, words of harm, nearest examples) goes to the front of the queue,
 so the next batch starts with it.
-Everything else the advisor protocol asks for (`bot.services.Answerer`: engine, classifier, texts, what the
-office teaches) is the wrapped advisor's, unchanged.
+Everything else the advisor protocol asks for (`bot.services.Answerer`: engine, classifier, office answers,
+what the office teaches) is the wrapped advisor's, unchanged.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ class BatchedAdvisor:
         self._advisor = advisor
         self.engine = advisor.engine
         self.classifier = advisor.classifier
-        self.responses = advisor.responses
         self.office_answers = advisor.office_answers
         self._triage = triage or UrgencyTriage.for_classifier(advisor.classifier)  # which lane a message takes
         self._max_batch = max_batch
@@ -51,9 +50,6 @@ class BatchedAdvisor:
     @property
     def pack(self):
         return self._advisor.pack
-
-    def text(self, key: str, **values) -> str:
-        return self._advisor.text(key, **values)
 
     def respond_many(self, messages: list[str], role: str = "staff") -> list[Reply]:
         """Several messages at once, in the calling thread (already one batch)."""

@@ -15,38 +15,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-
-import yaml
 
 from bot.protocol import ACKNOWLEDGE, ANSWER_WITH, CLOSE, DISMISS, EVIDENCE, WRITE, office_button
 from bot.services import Learner
 from bot.store import CASE_KINDS, OPEN_STATUSES, Case, Store, stamp
+from bot.texts import for_office, quoted_section
 from knowledge.office_answers import OfficeAnswer
 from knowledge.pack import Pack
+from knowledge.texts import Texts
 
-OFFICE_YAML = Path(__file__).resolve().parent / "data" / "office.yaml"
 ITEM_PREFIX = "U-"
 OFFICE_ANSWER_PREFIX = "A-"  # an answer the office wrote, as the bot gives it again
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-class OfficeTexts:
-    """The office's texts from `bot/data/office.yaml`."""
-
-    def __init__(self, path: Path = OFFICE_YAML):
-        with path.open(encoding="utf-8") as handle:
-            self.data = yaml.safe_load(handle) or {}
-
-    def get(self, key: str, **values) -> str:
-        node = self.data
-        for part in key.split("."):
-            node = node[part]
-        return str(node).strip().format_map(_Blank(values))
 
 
 @dataclass(frozen=True)
@@ -99,14 +78,20 @@ class Office:
     (None in `policybot office`: the running bot learns from the database)."""
 
     def __init__(
-        self, store: Store, pack: Pack, settings, learner: Learner | None, texts: OfficeTexts | None = None, person_texts=None
+        self,
+        store: Store,
+        pack: Pack,
+        settings,
+        learner: Learner | None,
+        texts: Texts | None = None,
+        person_texts: Texts | None = None,
     ):
         self.store = store
         self.pack = pack
         self.learner = learner
         self.settings = settings
-        self.texts = texts or OfficeTexts()
-        self.person_texts = person_texts  # FlowTexts, for what the asker/reporter is told
+        self.texts = texts or for_office(settings, pack)  # bot/data/office.yaml
+        self.person_texts = person_texts  # bot.texts.for_people: what the asker/reporter is told
 
     # --- who may act ---------------------------------------------------------------------------------
 
@@ -203,8 +188,7 @@ class Office:
             return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
         pt = self.person_texts
         body = pt.get("conversation.office_answer_clause", question=item["text"])
-        heading = f" — {clause.title}" if clause.title else ""
-        message = f"{body}\n\n{pt.get('conversation.section_label', section=clause.label)}{heading}\n“{clause.text}”"
+        message = f"{body}\n\n{quoted_section(pt, clause)}"
         with self.store.transaction():
             if not self.store.unanswered.resolve(item_id, "answered", actor, clause_id=clause.id):
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
@@ -381,7 +365,7 @@ class Office:
             "conversation.closed_notice",
             kind=pt.get(f"conversation.case_kinds.{case.kind}"),
             ref=case.ref,
-            note=pt.get("conversation.closed_note", note=note[:1000]),
+            note=note[:1000],
         )
         self.store.outbox.enqueue(
             target="user",

@@ -26,15 +26,14 @@ EXPORTS = ("all", *EXPORT_TABLES)
 
 def _office(settings):
     """The office over the database and the pack, with no learner: the running bot learns from the database."""
-    from bot.office import Office, OfficeTexts
+    from bot.office import Office
     from bot.store import Store
-    from intents.flows import FlowTexts, placeholders_from
+    from bot.texts import for_office, for_people
     from knowledge.pack import load_pack
 
     pack = load_pack(settings.policy_pack, settings.policy_packs_dir)
     store = Store(settings.database_path)
-    texts = FlowTexts.load(placeholders_from(settings, pack.school, pack.version))
-    return Office(store, pack, settings, None, OfficeTexts(), texts)
+    return Office(store, pack, settings, None, for_office(settings, pack), for_people(settings, pack))
 
 
 def _actor() -> str:

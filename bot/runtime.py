@@ -7,27 +7,12 @@ import sys
 from pathlib import Path
 
 from bot.settings import Settings
-from intents.advisor import Advisor, load_responses
+from bot.texts import for_people
+from intents.advisor import Advisor
 from intents.classify import IntentClassifier
 from knowledge.encoder import load_encoder
 from knowledge.engine import PolicyEngine
 from knowledge.pack import load_pack
-
-
-def response_values(settings: Settings, pack) -> dict[str, str]:
-    """The settings that fill placeholders in the reply texts."""
-    return {
-        "school": settings.school_name or pack.school or "the school",
-        "office_contact": settings.office_contact,
-        "office_hours": settings.office_hours,
-        "dsl_contact": settings.dsl_contact,
-        "deputy_dsl_contact": settings.deputy_dsl_contact,
-        "emergency_text": settings.emergency_text,
-        "ceop_text": settings.ceop_text,
-        "nspcc_text": settings.nspcc_text,
-        "childline_text": settings.childline_text,
-        "complaints_policy_url": settings.complaints_policy_url or "the school website",
-    }
 
 
 def build_advisor(
@@ -42,7 +27,7 @@ def build_advisor(
     cache_dir = settings.cache_dir
     engine = PolicyEngine(pack, encoder, cache_dir=cache_dir, threshold=settings.answer_threshold)
     classifier = IntentClassifier(encoder, cache_dir=cache_dir)
-    advisor = Advisor(engine, classifier, load_responses(response_values(settings, pack)))
+    advisor = Advisor(engine, classifier, for_people(settings, pack))
     if office_answers and Path(settings.database_path).is_file():
         load_stored_office_answers(advisor, settings.database_path)
     return advisor

@@ -34,13 +34,10 @@ class Learner(Protocol):
 class Answerer(Learner, Protocol):
     engine: PolicyEngine
     classifier: IntentClassifier
-    responses: dict[str, str]
     office_answers: OfficeAnswers
 
     @property
     def pack(self) -> Pack: ...
-
-    def text(self, key: str, **values) -> str: ...
 
     def respond(self, message: str, role: str = "staff") -> Reply: ...
 

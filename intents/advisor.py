@@ -10,36 +10,21 @@ clause always wins when the engine is confident, and safeguarding is decided bef
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from intents.classify import QUESTION_FORM, IntentClassifier, IntentResult
 from intents.language import ENGLISH
-from knowledge.compose import ComposedAnswer, compose_answer, compose_bearing, render_plain, see_also_line
+from intents.texts import person_texts
+from knowledge.compose import ComposedAnswer, compose_answer, compose_bearing, render_plain, suggestion_line
 from knowledge.engine import Match, PolicyEngine, Search
 from knowledge.office_answers import OfficeAnswer, OfficeAnswers, OfficeMatch
-from knowledge.pack import read_yaml
+from knowledge.texts import Texts, fill
 
-RESPONSES = Path(__file__).resolve().parent / "data" / "responses.yaml"
 MAX_CHARS = 1000
 ROLES = ("staff", "parent")
 # The office taught a question this close (cosine) for another clause than the first: hedge, don't contradict it.
 LEARNED_CONFLICT = 0.65
-
-
-class _Keep(dict):
-    """format_map helper: placeholders without a value stay as they are."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def load_responses(values: dict | None = None, path: Path = RESPONSES) -> dict[str, str]:
-    """The response texts with settings filled in; placeholders that aren't settings are left for later."""
-    raw = read_yaml(path).get("responses") or {}
-    fill = _Keep({k: str(v) for k, v in (values or {}).items()})
-    return {key: str(text).format_map(fill) for key, text in raw.items()}
 
 
 @dataclass(frozen=True)
@@ -101,12 +86,15 @@ class Advisor:
         self,
         engine: PolicyEngine,
         classifier: IntentClassifier,
-        responses: dict[str, str] | None = None,
+        texts: Texts | None = None,
         office_answers: OfficeAnswers | None = None,
     ) -> None:
         self.engine = engine
         self.classifier = classifier
-        self.responses = responses if responses is not None else load_responses()
+        # The texts people are shown (intents.texts.person_texts, with the school's placeholders); the replies
+        # are those under `responses.`, filled once: they are also the phrases an answer is composed with.
+        self.texts = texts if texts is not None else person_texts()
+        self.responses: dict[str, str] = self.texts.within("responses").filled()
         # The office's own answers, filled from the bot's database (build_advisor, the channels); else empty.
         self.office_answers = office_answers if office_answers is not None else OfficeAnswers(engine.embed, engine.expand)
 
@@ -115,7 +103,7 @@ class Advisor:
         return self.engine.pack
 
     def text(self, key: str, **values) -> str:
-        return self.responses.get(key, key).format_map(_Keep(values))
+        return fill(self.responses.get(key, key), values)
 
     # -- what the office teaches it (bot.office.Learner) ----------------------------------------------
     def learn_question(self, clause_id: str, question: str) -> bool:
@@ -177,7 +165,7 @@ class Advisor:
     def _other_language(self, message: str, role: str, code: str) -> Reply:
         """A message in another language: the notice in that language (English beneath, with 999 and the DSL);
         the safeguarding reply as well when it may be about a child at risk."""
-        notice = self.classifier.rules.languages.notice(code).format_map(_Keep(self._contacts()))
+        notice = fill(self.classifier.rules.languages.notice(code), self.texts.placeholders)
         lines = [notice] if notice else []
         lines.append(self.text("language_notice"))
         at_risk = self.classifier.rules.risk_in(message)
@@ -185,10 +173,6 @@ class Advisor:
             lines.append(self.text("safeguarding"))
         intent = "safeguarding" if at_risk else "out_of_scope"
         return Reply(message, role, intent, False, 0.0, None, (), "\n\n".join(lines), safeguarding=at_risk, language=code)
-
-    def _contacts(self) -> dict[str, str]:
-        """The contacts the notices name, as the response texts have them filled in."""
-        return {"dsl_contact": self.responses.get("contact.dsl", "{dsl_contact}"), "office_contact": self.responses.get("contact.office", "{office_contact}")}
 
     def _too_long(self, message: str, role: str) -> Reply:
         # Even an over-long message is checked for a child at risk before anything else.
@@ -221,7 +205,7 @@ class Advisor:
                 lines.append(reason)
             if search.matches:
                 lines.append(self.text("did_you_mean"))
-                lines += [f"• {see_also_line(m.clause)}" for m in search.matches]
+                lines += [f"• {suggestion_line(m.clause)}" for m in search.matches]
             lines.append(self.text("office_will_answer"))
             if intent.safeguarding_risk:
                 lines.append(self.text("safeguarding_contacts"))

@@ -9,6 +9,12 @@ among languages sharing a script); a Latin-script message is another language wh
 language's markers rather than English function words. A harm cue of any language marks a possible risk
 in a message that is not plainly English (an English message is judged by the English rules alone, so a
 romanised word that happens to be English costs nothing).
+
+Understated messages rarely use a word of harm ("she has marks on her arm again, says she fell", "an older
+boy online sends him presents"). For those, data/safeguarding_concepts.yaml lists per language the words of
+a few concepts (hurt, secret, an older person, gifts, no food, nobody home, a wedding abroad…) and which two
+concepts together signal a possible risk; one concept alone never does (a bruise from football, a child
+scared of a test, a family wedding abroad).
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ from pathlib import Path
 from knowledge.pack import read_yaml
 
 DATA = Path(__file__).resolve().parent / "data" / "languages.yaml"
+CONCEPTS = Path(__file__).resolve().parent / "data" / "safeguarding_concepts.yaml"
+# An age a child might be (a number in the message, in any script's digits): with a wedding or an older person.
+AGE = re.compile(r"(?<![\d.,:£$€/])(\d{1,2})(?![\d.,:%/])")
+YOUNG_AGES = range(8, 17)
+# Arabic particles written joined to the next word: "and", "with", "for", "so", "like", "the" and their pairs.
+JOINED = "وبال|وال|بال|فال|كال|لل|ال|و|ب|ل|ف|ك"
 ENGLISH = "en"
 # English words that are rarely anything else in a short message (judging whether a message is English).
 # (Not the words other languages borrow — school, teacher, tiktok, friend, photo — which say nothing of the language.)
@@ -83,20 +95,44 @@ class Language:
 class Languages:
     """The languages the bot can recognise, with their safeguarding cues and notices."""
 
-    def __init__(self, languages: list[Language]) -> None:
+    def __init__(self, languages: list[Language], concepts: dict | None = None) -> None:
         self.languages = {lang.code: lang for lang in languages}
+        concepts = concepts or {}
+        joined = set(map(str, concepts.get("joined_particles") or ()))  # Arabic writes "and", "with", "the" joined on
+        self._accented = set(map(str, concepts.get("exact_accents") or ()))  # read with accents (Vietnamese)
+        # Per language, one pattern per concept (compiled at the first message not in English); the pairs of
+        # concepts that together signal a risk.
+        self._concept_words = concepts.get("languages") or {}
+        self._joined = joined
+        self._compiled: dict[str, dict[str, re.Pattern]] | None = None
+        self._pairs = {frozenset(map(str, pair)) for pair in concepts.get("combinations") or () if len(set(pair)) == 2}
+        self._kin = [set(map(str, group)) for group in concepts.get("kin") or ()]
+        self._alone = {str(c) for c in concepts.get("on_its_own") or ()}  # a concept enough without a second
         self._harm = {lang.code: self._pattern(lang.harm) for lang in languages if lang.harm}
         # Another language's cues count only when they are long enough not to be a word of this one
         # (Polish "macał" starts Somali "macalinku", a teacher).
         self._harm_long = {lang.code: self._pattern(tuple(c for c in lang.harm if _distinctive(c))) for lang in languages if lang.harm}
-        # A weaker cue counts only with a word for a child, or in the writer's own words.
+        # Weaker cues (fear, crying, a stranger, a threat…): one concept among the others, below.
         self._distress = {
             lang.code: (self._pattern(lang.distress), self._pattern(lang.child + lang.self_words)) for lang in languages if lang.distress
         }
         self._identifier = None
 
+    @property
+    def _concepts(self) -> dict[str, dict[str, re.Pattern]]:
+        if self._compiled is None:
+            self._compiled = {
+                str(code): {
+                    str(name): p
+                    for name, cues in (spec or {}).items()
+                    if (p := self._pattern(tuple(str(c) for c in cues or ()), attached=code in self._joined, accents=code in self._accented)) is not None
+                }
+                for code, spec in self._concept_words.items()
+            }
+        return self._compiled
+
     @classmethod
-    def load(cls, path: Path = DATA) -> "Languages":
+    def load(cls, path: Path = DATA, concepts: Path | None = CONCEPTS) -> "Languages":
         data = read_yaml(path).get("languages") or {}
         out = []
         for code, spec in data.items():
@@ -117,17 +153,26 @@ class Languages:
                     reviewed=bool(spec.get("reviewed", False)),
                 )
             )
-        return cls(out)
+        return cls(out, read_yaml(concepts) if concepts is not None and concepts.exists() else None)
 
     @staticmethod
-    def _pattern(cues: tuple[str, ...]) -> re.Pattern | None:
-        """One pattern for a list of cues: a whole word or phrase, or its start for longer words (inflections)."""
+    def _pattern(cues: tuple[str, ...], attached: bool = False, accents: bool = False) -> re.Pattern | None:
+        """One pattern for a list of cues: a whole word or phrase, or its start for longer words (inflections);
+        `attached`: a cue in Arabic script may also follow a letter (in Arabic, و "and", ب "with", ال "the" are
+        written joined to the next word); `accents`: compared with their accents (`_accented`, below)."""
         parts = []
-        for cue in sorted({fold(c).strip() for c in cues if c.strip()}, key=len, reverse=True):
+        for cue in sorted({(_accented(c) if accents else fold(c)).strip() for c in cues if c.strip()}, key=len, reverse=True):
+            stem = cue.endswith("*")  # "bij*": a short stem, any ending
+            cue = cue.rstrip("*").strip()
+            if not cue:
+                continue
             escaped = re.escape(cue).replace(r"\ ", r"\s+")
             if any(script_of(ch) in ("Hans", "Jpan", "Thai") for ch in cue):
                 parts.append(escaped)  # no spaces between words
-            elif len(cue) >= 5:
+            elif attached and script_of(cue[0]) == "Arab":
+                parts.append(rf"(?<!\w)(?:{JOINED})?{escaped}" + ("" if stem or len(cue) >= 4 else r"(?!\w)"))
+            elif stem or len(cue) >= 5 or (len(cue) >= 3 and script_of(cue[0]) == "Ethi"):
+                # (Ethiopic writes a syllable a letter: a three-letter stem is already a word's start)
                 parts.append(rf"(?<!\w){escaped}")  # the word's start: an ending may follow
             else:
                 parts.append(rf"(?<!\w){escaped}(?!\w)")
@@ -209,10 +254,11 @@ class Languages:
 
     # -- a child at risk ---------------------------------------------------------------------------
     def harm_in(self, text: str, code: str | None = None) -> str | None:
-        """The language whose cues say a child may be at risk, if any: a strong cue alone, two weaker ones, or a
-        weaker one with a word for a child or in the writer's own words. The message's own language (`code`, detected when not
-        given, with its scripts' siblings: ur and ur-Latn) is read with all its cues; every other language with
-        its distinctive ones (long words and phrases), in case the language was misjudged."""
+        """The language whose cues say a child may be at risk, if any: a strong cue alone, or two concepts that
+        together signal a risk (data/safeguarding_concepts.yaml; the older `distress` cues count as one concept).
+        The message's own language (`code`, detected when not given, with its siblings: ur and ur-Latn, its
+        script's other languages, its kin) is read with all its cues; every other language with its distinctive
+        harm cues (long words and phrases), in case the language was misjudged."""
         folded = fold(text)
         code = code or self.detect(text)
         own = {c for c in self.languages if c.split("-")[0] == code.split("-")[0]}
@@ -221,19 +267,67 @@ class Languages:
             if pattern is not None and pattern.search(folded):
                 return lang
             distress, about = self._distress.get(lang, (None, None))
-            if distress is None:
-                continue
-            weak = {m.group(0) for m in distress.finditer(folded)}
-            if len(weak) >= 2 or (weak and about is not None and about.search(folded)):
-                return lang  # two worrying things together, or one about a child or in the writer's own words
+            if lang not in self._concepts and distress is not None:
+                # A language without concept words yet: two weaker cues, or one about a child or in the
+                # writer's own words (recall first, at the cost of "scared of the maths test").
+                weak = {m.group(0) for m in distress.finditer(folded)}
+                if len(weak) >= 2 or (weak and about is not None and about.search(folded)):
+                    return lang
+        found = self.concepts_in(text, code)
+        if found & self._alone or any(frozenset(pair) in self._pairs for pair in _pairs_of(found)):
+            return code if code in self.languages else sorted(own)[0] if own else code
         for lang, pattern in self._harm_long.items():
             if lang not in own and pattern is not None and pattern.search(folded):
                 return lang
         return None
 
+    def readers(self, code: str) -> list[str]:
+        """The languages whose concept words are read for a message in `code`: its own and its siblings (ur,
+        ur-Latn), the other languages of its script when that is not Latin (Hindi and Nepali, Urdu and Punjabi
+        in Shahmukhi, Persian and Dari are easily taken for each other), and its kin in the data (romanised
+        Urdu, Punjabi and Hindi)."""
+        base = code.split("-")[0]
+        own = {c for c in self.languages if c.split("-")[0] == base} | {code}
+        scripts = set(self.languages[code].scripts) - {"Latn"} if code in self.languages else set()
+        own |= {c for c, lang in self.languages.items() if scripts & set(lang.scripts)}
+        for group in self._kin:
+            if own & group:
+                own |= group
+        return sorted(c for c in own if c in self._concepts or c in self._distress)
+
+    def concepts_in(self, text: str, code: str) -> set[str]:
+        """The concepts the message's words name, read in its language (and its readers, above)."""
+        folded, accented = fold(text), _accented(text)
+        found: set[str] = set()
+        for lang in self.readers(code):
+            read = accented if lang in self._accented else folded
+            for name, pattern in self._concepts.get(lang, {}).items():
+                if name not in found and pattern.search(read):
+                    found.add(name)
+            distress = self._distress.get(lang, (None, None))[0]
+            if distress is not None and any(not self._named(folded, m.start(), lang) for m in distress.finditer(folded)):
+                found.add("distress")  # a weaker cue that is not already one of the concepts' words
+        if any(int(m.group(1)) in YOUNG_AGES for m in AGE.finditer(unicodedata.normalize("NFKC", text)) if m.group(1).isdecimal()):
+            found.add("young")
+        return found
+
+    def _named(self, folded: str, start: int, lang: str) -> bool:
+        """Whether a concept's word of `lang` starts where a distress cue does ("tajemnica" is a secret already)."""
+        return any(p.match(folded, start) or p.match(folded, max(start - 1, 0)) for p in self._concepts.get(lang, {}).values())
+
     def notice(self, code: str) -> str:
         lang = self.languages.get(code)
         return lang.notice if lang is not None else ""
+
+
+def _accented(text: str) -> str:
+    """Lower case, accents kept (composed the same way however they were typed)."""
+    return unicodedata.normalize("NFC", text.lower())
+
+
+def _pairs_of(found: set[str]) -> list[tuple[str, str]]:
+    ordered = sorted(found)
+    return [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :]]
 
 
 def _distinctive(cue: str) -> bool:

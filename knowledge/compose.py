@@ -1,56 +1,23 @@
 """Compose an answer for a phone: the verdict first, the section as printed, the clause quoted verbatim.
 
 A long clause is shortened around the sentence that answers the question, marked with "…"; the whole
-clause is always one tap away (and always in `matches[].text`). Wording comes from the caller's phrases.
+clause is always one tap away (and always in `matches[].text`). Every word comes from the caller's phrases
+(the advisor's `responses.yaml`); the lines are worded here once, and channels only mark them up.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Mapping
 
 from knowledge.clause import Clause
 from knowledge.engine import Search
 from knowledge.rulings import Choice, choose
+from knowledge.texts import fill
 
 QUOTE_LIMIT = 330
 SENTENCE = re.compile(r"(?<=[.;!?])\s+(?=[A-Z‘'\"(])")
-
-DEFAULT_PHRASES = {
-    "section": "Section",
-    "see_also": "See also",
-    "verdict.not_allowed": "No — the policy does not allow this.",
-    "verdict.allowed": "Yes — the policy allows this.",
-    "verdict.needs_approval": "Only with approval.",
-    "verdict.required": "Yes, you must — the policy requires it.",
-    "verdict.advised_against": "Be careful — the policy advises against it.",
-    "verdict.information": "Here is what the policy says.",
-    "parent_note": "Note: {section} binds staff, not parents; it says: “{quote}”",
-    "staff_rule_note": "Note: {section} is a rule for the school's staff.",
-    # The word that opens an answer, chosen for the form of the question (knowledge/rulings.py).
-    "answer.yes": "Yes",
-    "answer.no": "No",
-    "answer.approval": "Only with approval",
-    "answer.careful": "Be careful",
-    # A ruling's line for an open question ("what should I do…"), by verdict kind.
-    "kind.not_allowed": "Not allowed",
-    "kind.allowed": "Allowed",
-    "kind.needs_approval": "Only with approval",
-    "kind.required": "Required",
-    "kind.advised_against": "Best avoided",
-    # A ruling's line where the pack notes none (a guessed verdict), after the opening word.
-    "says.not_allowed": "the policy does not allow this.",
-    "says.allowed": "the policy allows this.",
-    "says.needs_approval": "the policy requires approval first.",
-    "says.required": "the policy requires it.",
-    "says.advised_against": "the policy advises against it.",
-    "depends": "It depends on the situation — here is what the policy says:",
-    "quote_only": "Here is what the policy says:",
-    "depends.line": "• {when}: {kind}",
-    "bears": "What the policy says that bears on this:",
-    "bears.line": "• {section} · {gist}: “{quote}”",
-}
-
 
 @dataclass(frozen=True)
 class ComposedAnswer:
@@ -68,13 +35,15 @@ class ComposedAnswer:
     style: str = "verdict"  # verdict | depends (several situations, no single verdict) | bears (several clauses)
     details: tuple[str, ...] = ()  # depends: a line per situation; bears: a line per further clause
     also: tuple[Clause, ...] = ()  # bears: the further clauses, each one tap from its full text
+    section_line: str = ""  # "Section 6.5 · Friend requests"
+    see_also_line: str = ""  # "See also: 6.2 Friends; 6.13 Colleagues." (empty without related clauses)
 
 
-def verdict_line(clause: Clause, phrases: dict) -> str:
-    return clause.verdict or phrases.get(f"verdict.{clause.verdict_kind}") or DEFAULT_PHRASES[f"verdict.{clause.verdict_kind}"]
+def verdict_line(clause: Clause, phrases: Mapping[str, str]) -> str:
+    return clause.verdict or phrases[f"verdict.{clause.verdict_kind}"]
 
 
-def ruling_line(clause: Clause, choice: Choice, phrases: dict) -> str:
+def ruling_line(clause: Clause, choice: Choice, phrases: Mapping[str, str]) -> str:
     """The opening line for the question asked: "No — Staff must not…", or the clause's own line."""
     ruling = choice.ruling
     if ruling is None:
@@ -115,11 +84,10 @@ def shorten(text: str, focus: str = "", limit: int = QUOTE_LIMIT) -> tuple[str, 
     return chosen, True
 
 
-def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> ComposedAnswer | None:
+def compose_answer(search: Search, pack_clause, phrases: Mapping[str, str]) -> ComposedAnswer | None:
     """The answer from the best match of `search`; `pack_clause(id)` looks up related clauses."""
     if not search.matches:
         return None
-    phrases = {**DEFAULT_PHRASES, **(phrases or {})}
     best = search.matches[0]
     clause = best.clause
     choice = choose(clause, search.question, search.ruling_fits)
@@ -138,14 +106,14 @@ def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> 
     note = ""
     if search.staff_rule is not None:
         staff_quote, _ = shorten(search.staff_rule.text, limit=160)
-        note = phrases["parent_note"].format(section=search.staff_rule.label, quote=staff_quote)
+        note = fill(phrases["parent_note"], {"section": search.staff_rule.label, "quote": staff_quote})
     elif search.role == "parent" and clause.audience in ("staff", "site_creators"):
         # A parent is never handed a staff rule as if it were their own.
-        note = phrases["staff_rule_note"].format(section=clause.label)
+        note = fill(phrases["staff_rule_note"], {"section": clause.label})
     details: tuple[str, ...] = ()
     if choice.ruling is None and choice.reason:
         details = tuple(
-            phrases["depends.line"].format(when=r.when[:1].upper() + r.when[1:], kind=phrases.get(f"kind.{r.kind}", "") or r.says)
+            fill(phrases["depends.line"], {"when": r.when[:1].upper() + r.when[1:], "kind": phrases.get(f"kind.{r.kind}", "") or r.says})
             for r in clause.rulings
         )
     return ComposedAnswer(
@@ -158,6 +126,8 @@ def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> 
         full_text=clause.text,
         see_also=tuple(see_also[:2]),
         note=note,
+        section_line=section_line(clause, phrases),
+        see_also_line=see_also_line(see_also[:2], phrases),
         verdict_kind=choice.kind,
         answer_word=choice.answer,
         style="depends" if details else "verdict",
@@ -165,19 +135,18 @@ def compose_answer(search: Search, pack_clause, phrases: dict | None = None) -> 
     )
 
 
-def compose_bearing(search: Search, phrases: dict | None = None, limit: int = 3) -> ComposedAnswer | None:
+def compose_bearing(search: Search, phrases: Mapping[str, str], limit: int = 3) -> ComposedAnswer | None:
     """For a long message whose question is the situation itself: the clauses that bear on it, each in a line.
 
     Commits to the first (quoted, with its section); the others follow with a short quote each."""
     if not search.matches:
         return None
-    phrases = {**DEFAULT_PHRASES, **(phrases or {})}
     best = search.matches[0]
     quote, shortened = shorten(best.clause.text, best.sentence, limit=200)
     top = best.score
     others = [m for m in search.matches[1:limit] if m.score >= 0.3 * top]
     details = tuple(
-        phrases["bears.line"].format(section=m.clause.label, gist=gist(m.clause), quote=shorten(m.clause.text, m.sentence, limit=140)[0])
+        fill(phrases["bears.line"], {"section": m.clause.label, "gist": gist(m.clause), "quote": shorten(m.clause.text, m.sentence, limit=140)[0]})
         for m in others
     )
     return ComposedAnswer(
@@ -192,6 +161,7 @@ def compose_bearing(search: Search, phrases: dict | None = None, limit: int = 3)
         style="bears",
         details=details,
         also=tuple(m.clause for m in others),
+        section_line=section_line(best.clause, phrases),
     )
 
 
@@ -202,18 +172,31 @@ def gist(clause: Clause) -> str:
     return clause.summary or clause.heading or clause.title
 
 
-def see_also_line(clause: Clause) -> str:
+def suggestion_line(clause: Clause) -> str:
+    """A clause offered after "Did you mean:": its section and what tells it apart."""
     gist_text = gist(clause)
     return f"{clause.label}: {gist_text}" if gist_text else clause.label
 
 
-def render_plain(answer: ComposedAnswer, phrases: dict | None = None) -> str:
+def section_line(clause: Clause, phrases: Mapping[str, str]) -> str:
+    """The line above the quote: "Section 6.5 · Friend requests"."""
+    heading = f" · {clause.title}" if clause.title else ""
+    return fill(phrases["section"], {"section": clause.label}) + heading
+
+
+def see_also_line(clauses, phrases: Mapping[str, str]) -> str:
+    """The related sections, each with its heading: "See also: 6.2 Friends; 6.13 Colleagues." (empty for none)."""
+    if not clauses:
+        return ""
+    sections = "; ".join(f"{c.label} {c.heading or c.summary or c.title}".strip() for c in clauses)
+    return fill(phrases["see_also"], {"sections": sections})
+
+
+def render_plain(answer: ComposedAnswer, phrases: Mapping[str, str]) -> str:
     """The answer as plain text, for the console, the CLI's `reply` field and tests."""
-    phrases = {**DEFAULT_PHRASES, **(phrases or {})}
-    heading = f" · {answer.heading}" if answer.heading else ""
-    lines = [answer.verdict_line, f"{phrases['section']} {answer.section_label}{heading}", f"“{answer.quote}”", *answer.details]
+    lines = [answer.verdict_line, answer.section_line, fill(phrases["quote"], {"quote": answer.quote}), *answer.details]
     if answer.note:
         lines.append(answer.note)
-    if answer.see_also:
-        lines.append(f"{phrases['see_also']} " + "; ".join(see_also_line(c) for c in answer.see_also) + ".")
+    if answer.see_also_line:
+        lines.append(answer.see_also_line)
     return "\n".join(lines)

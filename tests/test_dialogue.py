@@ -73,3 +73,11 @@ def test_an_over_long_message_is_still_read_for_a_child_at_risk(dialogue):
     urgent = dialogue.handle(ME, text="word " * 900 + " I think a pupil is being groomed online by an adult " + "word " * 100)
     assert urgent[0].kind == "safeguarding" and "999" in urgent[0].text
     assert "shorten" in urgent[-1].text
+
+
+def test_asking_for_help_in_words_gets_the_help_command_text(dialogue):
+    """/help and "what can you do?" give one help text (responses.help), as Telegram's /help did."""
+    [command] = dialogue.handle(ME, text="/help")
+    asked = dialogue.handle(ME, text="what can you do?")
+    assert "/status" in command.text
+    assert asked[0].text == command.text

@@ -4,16 +4,20 @@ prompts out. No model: the engine's suggestions are injected."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
-from intents.flows import FLOWS, ClauseChoice, FlowContext, FlowInput, FlowTexts, placeholders_from
+from intents.flows import FLOWS, ClauseChoice, FlowContext, FlowInput
 from bot.settings import Settings
+from bot.texts import for_people
+from knowledge.texts import Texts
 
 
 @pytest.fixture(scope="module")
 def ctx():
-    texts = FlowTexts.load(placeholders_from(Settings(dsl_contact="Ms Rivera", complaints_policy_url="https://example.org/complaints"), "Clearwell School", "2026"))
+    pack = SimpleNamespace(school="Clearwell School", version="2026", title="Social Media Policy")
+    texts = for_people(Settings(dsl_contact="Ms Rivera", complaints_policy_url="https://example.org/complaints"), pack)
     known = {"6.5": "Friend requests", "6.13": "Friending colleagues", "5.4": "Pupils"}
     return FlowContext(
         texts,
@@ -176,6 +180,6 @@ def test_complaint_referral_submission(ctx):
 
 
 def test_texts_fill_settings_and_survive_odd_placeholders():
-    texts = FlowTexts({"a": "Hello {school_name}, {unknown}"}, {"school_name": "Clearwell"})
+    texts = Texts({"a": "Hello {school_name}, {unknown}"}, {"school_name": "Clearwell"})
     assert texts.get("a") == "Hello Clearwell, {unknown}"
     assert texts.get("a", school_name="{evil}") == "Hello {evil}, {unknown}"

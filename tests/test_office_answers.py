@@ -451,7 +451,7 @@ def test_office_answers_survive_a_restart(dialogue, advisor, bot_settings):
         assert [r["question"] for r in reopened.answers.office_answers()] == [SPOTIFY]
     finally:
         reopened.close()
-    fresh = Advisor(advisor.engine, advisor.classifier, advisor.responses)
+    fresh = Advisor(advisor.engine, advisor.classifier, advisor.texts)
     assert fresh.respond("spotify in assembly ok?").office is None
     assert load_stored_office_answers(fresh, bot_settings.database_path) == 1
     reply = fresh.respond("spotify in assembly ok?")
@@ -477,7 +477,7 @@ def test_telegram_renders_the_office_answer_escaped(advisor):
 
     advisor.office_answers.add([OfficeAnswer(9, SPOTIFY, "Yes <b>if</b> licensed & quiet.", "2026-11-20T10:00:00+00:00", "t", "staff")])
     reply = advisor.respond("spotify in assembly ok?", "staff")
-    [(html_text, _)] = render(Outgoing(reply.reply, answer=reply, kind="office_answer"), advisor.responses)
+    [(html_text, _)] = render(Outgoing(reply.reply, answer=reply, kind="office_answer"))
     assert "<blockquote>Yes &lt;b&gt;if&lt;/b&gt; licensed &amp; quiet.</blockquote>" in html_text
     assert html_text.startswith("<b>The school office answered this question on 20 November 2026:</b>")
     assert "<i>This is the office's own answer, not a quote from the policy." in html_text

@@ -12,6 +12,8 @@ from bot.dialogue import Outgoing
 from bot.telegram.render import TELEGRAM_LIMIT, render, size
 from fake_bot_api import parse_html
 from intents.flows import Button
+from intents.texts import person_texts
+from knowledge.compose import section_line, see_also_line
 
 
 def check(messages):
@@ -27,10 +29,12 @@ def test_plain_text_is_escaped():
 
 
 def test_answer_has_verdict_section_and_blockquote():
+    phrases = person_texts().within("responses").filled()
     clause = SimpleNamespace(label="6.2", heading="Friends", summary="", title="Friends")
+    answered = SimpleNamespace(label="6.5", title="Friend requests")
     answer = SimpleNamespace(
         verdict_line="No — <not> allowed.", section_label="6.5", heading="Friend requests", quote="Staff must decline…",
-        note="", see_also=(clause,),
+        note="", see_also=(clause,), section_line=section_line(answered, phrases), see_also_line=see_also_line((clause,), phrases),
     )
     reply = SimpleNamespace(answer=answer, reply="plain", safeguarding=False)
     [(html_text, _)] = render(Outgoing("plain", answer=reply))

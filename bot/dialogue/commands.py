@@ -31,7 +31,7 @@ class Commands:
         return [Outgoing(self.texts.get("conversation.ask_role"), turn.role_buttons())]
 
     def cmd_help(self, args: str) -> list[Outgoing]:
-        return [self.turn.say("conversation.help")]
+        return [self.turn.say("responses.help")]
 
     def cmd_privacy(self, args: str) -> list[Outgoing]:
         return [self.turn.say("conversation.privacy")]

@@ -18,7 +18,8 @@ from bot.services import Answerer
 from bot.store import Store
 from intents.advisor import Reply
 from intents.classify import IntentResult, interrupts_step
-from intents.flows import FLOWS, ClauseChoice, FlowContext, FlowTexts
+from intents.flows import FLOWS, ClauseChoice, FlowContext
+from knowledge.texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ Journal = Callable[[str, list[Outgoing]], None]
 class Dialogue:
     """One turn at a time, per person, over the store; the office (shared with the channel) is told what it must see."""
 
-    def __init__(self, advisor: Answerer, store: Store, settings, office: Office, texts: FlowTexts):
+    def __init__(self, advisor: Answerer, store: Store, settings, office: Office, texts: Texts):
         self.advisor = advisor
         self.store = store
         self.settings = settings
@@ -133,6 +134,5 @@ class Dialogue:
             return self.is_safeguarding(text)
 
     def safeguarding_text(self) -> str:
-        """The advisor's safeguarding reply (one text for the school to maintain), else the flows' default."""
-        text = self.advisor.text("safeguarding")
-        return text if text and text != "safeguarding" else self.texts.get("safeguarding.reply")
+        """The safeguarding reply (`responses.safeguarding`, the advisor's: one text for the school to keep)."""
+        return self.texts.get("responses.safeguarding")

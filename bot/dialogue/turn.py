@@ -9,6 +9,7 @@ from bot.dialogue import answering, records
 from bot.dialogue.commands import Commands
 from bot.dialogue.outgoing import ButtonRows, Outgoing, Person
 from bot.protocol import OFFICE_COMMANDS, ROLES, person_button
+from bot.texts import quoted_section
 from intents.advisor import Reply
 from intents.flows import ALERT_ACTION, DECLINE_ACTION, FLOWS, Button, FlowInput, FlowOutcome, Prompt, safeguarding_prompt
 
@@ -70,7 +71,7 @@ class Turn:
 
     def on_text(self, text: str, reply: Reply | None) -> list[Outgoing]:
         if not text.strip():
-            return [self.say("conversation.empty")]
+            return [self.say("responses.empty")]
         if len(text) > MAX_MESSAGE_CHARS:
             too_long = [self.say("conversation.too_long", length=len(text), limit=MAX_MESSAGE_CHARS)]
             # Even an over-long message is read for a child at risk before anything else.
@@ -103,7 +104,7 @@ class Turn:
     def start_flow(self, name: str) -> list[Outgoing]:
         current = self.flow_state()
         if current and current["flow"] != name:
-            flow_name = self.texts.get(f"conversation.flow_names.{current['flow']}")
+            flow_name = self.texts.get(f"conversation.case_kinds.{current['flow']}")
             return [self.say("conversation.flow_in_progress", flow=flow_name)] + self.ask_again()
         if current:
             return self.ask_again()
@@ -132,8 +133,7 @@ class Turn:
         if outcome.safeguarding:
             self.state["pending_alert"] = {"text": str(answers.get("what", ""))[:2000], "context": name}
             prompt = safeguarding_prompt(self.dialogue.flow_context(self.role), urgent=True)
-            text = self.texts.get("safeguarding.urgent_prefix") + "\n\n" + self.dialogue.safeguarding_text()
-            out.append(Outgoing(text, prompt.buttons, kind="safeguarding"))
+            out.append(Outgoing(prompt.text, prompt.buttons, kind="safeguarding"))
         if outcome.allegation:
             self.state["pending_alert"] = {
                 "text": str(answers.get("what", ""))[:2000],
@@ -197,6 +197,4 @@ class Turn:
         return Outgoing(prompt.text, prompt.buttons)
 
     def section(self, clause) -> Outgoing:
-        heading = f" — {clause.title}" if clause.title else ""
-        text = f"{self.texts.get('conversation.section_label', section=clause.label)}{heading}\n“{clause.text}”"
-        return Outgoing(text, section=clause, kind="section")
+        return Outgoing(quoted_section(self.texts, clause), section=clause, kind="section")

@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import time as day_time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -34,6 +32,7 @@ from bot.office import load_office_answers
 from bot.protocol import PERSON_ANY
 from bot.store import Store
 from bot.telegram import people
+from bot.texts import command_menu
 from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.errors import on_error
 from bot.telegram.flood import FloodGate
@@ -45,7 +44,6 @@ from intents.triage import UrgencyTriage
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_YAML = Path(__file__).resolve().parent.parent / "data" / "telegram.yaml"
 # Questions for the model worked on at once (each person's updates in order; commands, buttons and
 # safeguarding messages go past this limit).
 MAX_WORKING_QUESTIONS = 64
@@ -59,8 +57,7 @@ def file_url_for(base_url: str) -> str:
 
 
 def bot_commands() -> list[BotCommand]:
-    data = yaml.safe_load(TELEGRAM_YAML.read_text(encoding="utf-8")) or {}
-    return [BotCommand(name, str(description)) for name, description in (data.get("commands") or {}).items()]
+    return [BotCommand(name, description) for name, description in command_menu()]
 
 
 def build_application(

@@ -33,24 +33,20 @@ def keyboard(rows) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(built) if built else None
 
 
-def answer_blocks(reply, phrases=None) -> list[Block]:
+def answer_blocks(reply) -> list[Block]:
     """The advisor's answer for a phone: verdict, section · heading, the quote, a note and related sections."""
     answer = reply.answer
     if answer is None and getattr(reply, "office", None) is not None:
         return office_blocks(reply)
     if answer is None:
         return [("", reply.reply)]
-    section_word = (phrases or {}).get("section", "Section")
-    heading = f" · {answer.heading}" if answer.heading else ""
-    blocks: list[Block] = [("b", answer.verdict_line), ("i", f"{section_word} {answer.section_label}{heading}"), ("blockquote", answer.quote)]
+    blocks: list[Block] = [("b", answer.verdict_line), ("i", answer.section_line), ("blockquote", answer.quote)]
     # "It depends": a line per situation; "what bears on this": a line per further clause.
     blocks += [("", line) for line in getattr(answer, "details", ())]
     if answer.note:
         blocks.append(("", answer.note))
-    if answer.see_also:
-        see_also = (phrases or {}).get("see_also", "See also")
-        gist = "; ".join(f"{c.label} {c.heading or c.summary or c.title}".strip() for c in answer.see_also)
-        blocks.append(("", f"{see_also}: {gist}."))
+    if answer.see_also_line:
+        blocks.append(("", answer.see_also_line))
     # The advisor adds the safeguarding contacts to the plain reply; keep them in the HTML too.
     tail = _plain_tail(reply)
     if tail:
@@ -83,11 +79,11 @@ def section_blocks(outgoing: Outgoing) -> list[Block]:
     return [("b", first_line), ("blockquote", clause.text)]
 
 
-def blocks_of(outgoing: Outgoing, phrases=None) -> list[Block]:
+def blocks_of(outgoing: Outgoing) -> list[Block]:
     if outgoing.answer is not None and (
         getattr(outgoing.answer, "answer", None) is not None or getattr(outgoing.answer, "office", None) is not None
     ):
-        return answer_blocks(outgoing.answer, phrases)
+        return answer_blocks(outgoing.answer)
     if outgoing.section is not None:
         return section_blocks(outgoing)
     return [("", outgoing.text)]
@@ -162,9 +158,9 @@ def to_html_chunks(blocks: list[Block], limit: int = CHUNK_LIMIT) -> list[str]:
     return chunks or [" "]
 
 
-def render(outgoing: Outgoing, phrases=None) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+def render(outgoing: Outgoing) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """One reply as Telegram messages: (html, keyboard) pairs, the keyboard on the last."""
-    chunks = to_html_chunks(blocks_of(outgoing, phrases))
+    chunks = to_html_chunks(blocks_of(outgoing))
     markup = keyboard(outgoing.buttons)
     return [(chunk, markup if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
 

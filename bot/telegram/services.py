@@ -79,8 +79,7 @@ def reply_key(context: ContextTypes.DEFAULT_TYPE, chat_id) -> str:
 async def take_turn(context: ContextTypes.DEFAULT_TYPE, person: Person, chat_id, **inputs) -> list[Outgoing]:
     """One dialogue turn whose replies are journalled with it, then sent (see replies.Journal)."""
     s = services(context)
-    phrases = getattr(s.advisor, "responses", None)
-    journal = Journal(s.store.outbox, chat_id, lambda item: render(item, phrases))
+    journal = Journal(s.store.outbox, chat_id, render)
     out = await asyncio.to_thread(s.dialogue.handle, person, journal=journal, **inputs)
     await journal.send(context.bot)
     return out

@@ -4,7 +4,7 @@ Telegram and the console drive the same flows; a flow's state is a plain dict th
 every step, so a restart continues where the person was.
 """
 
-from intents.flows.base import Button, ClauseChoice, FlowContext, FlowInput, FlowOutcome, FlowTexts, Prompt, placeholders_from
+from intents.flows.base import Button, ClauseChoice, FlowContext, FlowInput, FlowOutcome, Prompt
 from intents.flows.breach import BreachReport
 from intents.flows.complaint import ComplaintReferral
 from intents.flows.guided import GuidedFlow
@@ -23,10 +23,8 @@ __all__ = [
     "FlowContext",
     "FlowInput",
     "FlowOutcome",
-    "FlowTexts",
     "GuidedFlow",
     "Prompt",
     "allegation_prompt",
-    "placeholders_from",
     "safeguarding_prompt",
 ]

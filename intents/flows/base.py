@@ -1,4 +1,4 @@
-"""What every guided conversation shares: prompts as data, the input a person gives, and the flow texts.
+"""What every guided conversation shares: prompts as data, and the input a person gives.
 
 A flow never talks to a channel. It takes its saved state (a plain dict, stored as JSON after every step)
 and what the person did (typed text, a pressed button, a photo) and returns the next state and what to
@@ -8,12 +8,9 @@ show. Telegram and the console render the same `Prompt`s.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
-import yaml
-
-FLOWS_YAML = Path(__file__).resolve().parent.parent / "data" / "flows.yaml"
+from knowledge.texts import Texts
 
 
 @dataclass(frozen=True)
@@ -65,67 +62,10 @@ class FlowOutcome:
 class FlowContext:
     """What a flow may ask of the outside world, injected so flows stay pure and testable."""
 
-    texts: "FlowTexts"
+    texts: Texts  # intents.texts.person_texts: the flows read theirs, and the safeguarding reply
     suggest_clauses: Callable[[str], list[ClauseChoice]] = lambda text: []
     find_section: Callable[[str], list[ClauseChoice]] = lambda text: []
     role: str = "staff"
-
-
-class _Blank(dict):
-    """Unknown placeholders stay visible rather than crashing a reply."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-class FlowTexts:
-    """Every user-facing string of the flows, from `intents/data/flows.yaml`, with the school's settings filled in."""
-
-    def __init__(self, data: dict, placeholders: dict[str, str] | None = None):
-        self.data = data
-        self.placeholders = {k: str(v) for k, v in (placeholders or {}).items()}
-
-    @classmethod
-    def load(cls, placeholders: dict[str, str] | None = None, path: Path | None = None) -> "FlowTexts":
-        with (path or FLOWS_YAML).open(encoding="utf-8") as handle:
-            return cls(yaml.safe_load(handle) or {}, placeholders)
-
-    def raw(self, key: str):
-        node = self.data
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise KeyError(f"flows.yaml has no text {key!r}")
-            node = node[part]
-        return node
-
-    def get(self, key: str, **values) -> str:
-        """The text at a dotted key, with settings and `values` filled in (values are inserted verbatim)."""
-        template = self.raw(key)
-        if isinstance(template, list):
-            template = "\n".join(str(line) for line in template)
-        return str(template).strip().format_map(_Blank({**self.placeholders, **values}))
-
-
-def placeholders_from(settings, school: str = "", policy_version: str = "") -> dict[str, str]:
-    """The settings a school's texts may mention, by placeholder name."""
-    get = lambda name, default="": str(getattr(settings, name, default) or default)  # noqa: E731
-    complaints = get("complaints_policy_url")
-    return {
-        "school_name": get("school_name") or school or "the school",
-        "policy_version": policy_version,
-        "dsl_contact": get("dsl_contact"),
-        "deputy_dsl_contact": get("deputy_dsl_contact"),
-        "office_contact": get("office_contact"),
-        "office_hours": get("office_hours"),
-        "complaints_url": complaints or "ask the school office for a copy",
-        "emergency_text": get("emergency_text"),
-        "ceop_text": get("ceop_text"),
-        "nspcc_text": get("nspcc_text"),
-        "childline_text": get("childline_text"),
-        "retention_days": get("retention_days"),
-        "report_retention_days": get("report_retention_days"),
-        "report_retention_years": str(round(int(get("report_retention_days", "2555")) / 365, 1)).removesuffix(".0"),
-    }
 
 
 YES_WORDS = {"yes", "y", "yeah", "yep", "true", "correct", "ok", "okay", "sure"}

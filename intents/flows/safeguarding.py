@@ -15,7 +15,7 @@ DECLINE_ACTION = "sg:no"
 def safeguarding_prompt(ctx: FlowContext, urgent: bool = False) -> Prompt:
     """What to do now, with the offer to alert the office."""
     texts = ctx.texts
-    text = texts.get("safeguarding.reply")
+    text = texts.get("responses.safeguarding")  # the advisor's reply: one text for the school to keep
     if urgent:
         text = texts.get("safeguarding.urgent_prefix") + "\n\n" + text
     return Prompt(text, offer_buttons(ctx))
