@@ -25,6 +25,7 @@ from knowledge.pack import Pack
 from knowledge.texts import Texts
 
 ITEM_PREFIX = "U-"
+ROUTE_FAILED_KIND = "route_failed"  # a reporter told their case has not reached its handler
 OFFICE_ANSWER_PREFIX = "A-"  # an answer the office wrote, as the bot gives it again
 
 
@@ -193,7 +194,7 @@ class Office:
             if not self.store.unanswered.resolve(item_id, "answered", actor, clause_id=clause.id):
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
             self.store.answers.teach_question(clause.id, item["text"])
-            self._send_to_asker(item, message)
+            send_to_asker(self.store, item, message)
             self.store.audit.record(actor, "answer", f"{ITEM_PREFIX}{item_id}", f"section {clause.id}")
         if self.learner is not None:
             self.learner.learn_question(clause.id, item["text"])
@@ -223,7 +224,7 @@ class Office:
             if not self.store.unanswered.resolve(item_id, "answered", actor, answer_text=answer):
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
             kept_id = self.store.answers.add_office_answer(item["text"], answer, item.get("role") or "", actor)
-            self._send_to_asker(item, message)
+            send_to_asker(self.store, item, message)
             detail = f"written answer, kept as {OFFICE_ANSWER_PREFIX}{kept_id}"
             self.store.audit.record(actor, "answer", f"{ITEM_PREFIX}{item_id}", detail)
         row = self.store.answers.office_answer(kept_id)
@@ -276,17 +277,6 @@ class Office:
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
             self.store.audit.record(actor, "dismiss", f"{ITEM_PREFIX}{item_id}")
         return Outcome(True, t.get("dismissed", id=item_id, actor=actor))
-
-    def _send_to_asker(self, item: dict, message: str) -> None:
-        self.store.outbox.enqueue(
-            target="user",
-            channel=item.get("channel") or "telegram",
-            chat_id=item.get("chat_id") or "",
-            user_key=item.get("user_key") or "",
-            kind="answer",
-            ref=f"{ITEM_PREFIX}{item['id']}",
-            text=message,
-        )
 
     # --- cases --------------------------------------------------------------------------------------
 
@@ -355,27 +345,25 @@ class Office:
                 return Outcome(False, t.get("already_closed", ref=case.ref))
             self.store.audit.record(actor, "close", case.ref, note[:200])
             if case.row.get("reporter_chat") and self.person_texts is not None:
-                self._tell_reporter(case, note)
+                pt = self.person_texts
+                kind = pt.get(f"conversation.case_kinds.{case.kind}")
+                tell_reporter(self.store, case, "case_update", pt.get("conversation.closed_notice", kind=kind, ref=case.ref, note=note[:1000]))
         return Outcome(True, t.get("closed", ref=case.ref, actor=actor, note=note[:500]))
 
-    def _tell_reporter(self, case: Case, note: str) -> None:
-        """A reporter who gave their identity is told that their case was closed, and the note."""
+    def route_failed(self, ref: str) -> bool:
+        """A case's notice could not reach its handler: a reporter who gave their identity is told so, once,
+        honestly, with the DSL's and the local authority's contacts. True if they were told now."""
+        case = self.store.cases.get(ref)
+        if case is None or not case.row.get("reporter_chat") or self.person_texts is None:
+            return False
+        if self.store.outbox.has(kind=ROUTE_FAILED_KIND, ref=ref):
+            return False
         pt = self.person_texts
-        message = pt.get(
-            "conversation.closed_notice",
-            kind=pt.get(f"conversation.case_kinds.{case.kind}"),
-            ref=case.ref,
-            note=note[:1000],
-        )
-        self.store.outbox.enqueue(
-            target="user",
-            channel=case.row.get("reporter_channel") or "telegram",
-            chat_id=case.row["reporter_chat"],
-            user_key=case.row.get("reporter_key") or "",
-            kind="case_update",
-            ref=case.ref,
-            text=message,
-        )
+        message = pt.get("conversation.route_failed", ref=ref, handler=pt.get(f"conversation.handlers.{case.route}"))
+        with self.store.transaction():
+            tell_reporter(self.store, case, ROUTE_FAILED_KIND, message)
+            self.store.audit.record("bot", "route_failed", ref)
+        return True
 
     def evidence(self, ref: str) -> list[str]:
         case = self.store.cases.get(ref)
@@ -421,3 +409,28 @@ class Office:
             return []
         return [(self.texts.get("digest_header", count=len(items)), [])] + [self.unanswered_notice(i) for i in items]
 
+
+def tell_reporter(store: Store, case: Case, kind: str, message: str) -> None:
+    """Queue a message for the person who raised a case (one who gave their identity), on their channel."""
+    store.outbox.enqueue(
+        target="user",
+        channel=case.row.get("reporter_channel") or "telegram",
+        chat_id=case.row["reporter_chat"],
+        user_key=case.row.get("reporter_key") or "",
+        kind=kind,
+        ref=case.ref,
+        text=message,
+    )
+
+
+def send_to_asker(store: Store, item: dict, message: str) -> None:
+    """Queue the office's answer for the person who asked an unanswered question, on their channel."""
+    store.outbox.enqueue(
+        target="user",
+        channel=item.get("channel") or "telegram",
+        chat_id=item.get("chat_id") or "",
+        user_key=item.get("user_key") or "",
+        kind="answer",
+        ref=f"{ITEM_PREFIX}{item['id']}",
+        text=message,
+    )

@@ -33,8 +33,6 @@ def run_serve(settings) -> int:
         print(f"policybot serve: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    if settings.escalation_chat_id is None:
-        log.warning("ESCALATION_CHAT_ID is not set: reports about the headteacher or the office will wait until it is")
     from bot.runtime import build_advisor
     from bot.telegram.app import ALLOWED_UPDATES, build_application
 

@@ -83,6 +83,7 @@ class Settings:
     adapt_model: bool = True  # fine-tune the default model on a curated pack's questions (once, cached)
     dsl_contact: str = "the Designated Safeguarding Lead (ask the school office for their number)"
     deputy_dsl_contact: str = "the Deputy Designated Safeguarding Lead"
+    local_authority_contact: str = "your local authority's children's services (the council's safeguarding number is on its website)"
     emergency_text: str = "If a child is in immediate danger, call 999 now."
     ceop_text: str = "Report online sexual abuse or grooming to CEOP: https://www.ceop.police.uk/safety-centre/"
     nspcc_text: str = "NSPCC helpline for adults worried about a child: 0808 800 5000."
@@ -111,6 +112,7 @@ _TEXT = {
     "EMBEDDING_MODEL": "embedding_model",
     "DSL_CONTACT": "dsl_contact",
     "DEPUTY_DSL_CONTACT": "deputy_dsl_contact",
+    "LOCAL_AUTHORITY_CONTACT": "local_authority_contact",
     "EMERGENCY_TEXT": "emergency_text",
     "CEOP_TEXT": "ceop_text",
     "NSPCC_TEXT": "nspcc_text",
@@ -172,6 +174,10 @@ def check_serve_settings(settings: Settings) -> None:
         raise SettingsError("TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits:letters)")
     if settings.office_chat_id is None:
         raise SettingsError("OFFICE_CHAT_ID is not set (the office group chat's id, where reports are posted)")
+    if settings.escalation_chat_id is None:
+        raise SettingsError(
+            "ESCALATION_CHAT_ID is not set (a chat with the chair of governors: reports about the headteacher or the office go there)"
+        )
     if not settings.admin_user_ids:
         raise SettingsError("ADMIN_USER_IDS is not set (comma-separated Telegram user ids of office staff)")
     if settings.webhook_url and not settings.webhook_secret:

@@ -21,6 +21,7 @@ TELEGRAM_YAML = DATA / "telegram.yaml"
 SETTINGS_NAMED = (
     "dsl_contact",
     "deputy_dsl_contact",
+    "local_authority_contact",
     "office_contact",
     "office_hours",
     "emergency_text",

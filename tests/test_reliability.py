@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot_fixtures import ADMIN, OFFICE_CHAT
+from bot_fixtures import ADMIN, ESCALATION_CHAT, OFFICE_CHAT
 from telegram_helpers import become, button, buttons, complete_breach_report, end_of_turn, press, say, settle
 
 pytestmark = pytest.mark.slow
@@ -244,6 +244,7 @@ class ServeProcess:
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_BASE_URL": fake.base_url,
             "OFFICE_CHAT_ID": str(OFFICE_CHAT),
+            "ESCALATION_CHAT_ID": str(ESCALATION_CHAT),
             "ADMIN_USER_IDS": str(ADMIN),
             "DATABASE_PATH": str(settings.database_path),
             "CACHE_DIR": str(REPO / "data" / "cache"),
@@ -545,3 +546,30 @@ async def test_a_notice_in_two_parts_whose_second_part_failed_posts_only_that_pa
     assert office_posts == [first["text"], second["text"], second["text"]]  # the first part posted once
     assert first["text"].startswith("Line 0") and "Line 69" in second["text"]
     assert "Line 0:" not in second["text"] and buttons(second) and not buttons(first)
+
+
+async def test_a_report_that_cannot_reach_its_handler_is_never_said_to_have_arrived(fake_bot_api, start_bot, telegram_settings):
+    """Issue 10: the reporter is told a report "is being sent", and when the chair of governors' chat keeps
+    refusing it, is told honestly (once) that it has not arrived, with the DSL's and the local authority's
+    contacts; the notice still arrives once the chat works again."""
+    fake = fake_bot_api
+    fake.fail("sendMessage", 400, times=None, chat_id=ESCALATION_CHAT)  # e.g. the bot was removed from the chat
+    async with start_bot(backoff_base=0.001):
+        await become(fake, STAFF, "staff")
+        stored = await complete_breach_report(fake, STAFF, leadership="yes", photo=False)
+        assert "being sent to the chair of governors" in stored["text"]
+        assert "has gone" not in stored["text"]
+        ref = REF.search(stored["text"]).group(0)
+        told = await fake.wait_for(
+            lambda c: str(c.chat_id) == str(STAFF) and "has not reached" in c.params.get("text", ""), method="sendMessage", timeout=20
+        )
+        text = told.params["text"]
+        assert ref in text and "chair of governors" in text
+        assert telegram_settings.local_authority_contact.split(" (")[0] in text and "999" in text
+        await settle(fake, STAFF, 1.0)
+        assert len([m for m in fake.sent_messages(STAFF) if "has not reached" in m["text"]]) == 1  # told once
+
+        fake.recover()
+        [notice] = await fake.wait_for_messages(ESCALATION_CHAT, 1, timeout=20)
+        assert ref in notice["text"]
+

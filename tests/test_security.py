@@ -310,6 +310,7 @@ async def test_serve_in_webhook_mode_rejects_requests_without_the_right_secret(f
         "TELEGRAM_BOT_TOKEN": fake.token,
         "TELEGRAM_BASE_URL": fake.base_url,
         "OFFICE_CHAT_ID": str(OFFICE_CHAT),
+        "ESCALATION_CHAT_ID": str(ESCALATION_CHAT),
         "ADMIN_USER_IDS": str(ADMIN),
         "DATABASE_PATH": str(telegram_settings.database_path),
         "CACHE_DIR": str(REPO / "data" / "cache"),

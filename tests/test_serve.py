@@ -18,8 +18,10 @@ from bot.settings import Settings
         ({}, "TELEGRAM_BOT_TOKEN"),
         ({"telegram_bot_token": "nonsense"}, "TELEGRAM_BOT_TOKEN"),
         ({"telegram_bot_token": "1:a"}, "OFFICE_CHAT_ID"),
-        ({"telegram_bot_token": "1:a", "office_chat_id": -1}, "ADMIN_USER_IDS"),
-        ({"telegram_bot_token": "1:a", "office_chat_id": -1, "admin_user_ids": (1,), "webhook_url": "https://x/y"}, "WEBHOOK_SECRET"),
+        ({"telegram_bot_token": "1:a", "office_chat_id": -1}, "ESCALATION_CHAT_ID"),  # no route for reports about the head
+        ({"telegram_bot_token": "1:a", "office_chat_id": -1, "escalation_chat_id": -2}, "ADMIN_USER_IDS"),
+        ({"telegram_bot_token": "1:a", "office_chat_id": -1, "escalation_chat_id": -2, "admin_user_ids": (1,),
+          "webhook_url": "https://x/y"}, "WEBHOOK_SECRET"),
     ],
 )
 def test_missing_settings_stop_start_up_with_one_line(changes, named, capsys):
@@ -44,6 +46,7 @@ async def test_policybot_serve_runs_from_any_folder_and_stops_cleanly(fake_bot_a
         "TELEGRAM_BOT_TOKEN": fake.token,
         "TELEGRAM_BASE_URL": fake.base_url,
         "OFFICE_CHAT_ID": "-1001",
+        "ESCALATION_CHAT_ID": "-1002",
         "ADMIN_USER_IDS": "900",
         "SCHOOL_NAME": "Clearwell School",
         "HF_HUB_OFFLINE": "1",

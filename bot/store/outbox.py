@@ -101,6 +101,11 @@ class Outbox(Room):
                 },
             )
 
+    def has(self, *, kind: str, ref: str) -> bool:
+        """Whether a message of this kind about this reference was ever queued (delivered or not)."""
+        with self.reading() as db:
+            return db.execute("SELECT 1 FROM outbox WHERE kind = ? AND ref = ? LIMIT 1", [kind, ref]).fetchone() is not None
+
     def undelivered_count(self) -> int:
         """Messages given up on or overdue; a reply still within its turn (journalled, not yet due) is in flight."""
         with self.reading() as db:

@@ -103,6 +103,7 @@ def build_application(
     dialogue = build_dialogue(answerer, store, settings)  # with the one office, shared with the handlers
     outbox = Delivery(store.outbox, settings, backoff_base, office_timeout, pause_after_timeout)
     outbox.before_answers = lambda: learn_from_database(application.bot_data)
+    outbox.route_failed = dialogue.office.route_failed
     application.bot_data.update(
         services=Services(dialogue, dialogue.office, store, settings, advisor, triage, FloodGate(settings.rate_limit_per_minute),
                           outbox, updates, office_reply_minutes),

@@ -35,6 +35,8 @@ REST_SUFFIX = ":rest"  # a notice whose first parts went: the rest, rendered, be
 PART_BREAK = "\x1e"
 OFFICE_TARGETS = ("office", "escalation")
 ANSWER_KIND = "answer"  # the office's answer to an asker
+CASE_KIND = "case"  # a case's notice to the office or the escalation chat
+ROUTE_PATIENCE = 3  # failed posts of a case's notice before its reporter is told it has not arrived
 
 
 @dataclass
@@ -50,6 +52,9 @@ class Delivery:
     # Called before an office answer goes to its asker: the bot learns it first (the answer may come from
     # another process), so asking again at once gets it from the bot.
     before_answers: Callable[[], None] | None = None
+    # Called with a case's reference when its notice cannot reach its handler (no chat, or failed posts): the
+    # reporter is told honestly, with whom to contact instead (Office.route_failed).
+    route_failed: Callable[[str], bool] | None = None
 
     async def deliver(self, bot) -> int:
         return await deliver_due(bot, self)
@@ -118,6 +123,7 @@ async def deliver_due(bot, outbox: Delivery) -> int:
             if chat_id is None:
                 log.warning("outbox %s: no chat configured for target %s; kept for later", row["id"], row["target"])
                 await asyncio.to_thread(queue.mark_failed, row["id"], "no chat configured", retry_at(row, outbox))
+                await tell_if_stuck(outbox, row, now=True)
                 continue
             try:
                 await send_row(bot, outbox, row, chat_id)
@@ -128,7 +134,16 @@ async def deliver_due(bot, outbox: Delivery) -> int:
             except TelegramError as exc:
                 if await asyncio.to_thread(record_failure, outbox, row, exc):
                     held_back.add(str(chat_id))
+                await tell_if_stuck(outbox, row)
     return delivered
+
+
+async def tell_if_stuck(outbox: Delivery, row: dict, now: bool = False) -> None:
+    """A case's notice that has no route, or failed ROUTE_PATIENCE times: its reporter is told (once)."""
+    if row["kind"].removesuffix(REST_SUFFIX) != CASE_KIND or row["target"] not in OFFICE_TARGETS or outbox.route_failed is None:
+        return
+    if now or (row["attempts"] or 0) + 1 >= ROUTE_PATIENCE:
+        await asyncio.to_thread(outbox.route_failed, row["ref"])
 
 
 async def send_row(bot, outbox: Delivery, row: dict, chat_id) -> None:
