@@ -59,6 +59,7 @@ class Reply:
     verdict_kind: str | None = None  # the kind of verdict asserted for this question; None for a hedge or another intent
     answer_word: str | None = None  # yes | no | approval | careful: how the answer opens, if it opens with one
     language: str = "en"  # the language the message was written in, when the advisor could tell
+    contacts: str = ""  # the safeguarding contacts added beneath an answer (also the last line of `reply`)
 
     def to_json(self) -> dict:
         """The `policybot ask --json` contract. `office_answer` is present only when the office's own answer
@@ -208,20 +209,23 @@ class Advisor:
                 lines += [f"• {suggestion_line(m.clause)}" for m in search.matches]
             lines.append(self.text("office_will_answer"))
             if intent.safeguarding_risk:
-                lines.append(self.text("safeguarding_contacts"))
-            reply = Reply(text, role, "question", False, search.confidence, None, search.matches, "\n".join(lines),
-                          safeguarding=intent.safeguarding_risk, suggestions=search.matches, scores=intent.scores)
-            return reply
+                lines.append(self._contacts(intent))
+            return Reply(text, role, "question", False, search.confidence, None, search.matches, "\n".join(lines),
+                         safeguarding=intent.safeguarding_risk, suggestions=search.matches, scores=intent.scores,
+                         contacts=self._contacts(intent))
         if search.long and search.vague:
             answer = compose_bearing(search, self.responses)
         else:
             answer = compose_answer(search, self.engine.pack.clause, self.responses)
-        body = render_plain(answer, self.responses)
-        if intent.safeguarding_risk:
-            body = f"{body}\n{self.text('safeguarding_contacts')}"
+        contacts = self._contacts(intent)
+        body = "\n".join(filter(None, (render_plain(answer, self.responses), contacts)))
         return Reply(text, role, "question", True, search.confidence, answer.verdict_line, search.matches, body,
                      answer=answer, safeguarding=intent.safeguarding_risk, scores=intent.scores,
-                     verdict_kind=answer.verdict_kind, answer_word=answer.answer_word)
+                     verdict_kind=answer.verdict_kind, answer_word=answer.answer_word, contacts=contacts)
+
+    def _contacts(self, intent: IntentResult) -> str:
+        """The safeguarding contacts, when the message may be about a child at risk (shown beneath the answer)."""
+        return self.text("safeguarding_contacts") if intent.safeguarding_risk else ""
 
     def _not_governed(self, search: Search, role: str) -> str:
         """Why the best clause cannot answer this person, when it governs someone else: the message is about
@@ -273,8 +277,7 @@ class Advisor:
             note=self.text("office_answer.note"),
             match=office,
         )
-        lines = [shown.heading, shown.text, shown.note]
-        if intent.safeguarding_risk:
-            lines.append(self.text("safeguarding_contacts"))
-        return Reply(text, role, "question", True, search.confidence, None, (), "\n".join(lines),
-                     safeguarding=intent.safeguarding_risk, scores=intent.scores, office=shown)
+        contacts = self._contacts(intent)
+        lines = [shown.heading, shown.text, shown.note, contacts]
+        return Reply(text, role, "question", True, search.confidence, None, (), "\n".join(filter(None, lines)),
+                     safeguarding=intent.safeguarding_risk, scores=intent.scores, office=shown, contacts=contacts)

@@ -13,7 +13,16 @@ pytest_plugins = [
 ]
 
 
+# Fixtures that load the real embedding model (or run the bot end to end on it): a test using one is `slow`,
+# whatever its file says, so `-m "not slow"` never loads the model.
+MODEL_FIXTURES = {"advisor", "engine", "untaught_engine", "start_bot"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items):
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
     # pyproject runs async fixtures on the session loop; run async tests there too, or an Application
     # built in a fixture would meet a test running on another loop. An explicit loop_scope wins.
     session_loop = pytest.mark.asyncio(loop_scope="session")

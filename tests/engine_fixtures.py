@@ -28,5 +28,8 @@ def engine(advisor):
 
 
 @pytest.fixture(scope="session")
-def pack(advisor):
-    return advisor.pack
+def pack(engine_settings):
+    """The Clearwell pack as its files say (no model loaded: tests that read only the pack stay quick)."""
+    from knowledge.pack import load_pack
+
+    return load_pack(engine_settings.policy_pack, engine_settings.policy_packs_dir)

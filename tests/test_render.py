@@ -36,7 +36,7 @@ def test_answer_has_verdict_section_and_blockquote():
         verdict_line="No — <not> allowed.", section_label="6.5", heading="Friend requests", quote="Staff must decline…",
         note="", see_also=(clause,), section_line=section_line(answered, phrases), see_also_line=see_also_line((clause,), phrases),
     )
-    reply = SimpleNamespace(answer=answer, reply="plain", safeguarding=False)
+    reply = SimpleNamespace(answer=answer, reply="plain", safeguarding=False, contacts="")
     [(html_text, _)] = render(Outgoing("plain", answer=reply))
     assert html_text.startswith("<b>No — &lt;not&gt; allowed.</b>")
     assert "<i>Section 6.5 · Friend requests</i>" in html_text

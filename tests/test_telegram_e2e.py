@@ -98,14 +98,20 @@ async def test_unanswered_question_reaches_the_office_and_the_answer_reaches_the
         store.close()
 
 
+async def office_starts_writing_an_answer(fake) -> dict:
+    """A parent's question the bot cannot answer reaches the office, and an admin presses "Write an answer"."""
+    await become(fake, PARENT, "parent")
+    await say(fake, PARENT, "Can I run a crypto trading channel?")
+    [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
+    fake.press_button(ADMIN, notice, button(notice, "Write an answer"))
+    await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
+    return notice
+
+
 async def test_write_an_answer_goes_to_the_asker(fake_bot_api, start_bot):
     fake = fake_bot_api
     async with start_bot():
-        await become(fake, PARENT, "parent")
-        await say(fake, PARENT, "Can I run a crypto trading channel?")
-        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
-        fake.press_button(ADMIN, notice, button(notice, "Write an answer"))
-        await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
+        await office_starts_writing_an_answer(fake)
         before = len(fake.sent_messages(PARENT))
         fake.send_text(ADMIN, "Please ask the class teacher <b>directly</b> & they will explain.", chat_id=OFFICE_CHAT, chat_type="supergroup")
         # Shown with the question for confirmation first; sent only when the admin says so.
@@ -614,11 +620,7 @@ async def test_a_written_answer_is_bound_to_its_admin_ends_with_another_command_
         return fake.sent_messages(OFFICE_CHAT)[before:]
 
     async with start_bot():
-        await become(fake, PARENT, "parent")
-        await say(fake, PARENT, "Can I run a crypto trading channel?")
-        [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
-        fake.press_button(ADMIN, notice, button(notice, "Write an answer"))
-        await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=10)
+        notice = await office_starts_writing_an_answer(fake)
 
         # Another admin's next message is not the answer; nor is the admin's own after another office command.
         posted = await office_turn(SECOND_ADMIN, cake)

@@ -101,7 +101,7 @@ def test_plain_text_and_telegram_show_the_same_section_line_and_see_also(pack):
     plain = render_plain(answer, phrases)
     assert answer.section_line in plain.splitlines() and see_also in plain.splitlines()
     assert f"“{answer.quote}”" in plain
-    reply = SimpleNamespace(answer=answer, reply=plain, safeguarding=False, office=None)
+    reply = SimpleNamespace(answer=answer, reply=plain, safeguarding=False, office=None, contacts="")
     [(html_text, _)] = render(Outgoing(plain, answer=reply))
     assert f"<i>{answer.section_line}</i>" in html_text and see_also in html_text
 

@@ -47,10 +47,8 @@ def answer_blocks(reply) -> list[Block]:
         blocks.append(("", answer.note))
     if answer.see_also_line:
         blocks.append(("", answer.see_also_line))
-    # The advisor adds the safeguarding contacts to the plain reply; keep them in the HTML too.
-    tail = _plain_tail(reply)
-    if tail:
-        blocks.append(("", tail))
+    if reply.contacts:  # the safeguarding contacts the advisor gives beneath an answer
+        blocks.append(("", reply.contacts))
     return blocks
 
 
@@ -59,18 +57,9 @@ def office_blocks(reply) -> list[Block]:
     quote from the policy (so nobody mistakes it for the policy's wording)."""
     office = reply.office
     blocks: list[Block] = [("b", office.heading), ("blockquote", office.text), ("i", office.note)]
-    tail = _plain_tail(reply)
-    if tail:
-        blocks.append(("", tail))
+    if reply.contacts:
+        blocks.append(("", reply.contacts))
     return blocks
-
-
-def _plain_tail(reply) -> str:
-    """Any text the advisor added after the composed answer (e.g. safeguarding contacts)."""
-    if not getattr(reply, "safeguarding", False):
-        return ""
-    lines = reply.reply.splitlines()
-    return lines[-1] if lines else ""
 
 
 def section_blocks(outgoing: Outgoing) -> list[Block]:
