@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 KEYS = {"question", "role", "intent", "answered", "confidence", "verdict", "matches", "reply", "verdict_kind"}
 INTENTS = {"question", "report_breach", "complaint", "safeguarding", "greeting", "thanks", "help", "out_of_scope"}
@@ -18,6 +20,7 @@ def policybot(*args, stdin=""):
     )
 
 
+@pytest.mark.slow  # runs `policybot ask` end to end on the real model
 def test_ask_json_from_stdin_pairs_each_line_with_one_object(tmp_path):
     lines = ["can I friend a parent?", "", "When is half term?", "🙂🙂 <b>hi</b> & *bye*", "my year 9 kid sent me a friend request"]
     done = policybot("ask", "--json", "--role", "staff", stdin="\n".join(lines) + "\n")
@@ -48,6 +51,7 @@ def test_ask_json_from_stdin_pairs_each_line_with_one_object(tmp_path):
     assert "Staff members and Representatives of the School must decline" in kid["matches"][0]["text"]
 
 
+@pytest.mark.slow  # runs `policybot ask` end to end on the real model
 def test_ask_plain_reply_shows_verdict_section_and_quote():
     done = policybot("ask", "can I post a photo of sports day?")
     assert done.returncode == 0, done.stderr

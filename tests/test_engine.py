@@ -101,6 +101,7 @@ def test_question_about_safeguarding_rules_is_answered_with_contacts(advisor):
     assert "Designated Safeguarding Lead" in reply.reply
 
 
+@pytest.mark.slow  # builds its own engine on the real model
 def test_office_answer_teaches_the_engine(engine_settings):
     from bot.runtime import build_advisor
 
