@@ -5,8 +5,10 @@ unlearned from the CLI (also in a running bot); kept across a restart."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.dialogue import Person
 from knowledge.office_answers import SIMILARITY_THRESHOLD, OfficeAnswer, OfficeAnswers, different_detail
@@ -16,172 +18,10 @@ pytestmark = pytest.mark.slow
 ASKER = Person("telegram", "7101", "7101", "Asker")
 LATER = Person("telegram", "7102", "7102", "Later")
 
-# Labelled pairs: (a question the office answered, a question asked later, is it the same question?).
-# "Same" = a paraphrase the office's answer fits; "different" = another question on the same topic, most of
-# them deliberately hard (the same sentence about another thing, other people, another action).
-# How they were used, in order: the first set chose a first design (cosine ≥ 0.85 and a one-word-swap guard:
-# no false match there). The second, written after, had 3 false matches in 27 ("Can pupils use a VPN…" for
-# "Can I use a VPN…", cosine 0.936) — so the guard became the people-and-shared-wording check. The third, written
-# blind after that, showed one more gap ("kids" for "pupils"; people are now compared by kind). The threshold
-# is chosen on all three (see test_threshold_is_the_lowest_with_no_false_match_plus_a_margin).
-FIRST = [
-    ("Can I play music from Spotify in assembly?", "Are we allowed to use Spotify to play songs during assembly?", True),
-    ("Can I play music from Spotify in assembly?", "spotify in assembly ok?", True),
-    ("Can I play music from Spotify in assembly?", "Can I put a Spotify playlist on in the school assembly?", True),
-    ("Can I play music from Spotify in assembly?", "Can pupils listen to Spotify on their phones in class?", False),
-    ("Can I play music from Spotify in assembly?", "Can I play YouTube videos in assembly?", False),
-    ("Can I play music from Spotify in assembly?", "Can I log in to my own Spotify account on the school laptop?", False),
-    ("Can I play music from Spotify in assembly?", "Can I play music from Apple Music in assembly?", False),
-    ("Can I run a crypto trading channel?", "Am I allowed to run a cryptocurrency trading channel?", True),
-    ("Can I run a crypto trading channel?", "is it ok for me to have a crypto trading channel on telegram", True),
-    ("Can I run a crypto trading channel?", "Can I invest my savings in crypto?", False),
-    ("Can I run a crypto trading channel?", "Can I run a YouTube channel about gaming?", False),
-    ("Can I use ChatGPT to write pupils' reports?", "Is it OK to write end of year reports with ChatGPT?", True),
-    ("Can I use ChatGPT to write pupils' reports?", "can i get chat gpt to draft my school reports", True),
-    ("Can I use ChatGPT to write pupils' reports?", "Can pupils use ChatGPT for their homework?", False),
-    ("Can I use ChatGPT to write pupils' reports?", "Can I use ChatGPT to plan my lessons?", False),
-    ("Who do I ask to reset my school email password?", "How do I get my school email password reset?", True),
-    ("Who do I ask to reset my school email password?", "forgot my work email password, who can reset it", True),
-    ("Who do I ask to reset my school email password?", "Can I forward my school email to my personal account?", False),
-    ("Who do I ask to reset my school email password?", "Who do I ask to set up an email account for my class?", False),
-    ("Is there wifi for visitors at parents' evening?", "Can parents get on the guest wifi at parents evening?", True),
-    ("Is there wifi for visitors at parents' evening?", "parents evening - is there visitor wifi?", True),
-    ("Is there wifi for visitors at parents' evening?", "Can I livestream parents' evening?", False),
-    ("Is there wifi for visitors at parents' evening?", "What time does parents' evening start?", False),
-    ("Can I take my school laptop home over the holidays?", "Am I allowed to take the school laptop home for the summer holidays?", True),
-    ("Can I take my school laptop home over the holidays?", "is it ok to keep my work laptop at home during half term", True),
-    ("Can I take my school laptop home over the holidays?", "Can I install Netflix on my school laptop?", False),
-    ("Can I take my school laptop home over the holidays?", "Can I use my own laptop for school work?", False),
-    ("Can the PTA sell raffle tickets on Facebook Marketplace?", "Is the PTA allowed to sell raffle tickets through Facebook marketplace?", True),
-    ("Can the PTA sell raffle tickets on Facebook Marketplace?", "Can the PTA run its own Facebook page?", False),
-    ("Can the PTA sell raffle tickets on Facebook Marketplace?", "Can I sell my old furniture on Facebook Marketplace?", False),
-    ("How long is CCTV footage kept?", "For how long does the school keep its CCTV recordings?", True),
-    ("How long is CCTV footage kept?", "how long do you keep cctv for", True),
-    ("How long is CCTV footage kept?", "Can I ask to see CCTV footage of my child?", False),
-    ("How long is CCTV footage kept?", "Where are the CCTV cameras in school?", False),
-    ("How long is CCTV footage kept?", "How long are my child's records kept?", False),
-    ("Can I wear a smartwatch while teaching?", "Are teachers allowed smart watches in lessons?", True),
-    ("Can I wear a smartwatch while teaching?", "smart watch in class - allowed for staff?", True),
-    ("Can I wear a smartwatch while teaching?", "Can pupils wear smartwatches in school?", False),
-    ("Can I wear a smartwatch while teaching?", "Can I wear headphones while marking in the classroom?", False),
-    ("Can I use Canva with my class?", "Is Canva approved for use with pupils?", True),
-    ("Can I use Canva with my class?", "can my class use canva", True),
-    ("Can I use Canva with my class?", "Can I pay for Canva Pro with the school card?", False),
-    ("Can I use Canva with my class?", "Can I use Padlet with my class?", False),
-    ("When is the staff Christmas party?", "what date is the staff christmas do", True),
-    ("When is the staff Christmas party?", "Can partners come to the staff Christmas party?", False),
-    ("When is the staff Christmas party?", "When is the pupils' Christmas party?", False),
-    ("Can I claim back the cost of a Zoom subscription?", "Will the school pay me back for my Zoom subscription?", True),
-    ("Can I claim back the cost of a Zoom subscription?", "Can I use Zoom for parents' meetings?", False),
-    ("Is Minecraft Education allowed in computing lessons?", "can we use minecraft education edition in computing", True),
-    ("Is Minecraft Education allowed in computing lessons?", "Can I play Minecraft online with my class at the weekend?", False),
-    ("Is Minecraft Education allowed in computing lessons?", "Is Roblox allowed in computing lessons?", False),
-    ("Can my child bring a tablet on the school trip?", "Is my son allowed to take his iPad on the residential trip?", True),
-    ("Can my child bring a tablet on the school trip?", "Can my child bring a phone to school?", False),
-    ("Can my child bring a tablet on the school trip?", "Will there be photos of the school trip online?", False),
-    ("Who runs the school's Instagram account?", "who is in charge of the school instagram", True),
-    ("Who runs the school's Instagram account?", "Can I follow the school's Instagram account?", False),
-    ("Who runs the school's Instagram account?", "Who runs the school's Facebook page?", False),
-    ("Do supply teachers get a school email account?", "will supply staff be given a school email address", True),
-    ("Do supply teachers get a school email account?", "Do supply teachers have to follow the social media policy?", False),
-    ("Do supply teachers get a school email account?", "Do trainee teachers get a school email account?", False),
-    ("Can I set up a Discord server for my Year 10 revision group?", "Am I allowed to make a Discord server so my year 10s can revise together?", True),
-    ("Can I set up a Discord server for my Year 10 revision group?", "can i run a discord for year 10 revision", True),
-    ("Can I set up a Discord server for my Year 10 revision group?", "Can I join a Discord server for teachers?", False),
-    ("Can I set up a Discord server for my Year 10 revision group?", "Can I set up a WhatsApp group for my Year 10 revision group?", False),
-    ("Is there a dress code for staff on non-uniform day?", "what should staff wear on non uniform day", True),
-    ("Is there a dress code for staff on non-uniform day?", "Do pupils have to pay to take part in non-uniform day?", False),
-    ("Can I sell my lesson plans on TES?", "Is it OK to sell lesson resources I made on TES?", True),
-    ("Can I sell my lesson plans on TES?", "Can I download lesson plans from TES for free?", False),
-    ("Can I sell my lesson plans on TES?", "Can I sell my lesson plans on Etsy?", False),
-    ("Does the school have a Microsoft Teams licence for parents?", "can parents get microsoft teams through the school", True),
-    ("Does the school have a Microsoft Teams licence for parents?", "Can I use Microsoft Teams to message pupils?", False),
-    ("Can I use my phone as a hotspot for the classroom projector?", "Is it ok to tether the classroom projector to my mobile data?", True),
-    ("Can I use my phone as a hotspot for the classroom projector?", "Can I charge my phone in the classroom?", False),
-]
-
-# Written after the first design was fixed; it showed the one-word guard was not enough.
-SECOND = [
-    ('Can I use a VPN on the school wifi?', 'am i allowed to run a vpn on the school network', True),
-    ('Can I use a VPN on the school wifi?', 'Is a VPN allowed on school wifi?', True),
-    ('Can I use a VPN on the school wifi?', 'Can I use a VPN on my home wifi for marking?', False),
-    ('Can I use a VPN on the school wifi?', 'Can pupils use a VPN on the school wifi?', False),
-    ('Who pays for the Seesaw subscription?', 'who covers the cost of seesaw', True),
-    ('Who pays for the Seesaw subscription?', 'Can parents comment on Seesaw posts?', False),
-    ('Who pays for the Seesaw subscription?', 'Who pays for the Tapestry subscription?', False),
-    ('Can I print personal documents on the staff room printer?', 'is it ok to print my own stuff on the staffroom printer', True),
-    ('Can I print personal documents on the staff room printer?', 'Can I print personal documents on the office printer?', False),
-    ('Can I print personal documents on the staff room printer?', 'How do I add paper to the staff room printer?', False),
-    ('Is there a limit on how many emails I can send to parents each week?', 'how many emails am I allowed to send parents per week', True),
-    ('Is there a limit on how many emails I can send to parents each week?', 'Can I email parents from my personal account?', False),
-    ('Can my daughter use her own headphones in the computer suite?', 'is my child allowed to bring her own headphones for computing', True),
-    ('Can my daughter use her own headphones in the computer suite?', 'Can my daughter use her phone in the computer suite?', False),
-    ('Can my daughter use her own headphones in the computer suite?', 'Can my daughter take her headphones on the coach trip?', False),
-    ('Do we have a licence to show films in class?', 'are we licensed to show movies in lessons', True),
-    ('Do we have a licence to show films in class?', 'Can I show a 15-rated film to Year 9?', False),
-    ('Do we have a licence to show films in class?', 'Do we have a licence to play music in class?', False),
-    ('Can I stream a football match on the classroom screen at lunch?', 'am i allowed to put the football on the class TV at lunchtime', True),
-    ('Can I stream a football match on the classroom screen at lunch?', 'Can I stream a football match on my phone at lunch?', False),
-    ('Can I stream a football match on the classroom screen at lunch?', 'Can I bet on a football match during lunch?', False),
-    ('Can I accept a gift card from a parent at the end of term?', 'is it ok to take a voucher from a parent as an end of term present', True),
-    ('Can I accept a gift card from a parent at the end of term?', 'Can I give pupils a gift card at the end of term?', False),
-    ('Can I accept a gift card from a parent at the end of term?', 'Can I accept flowers from a parent at the end of term?', False),
-    ('Is Duolingo approved for language homework?', 'can pupils use duolingo for their MFL homework', True),
-    ('Is Duolingo approved for language homework?', 'Is Duolingo approved for staff training?', False),
-    ('Is Duolingo approved for language homework?', 'Is Quizlet approved for language homework?', False),
-    ('How do I book the minibus for a trip?', "what's the process for booking the school minibus", True),
-    ('How do I book the minibus for a trip?', 'Do I need a licence to drive the minibus?', False),
-    ('How do I book the minibus for a trip?', 'How do I book the hall for a trip meeting?', False),
-    ('Can governors see the staff WhatsApp group?', 'do governors have access to the staff whatsapp', True),
-    ('Can governors see the staff WhatsApp group?', 'Can parents see the staff WhatsApp group?', False),
-    ('Can governors see the staff WhatsApp group?', "Can governors join the parents' WhatsApp group?", False),
-    ('Are we allowed to use personal USB sticks?', 'can I plug my own memory stick into a school computer', True),
-    ('Are we allowed to use personal USB sticks?', 'Are we allowed to use personal laptops?', False),
-    ('Are we allowed to use personal USB sticks?', 'Where can I buy encrypted USB sticks?', False),
-    ('Can my son wear a fitness tracker during PE?', 'is a fitbit allowed in PE lessons for my boy', True),
-    ('Can my son wear a fitness tracker during PE?', 'Can my son wear earrings during PE?', False),
-    ('Can my son wear a fitness tracker during PE?', 'Can my son bring a fitness tracker on the residential?', False),
-    ('Does the school block TikTok on its network?', 'is tiktok blocked on the school wifi', True),
-    ('Does the school block TikTok on its network?', 'Does the school block YouTube on its network?', False),
-    ('Does the school block TikTok on its network?', 'Can I post on TikTok during my lunch break?', False),
-]
-
-# Written blind after the second design; used once to check it (people by kind came from it).
-THIRD = [
-    ("Can I use Google Translate to email parents who don't speak English?", 'is it ok to use google translate when writing to EAL parents', True),
-    ("Can I use Google Translate to email parents who don't speak English?", 'Can pupils use Google Translate in French lessons?', False),
-    ("Can I use Google Translate to email parents who don't speak English?", 'Can I use Google Docs to email parents?', False),
-    ('Is there a staff discount at the gym the school partners with?', 'do staff get cheaper gym membership through school', True),
-    ('Is there a staff discount at the gym the school partners with?', 'Can pupils use the gym after school?', False),
-    ('Can I bring my dog into school on a Friday?', 'am I allowed to bring my dog to work on fridays', True),
-    ('Can I bring my dog into school on a Friday?', 'Can I bring my cat into school on a Friday?', False),
-    ('Can I bring my dog into school on a Friday?', 'Can I post photos of my dog on the school blog?', False),
-    ('Who do I tell if the interactive whiteboard stops working?', 'the smartboard in my room is broken, who do I report it to', True),
-    ('Who do I tell if the interactive whiteboard stops working?', 'Who do I tell if my school laptop stops working?', False),
-    ('Who do I tell if the interactive whiteboard stops working?', 'Can I use the interactive whiteboard for a staff quiz?', False),
-    ('Can parents pay for school dinners online?', 'is there a way to pay for lunches online', True),
-    ('Can parents pay for school dinners online?', 'Can parents pay for school trips online?', False),
-    ('Can parents pay for school dinners online?', 'Can parents see the dinner menu online?', False),
-    ('Are staff allowed to use e-scooters to get to school?', 'can teachers ride electric scooters to work', True),
-    ('Are staff allowed to use e-scooters to get to school?', 'Are pupils allowed to use e-scooters to get to school?', False),
-    ('Are staff allowed to use e-scooters to get to school?', 'Where can staff park bikes at school?', False),
-    ('Can I record my lessons for my own CPD?', 'is it ok to video myself teaching for professional development', True),
-    ('Can I record my lessons for my own CPD?', 'Can I record my lessons and post them on YouTube?', False),
-    ('Can I record my lessons for my own CPD?', "Can I record parents' meetings?", False),
-    ('Does the school have a policy on pupils using AI for homework?', "what's the rule on kids using AI to do homework", True),
-    ('Does the school have a policy on pupils using AI for homework?', 'Does the school have a policy on staff using AI for marking?', False),
-    ('Does the school have a policy on pupils using AI for homework?', 'Does the school have a policy on homework in the holidays?', False),
-    ("How do I get access to the school's Twitter account?", 'who can give me the login for the school twitter', True),
-    ("How do I get access to the school's Twitter account?", "How do I get access to the school's Facebook account?", False),
-    ("How do I get access to the school's Twitter account?", 'How do I report a fake school Twitter account?', False),
-    ('Can I sell tickets for the school fair on Eventbrite?', 'is eventbrite ok for selling school fair tickets', True),
-    ('Can I sell tickets for the school fair on Eventbrite?', "Can I sell tickets for my band's gig to parents?", False),
-    ('Can I sell tickets for the school fair on Eventbrite?', 'Can I advertise the school fair on Eventbrite?', False),
-    ("Can my child's grandparents collect photos from the school photographer?", 'can grandma order the school photos too', True),
-    ("Can my child's grandparents collect photos from the school photographer?", "Can I share the school photographer's photos on Facebook?", False),
-]
-
-PAIRS = FIRST + SECOND + THIRD
+# Labelled pairs (a question the office answered, a question asked later, is it the same question?), with how
+# each set was written and used: tests/fixtures/office_answer_pairs.yaml.
+PAIR_SETS = yaml.safe_load((Path(__file__).parent / "fixtures" / "office_answer_pairs.yaml").read_text(encoding="utf-8"))["sets"]
+PAIRS = [(p["answered"], p["asked"], p["same"]) for labelled in PAIR_SETS for p in labelled["pairs"]]
 
 
 @pytest.fixture(autouse=True)
