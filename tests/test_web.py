@@ -169,3 +169,17 @@ def test_secret_key_generated_on_loopback_only(tmp_path):
     with pytest.raises(SettingsError, match="WEB_SECRET_KEY"):
         secret_key(public)
     check_web_settings(replace(public, web_secret_key="s" * 48))
+
+
+def test_policybot_web_refuses_a_public_address_without_a_key_in_one_line(tmp_path, capsys):
+    from bot.cli import main
+
+    env = tmp_path / ".env"
+    env.write_text(f"WEB_HOST=0.0.0.0\nWEB_SECRET_KEY=\nDATABASE_PATH={tmp_path / 'p.db'}\n")
+    old = {k: os.environ.pop(k, None) for k in ("WEB_HOST", "WEB_SECRET_KEY")}
+    try:
+        assert main(["--env-file", str(env), "web"]) == 2
+    finally:
+        os.environ.update({k: v for k, v in old.items() if v is not None})
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "WEB_SECRET_KEY is not set" in err

@@ -85,7 +85,7 @@ async def send(request: Request):
         await run_in_threadpool(web.press, person, action)
     else:
         await run_in_threadpool(web.say, person, clean(text) if isinstance(text, str) else "")
-    return RedirectResponse(str(request.url_for("chat")) + "#latest", status_code=303)
+    return RedirectResponse(request.url_for("chat").path + "#latest", status_code=303)
 
 
 async def policy_page(request: Request):
