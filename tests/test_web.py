@@ -183,3 +183,23 @@ def test_policybot_web_refuses_a_public_address_without_a_key_in_one_line(tmp_pa
         os.environ.update({k: v for k, v in old.items() if v is not None})
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "WEB_SECRET_KEY is not set" in err
+
+
+def test_a_chunked_body_over_the_limit_is_refused_too(client):
+    page = client.get("/")
+    token = csrf(page.text)
+
+    def chunks():
+        yield f"csrf={token}&text=".encode()
+        for _ in range(100):
+            yield b"z" * 1000
+
+    response = client.post("/send", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413 and "too large" in response.text
+
+
+def test_bytes_that_are_not_utf8_get_a_reply_not_an_error(client):
+    page = client.get("/")
+    body = f"csrf={csrf(page.text)}&text=".encode() + b"%ff%fe%00%c3 hello"
+    response = client.post("/send", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200 and 'class="entry bot' in response.text

@@ -12,6 +12,7 @@ import logging
 import secrets
 import unicodedata
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -28,7 +29,7 @@ from bot.protocol import PERSON, decode, person_button
 from bot.services import Answerer
 from bot.store import Store
 from bot.texts import for_web
-from bot.web.security import SecurityHeaders, csrf_ok, csrf_token, secret_key
+from bot.web.security import MAX_BODY_BYTES, SecurityHeaders, csrf_ok, csrf_token, secret_key
 from bot.web.transcripts import Transcripts
 from bot.web.view import Block, Entry, anchor, entry, said
 
@@ -42,6 +43,17 @@ SESSION_DAYS = 30
 def clean(text: str) -> str:
     """A typed message without control characters (a pasted binary blob or a NUL), newlines and tabs kept."""
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
+async def read_form(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, str] | None:
+    """A urlencoded form, read up to `limit` bytes (None past it, even with no Content-Length); bytes that are
+    not UTF-8 become U+FFFD, never an error."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=8))
 
 
 def session_id(request: Request) -> str:
@@ -76,15 +88,20 @@ async def chat_page(request: Request):
 async def send(request: Request):
     """One turn: a typed message or a pressed button, then back to the page (303)."""
     web = request.app.state.web
-    form = await request.form()
+    try:
+        form = await read_form(request)
+    except ValueError:  # more fields than any of our forms has
+        form = {}
+    if form is None:
+        return web.page(request, "message.html", {"message": web.texts.get("too_large")}, status_code=413)
     if not csrf_ok(request.session, form.get("csrf")):
         return web.page(request, "forbidden.html", {}, status_code=403)
     person = person_of(request)
     action, text = form.get("action"), form.get("text")
-    if isinstance(action, str) and action:
+    if action:
         await run_in_threadpool(web.press, person, action)
     else:
-        await run_in_threadpool(web.say, person, clean(text) if isinstance(text, str) else "")
+        await run_in_threadpool(web.say, person, clean(text or ""))
     return RedirectResponse(request.url_for("chat").path + "#latest", status_code=303)
 
 
