@@ -203,3 +203,15 @@ def test_bytes_that_are_not_utf8_get_a_reply_not_an_error(client):
     body = f"csrf={csrf(page.text)}&text=".encode() + b"%ff%fe%00%c3 hello"
     response = client.post("/send", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 200 and 'class="entry bot' in response.text
+
+
+def test_forget_me_clears_the_page_as_well_as_the_store(client):
+    ask(client, "Can I add a teacher as a friend on Facebook?")
+    asked = post(client, text="/forget")
+    buttons = dict((v, l) for v, l in re.findall(r'name="action" value="([^"]+)">([^<]+)</button>', asked.text))
+    assert "fg:yes" in buttons
+    after = post(client, action="fg:yes")
+    shown = transcript(after.text)
+    assert "teacher as a friend" not in shown
+    assert 'class="entry bot' in after.text  # the dialogue's own "forgotten" reply
+    assert "parent or carer" in unescape(after.text.split("</section>", 1)[1])  # asked who they are again

@@ -172,7 +172,10 @@ class WebChannel:
         if callback is None or callback.audience != PERSON:  # forged, or an office button: never run here
             self.transcripts.add(person.user_id, [Entry("bot", (Block("", self.texts.get("button_not_valid")),))])
             return
-        self.show(person, self.dialogue.handle(person, action=action))
+        out = self.dialogue.handle(person, action=action)
+        if callback.kind == "fg" and callback.args == ("yes",):  # "forget me", confirmed: the page forgets too
+            self.transcripts.forget(person.user_id)
+        self.show(person, out)
 
     def deliver_pending(self, person: Person) -> None:
         """What the office sent this person since (an answer to their question), shown once."""
