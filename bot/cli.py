@@ -5,6 +5,7 @@ is set in `.env`, otherwise the console chat.
   policybot chat [--role staff|parent]                      the console chat
   policybot eval [FILE]                                     metrics on a labelled question file
   policybot serve                                           the Telegram bot
+  policybot web                                             the web chat alone (WEB_HOST:WEB_PORT)
   policybot ingest FILE --pack NAME                         turn a policy document into a pack
   policybot pack show NAME [--json]                         what the bot understood of a pack
   policybot office unanswered|answer|reports|export|backup  the office's work from a terminal
@@ -92,6 +93,12 @@ def cmd_serve(args) -> int:
     return run_serve(args.settings)
 
 
+def cmd_web(args) -> int:
+    from bot.web.serve import run_web
+
+    return run_web(args.settings, lambda: _advisor(args))
+
+
 def cmd_main_job(args) -> int:
     """No subcommand: the bot if a token is configured, else the console chat."""
     if args.settings.telegram_bot_token:
@@ -128,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN and the office settings)")
     _pack_options(serve)
     serve.set_defaults(func=cmd_serve)
+
+    web = sub.add_parser("web", help="run the web chat alone, on WEB_HOST:WEB_PORT (default 127.0.0.1:8080)")
+    _pack_options(web)
+    web.set_defaults(func=cmd_web)
 
     # Subcommands that live with the code they drive.
     for module in ("knowledge.ingest_cli", "bot.office_cli"):

@@ -102,6 +102,9 @@ class Settings:
     answer_threshold: float = 0.7  # the chance the first clause is right (calibrated) below which the bot hedges
     rate_limit_per_minute: int = 20
     log_level: str = "INFO"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_secret_key: str = ""  # signs the web chat's session cookie; generated on loopback when empty
 
 
 _TEXT = {
@@ -125,6 +128,8 @@ _TEXT = {
     "WEBHOOK_SECRET": "webhook_secret",
     "WEBHOOK_LISTEN": "webhook_listen",
     "LOG_LEVEL": "log_level",
+    "WEB_HOST": "web_host",
+    "WEB_SECRET_KEY": "web_secret_key",
 }
 _PATHS = {"DATABASE_PATH": "database_path", "CACHE_DIR": "cache_dir", "POLICY_PACKS_DIR": "policy_packs_dir"}
 
@@ -145,7 +150,7 @@ def load_settings(env_file: Path | str | None = ".env", environ: dict | None = N
             kwargs[key.lower()] = _int(key, values[key].strip())
     if values.get("ADMIN_USER_IDS", "").strip():
         kwargs["admin_user_ids"] = _ids("ADMIN_USER_IDS", values["ADMIN_USER_IDS"])
-    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1)):
+    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1), ("WEB_PORT", 1)):
         if values.get(key, "").strip():
             kwargs[key.lower()] = _int(key, values[key].strip(), minimum=minimum)
     if values.get("ANSWER_THRESHOLD", "").strip():
@@ -188,3 +193,22 @@ def check_serve_settings(settings: Settings) -> None:
         ZoneInfo(settings.timezone)
     except Exception:
         raise SettingsError(f"TIMEZONE {settings.timezone!r} is not a known time zone (e.g. Europe/London)") from None
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listen address is reachable only from this machine."""
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def check_web_settings(settings: Settings) -> None:
+    """What `policybot web` cannot start without: a secret key whenever others can reach the page."""
+    if settings.web_port > 65535:
+        raise SettingsError(f"WEB_PORT must be a port number (1-65535), not {settings.web_port}")
+    if not settings.web_secret_key and not is_loopback(settings.web_host):
+        raise SettingsError(
+            f"WEB_SECRET_KEY is not set (required when WEB_HOST is {settings.web_host!r}, not a loopback address; "
+            "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )

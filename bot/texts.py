@@ -16,6 +16,7 @@ from knowledge.texts import Texts
 DATA = Path(__file__).resolve().parent / "data"
 OFFICE_YAML = DATA / "office.yaml"
 TELEGRAM_YAML = DATA / "telegram.yaml"
+WEB_YAML = DATA / "web.yaml"
 
 # The settings a text may name, as they are named in Settings (and in .env, upper-cased).
 SETTINGS_NAMED = (
@@ -51,6 +52,11 @@ def for_people(settings, pack) -> Texts:
 def for_office(settings=None, pack=None) -> Texts:
     """What the school office is shown (with the same placeholders, when the settings and pack are given)."""
     return Texts.load(OFFICE_YAML, placeholders=placeholders(settings, pack) if settings is not None else None)
+
+
+def for_web(settings, pack) -> Texts:
+    """The web chat's own page texts (labels, headings); its replies are the people's texts above."""
+    return Texts.load(WEB_YAML, placeholders=placeholders(settings, pack))
 
 
 def command_menu() -> list[tuple[str, str]]:
