@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ROLES = ("staff", "parent")
+from knowledge.roles import ROLES
+
 OFFICE_COMMANDS = ("unanswered", "reports", "case", "close", "stats", "answer", "answers", "unlearn")
 
 # Who a button is for.

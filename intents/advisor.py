@@ -19,10 +19,10 @@ from intents.texts import person_texts
 from knowledge.compose import ComposedAnswer, compose_answer, compose_bearing, render_plain, suggestion_line
 from knowledge.engine import Match, PolicyEngine, Search
 from knowledge.office_answers import OfficeAnswer, OfficeAnswers, OfficeMatch
+from knowledge.roles import ROLES
 from knowledge.texts import Texts, fill
 
 MAX_CHARS = 1000
-ROLES = ("staff", "parent")
 # The office taught a question this close (cosine) for another clause than the first: hedge, don't contradict it.
 LEARNED_CONFLICT = 0.65
 

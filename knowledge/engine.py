@@ -23,10 +23,10 @@ from knowledge.index import QUESTION_KINDS, ClauseIndex
 from knowledge.lexical import KeywordIndex
 from knowledge.lexicon import Lexicon, lexicon, message_sentences
 from knowledge.pack import Pack, read_yaml
+from knowledge.roles import ROLES
 from knowledge.shorthand import expander, load_shorthand
 from knowledge.subject import Subject, agreement, of_clause_text, of_question
 
-ROLES = ("staff", "parent")
 RANKER = Path(__file__).resolve().parent / "data" / "ranker.yaml"
 # The signals describing one candidate clause for one message (names as in data/ranker.yaml).
 FEATURES = (
