@@ -26,11 +26,18 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(max(chosen, floor))
 
 
-def run_serve(settings) -> int:
+def refused(command: str, check, settings) -> bool:
+    """Run a settings check; if it fails, say why in one line on stderr (the caller exits 2)."""
     try:
-        check_serve_settings(settings)
+        check(settings)
     except SettingsError as exc:
-        print(f"policybot serve: {exc}", file=sys.stderr)
+        print(f"policybot {command}: {exc}", file=sys.stderr)
+        return True
+    return False
+
+
+def run_serve(settings) -> int:
+    if refused("serve", check_serve_settings, settings):
         return 2
     configure_logging(settings.log_level)
     from bot.runtime import build_advisor

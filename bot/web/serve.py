@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 
-from bot.settings import SettingsError, check_web_settings
+from bot.settings import check_web_settings
 
 
 def address(settings) -> str:
@@ -14,14 +13,12 @@ def address(settings) -> str:
 
 def run_web(settings, advisor_factory) -> int:
     """Check the settings (one line if wrong), load the advisor, print the address, serve until stopped."""
-    try:
-        check_web_settings(settings)
-    except SettingsError as exc:
-        print(f"policybot web: {exc}", file=sys.stderr)
+    from bot.serve import configure_logging, refused
+
+    if refused("web", check_web_settings, settings):
         return 2
     import uvicorn
 
-    from bot.serve import configure_logging
     from bot.web.app import build_app
 
     configure_logging(settings.log_level)
