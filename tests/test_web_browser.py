@@ -71,6 +71,8 @@ class Browser:
         }
         caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}}
         self.session = self.call("POST", "/session", caps)["sessionId"]
+        # A find waits up to 20 s for its element: a submitted form's next page may still be on its way.
+        self.call("POST", f"/session/{self.session}/timeouts", {"implicit": 20_000, "pageLoad": 60_000})
 
     def call(self, method: str, path: str, body: dict | None = None):
         response = self.http.request(method, path, json=body)
