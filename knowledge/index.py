@@ -58,8 +58,9 @@ def clause_entries(position: int, clause: Clause, expand) -> list[Entry]:
     if clause.summary:
         out.append(Entry(position, "summary", clause.summary))
     out += [Entry(position, "derived", q) for q in questions_from_clause(clause)]
-    out += [Entry(position, "alternate", expand(a)) for a in clause.alternates if a.strip()]
+    # A ruling's example that is also one of the clause's alternates stays the ruling's (it tells the rulings apart).
     out += [Entry(position, "ruling", expand(a), n) for n, ruling in enumerate(clause.rulings) for a in ruling.asks if a.strip()]
+    out += [Entry(position, "alternate", expand(a)) for a in clause.alternates if a.strip()]
     seen: set[tuple[str, str]] = set()
     unique = []
     for entry in out:

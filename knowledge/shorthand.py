@@ -9,6 +9,7 @@ from knowledge.pack import read_yaml
 
 DEFAULTS = Path(__file__).resolve().parent / "data" / "shorthand.yaml"
 WORD = re.compile(r"[\w/']+", re.UNICODE)
+OWN = re.compile(r"\bown\s+$", re.IGNORECASE)
 
 
 def load_shorthand(pack_shorthand: dict[str, str] | None = None) -> dict[str, str]:
@@ -24,6 +25,12 @@ def expander(table: dict[str, str]):
         return lambda text: text
 
     def expand(text: str) -> str:
-        return WORD.sub(lambda m: table.get(m.group(0).lower(), m.group(0)), text)
+        def word(m: re.Match) -> str:
+            # "my own kid" is family, not "my own pupil": a word after "own" keeps its everyday sense.
+            if OWN.search(text, 0, m.start()):
+                return m.group(0)
+            return table.get(m.group(0).lower(), m.group(0))
+
+        return WORD.sub(word, text)
 
     return expand
