@@ -25,6 +25,7 @@ SETS = [
     ("dev", "safeguarding, 17 languages", ROOT / "bench" / "trust" / "dev" / "safeguarding.yaml"),
     ("dev", "safeguarding, understated and look-alikes", ROOT / "bench" / "trust" / "dev" / "safeguarding_understated.yaml"),
     ("dev", "safeguarding, 33 languages, understated", ROOT / "bench" / "trust" / "dev" / "safeguarding_multilingual.yaml"),
+    ("dev", "safeguarding, 16 languages, third-party and mixed", ROOT / "bench" / "trust" / "dev" / "safeguarding_multilingual_2.yaml"),
     ("test", "heldout.yaml (earlier sessions)", PACK / "heldout.yaml"),
     ("test", "short phone questions", ROOT / "bench" / "trust" / "test" / "short.yaml"),
     ("test", "long real-style messages", ROOT / "bench" / "trust" / "test" / "long.yaml"),
