@@ -4,6 +4,13 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh || exit 1
+# The browser tests drive Debian's Chromium through its own chromedriver (same version, same archive: nothing
+# comes from a browser vendor). As root on a machine without them, install them; otherwise those tests skip
+# with a message saying what to install (with CI=true a missing browser fails them).
+if { ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; } && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+    || echo "run-tests.sh: could not install chromium and chromium-driver; the browser tests will say so" >&2
+fi
 .venv/bin/python -m pytest -q "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
