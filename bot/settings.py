@@ -245,8 +245,8 @@ def looks_like_address(text: str) -> bool:
     """One plain address (name@domain.tld), nothing around it: what a header may safely carry."""
     local, at, domain = text.rpartition("@")
     return (
-        bool(at and local and "." in domain.strip(".")) and len(text) <= 254
-        and not any(ch.isspace() or ch in "<>,;:\"()[]" or ord(ch) < 32 for ch in text)
+        bool(at and local and "." in domain.strip(".")) and len(text) <= 254 and text.isascii()  # no SMTPUTF8 needed
+        and not any(ch.isspace() or ch in "<>,;:\\\"()[]" or ord(ch) < 32 for ch in text)
     )
 
 

@@ -221,3 +221,24 @@ def test_email_settings_are_read_from_the_environment():
     assert (settings.smtp_host, settings.smtp_port, settings.smtp_password) == ("mail.school.example", 465, " pass word ")
     assert settings.office_email == "office@school.example" and settings.escalation_email == "chair@school.example"
     check_office_route(settings)  # SMTP_FROM defaults to SMTP_USER, an address
+
+
+async def test_a_persons_message_that_cannot_be_sent_holds_up_nothing(store, email_settings, smtp_server, pack, caplog):
+    from bot.email.sender import SmtpSender
+
+    class Fussy(SmtpSender):
+        def send(self, smtp, to, subject, body):
+            if to == ASKER:
+                raise UnicodeEncodeError("ascii", ASKER, 0, 1, "cannot encode " + ASKER)
+            super().send(smtp, to, subject, body)
+
+    item, _ = web_question(store, email=ASKER)
+    assert office_over(store, email_settings, pack).answer_with_text(item["id"], "An answer.", "tester").ok
+    with store.transaction():
+        queue_notice(store, email_settings, target="office", text="a later notice", kind="unanswered", ref="U-9")
+    assert await EmailDelivery(store, email_settings, sender=Fussy(email_settings)).deliver() == 1
+    assert smtp_server.recipients == [["office@clearwell.example"]]
+    [given_up] = [r for r in store.db["outbox"].rows if r["channel"] == "email" and r["target"] == "user"]
+    assert given_up["status"] == "undeliverable" and given_up["last_error"] == "UnicodeEncodeError"
+    assert ASKER not in everything_stored(store)  # and the address is not kept
+    assert "could not be sent (UnicodeEncodeError)" in caplog.text and ASKER not in caplog.text  # nor logged

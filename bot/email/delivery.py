@@ -57,8 +57,15 @@ def smtp_code(exc: BaseException) -> int | None:
 
 def about_this_message(exc: BaseException) -> bool:
     """A refusal of this one message (the connection is still good for the next); anything else is the server."""
+    if isinstance(exc, smtplib.SMTPNotSupportedError):  # e.g. an address the server cannot take (no SMTPUTF8)
+        return True
     refused = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
     return isinstance(exc, refused) and smtp_code(exc) not in (None, 421)
+
+
+def refused_for_good(exc: BaseException) -> bool:
+    """Sending this message again will not help (a 5xx for it, or something the server does not support)."""
+    return about_this_message(exc) and (isinstance(exc, smtplib.SMTPNotSupportedError) or (smtp_code(exc) or 0) >= 500)
 
 
 def error_name(exc: BaseException) -> str:
@@ -121,6 +128,10 @@ class EmailDelivery:
                         await asyncio.to_thread(close, smtp)
                         smtp = None
                         break  # the server is away: the rest waits for the next round, in order
+                    except Exception as exc:  # this message cannot be made or sent as it is: never the rest's hold-up
+                        log.warning("email outbox %s: could not be sent (%s)", row["id"], type(exc).__name__)
+                        await asyncio.to_thread(self.failed, row, exc, True)
+                        continue
                     await asyncio.to_thread(self.sent, row)
                     delivered += 1
             finally:
@@ -189,9 +200,10 @@ class EmailDelivery:
             if item is not None:
                 self.store.unanswered.drop_email(item["id"])
 
-    def failed(self, row: dict, exc: BaseException) -> None:
-        name, code = error_name(exc), smtp_code(exc) or 0
-        if row["target"] == "user" and code >= 500 and about_this_message(exc):
+    def failed(self, row: dict, exc: BaseException, for_good: bool = False) -> None:
+        """Note a failed send: a person's message refused for good is given up; anything else is tried again."""
+        name = error_name(exc)
+        if row["target"] == "user" and (for_good or refused_for_good(exc)):
             log.warning("email outbox %s: refused for good (%s); a person's answer marked undeliverable", row["id"], name)
             self.store.outbox.mark_failed(row["id"], name, None)
             item = self.question_of(row)
