@@ -242,3 +242,35 @@ async def test_a_persons_message_that_cannot_be_sent_holds_up_nothing(store, ema
     assert given_up["status"] == "undeliverable" and given_up["last_error"] == "UnicodeEncodeError"
     assert ASKER not in everything_stored(store)  # and the address is not kept
     assert "could not be sent (UnicodeEncodeError)" in caplog.text and ASKER not in caplog.text  # nor logged
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_the_sender_logs_in_and_never_sends_a_password_in_the_clear_to_another_machine(store, email_settings, monkeypatch):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from bot.email.sender import InsecureServer, SmtpSender
+    from smtp_fixtures import Inbox, free_port
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"bot" and auth_data.password == b"s3cret pw")
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            auth_require_tls=False, auth_required=True)
+    controller.start()
+    try:
+        settings = replace(email_settings, smtp_port=controller.port, smtp_user="bot", smtp_password="s3cret pw")
+        with store.transaction():
+            queue_notice(store, settings, target="office", text="notice", kind="unanswered", ref="U-1")
+        assert await EmailDelivery(store, settings).deliver() == 1  # this machine: no TLS needed
+        assert logins == [(b"bot", b"s3cret pw")] and len(inbox.messages) == 1
+        monkeypatch.setattr("bot.email.sender.is_loopback", lambda host: False)  # as if it were another machine
+        with pytest.raises(InsecureServer):  # offering no STARTTLS
+            SmtpSender(settings).connect()
+        assert len(logins) == 1  # the password was not offered
+    finally:
+        controller.stop()
