@@ -26,6 +26,7 @@ from knowledge.texts import Texts
 
 ITEM_PREFIX = "U-"
 ROUTE_FAILED_KIND = "route_failed"  # a reporter told their case has not reached its handler
+CASE_NOTICE_KIND = "case"  # a case's notice to its handler (on Telegram, on email, or both)
 OFFICE_ANSWER_PREFIX = "A-"  # an answer the office wrote, as the bot gives it again
 
 
@@ -275,6 +276,7 @@ class Office:
         with self.store.transaction():
             if not self.store.unanswered.resolve(item_id, "dismissed", actor):
                 return Outcome(False, t.get("already_resolved", id=item_id, status=item["status"]))
+            self.store.unanswered.drop_email(item_id)  # no answer will be emailed: the address is not kept
             self.store.audit.record(actor, "dismiss", f"{ITEM_PREFIX}{item_id}")
         return Outcome(True, t.get("dismissed", id=item_id, actor=actor))
 
@@ -358,6 +360,8 @@ class Office:
             return False
         if self.store.outbox.has(kind=ROUTE_FAILED_KIND, ref=ref):
             return False
+        if self.store.outbox.delivered(kind=CASE_NOTICE_KIND, ref=ref):  # it reached its handler another way
+            return False
         pt = self.person_texts
         message = pt.get("conversation.route_failed", ref=ref, handler=pt.get(f"conversation.handlers.{case.route}"))
         with self.store.transaction():
@@ -424,13 +428,22 @@ def tell_reporter(store: Store, case: Case, kind: str, message: str) -> None:
 
 
 def send_to_asker(store: Store, item: dict, message: str) -> None:
-    """Queue the office's answer for the person who asked an unanswered question, on their channel."""
+    """Queue the office's answer for the person who asked an unanswered question, on their channel; a web asker
+    also finds it on their private link, and by email if they gave an address (looked up from the question
+    when it is sent, so the address is kept nowhere else)."""
+    ref = f"{ITEM_PREFIX}{item['id']}"
+    user_key = item.get("user_key") or ""
     store.outbox.enqueue(
         target="user",
         channel=item.get("channel") or "telegram",
         chat_id=item.get("chat_id") or "",
-        user_key=item.get("user_key") or "",
+        user_key=user_key,
         kind="answer",
-        ref=f"{ITEM_PREFIX}{item['id']}",
+        ref=ref,
         text=message,
     )
+    current = store.unanswered.item(item["id"]) or item  # the address may have been given since `item` was read
+    if current.get("link_hash"):
+        store.unanswered.set_answer_message(item["id"], message)
+    if current.get("email"):
+        store.outbox.enqueue(target="user", channel="email", user_key=user_key, kind="answer", ref=ref, text=message)

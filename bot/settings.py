@@ -105,6 +105,14 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     web_secret_key: str = ""  # signs the web chat's session cookie; generated on loopback when empty
+    # Email (bot/email/): the office's notices to OFFICE_EMAIL, and answers to web askers who gave an address.
+    smtp_host: str = ""  # empty: no email at all
+    smtp_port: int = 587  # 465: TLS from the start; otherwise STARTTLS when the server offers it
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""  # empty: SMTP_USER, when that is an address
+    office_email: str = ""  # the office's notices (safeguarding alerts, reports, referrals, unanswered questions)
+    escalation_email: str = ""  # reports about the headteacher or the office itself (the chair of governors)
 
 
 _TEXT = {
@@ -165,6 +173,7 @@ def load_settings(env_file: Path | str | None = ".env", environ: dict | None = N
         if notify not in ("each", "digest"):
             raise SettingsError(f"OFFICE_NOTIFY must be 'each' or 'digest', not {notify!r}")
         kwargs["office_notify"] = notify
+    kwargs.update(email_settings(values))
     settings = Settings(**kwargs)
     if for_serve:
         check_serve_settings(settings)
@@ -211,4 +220,68 @@ def check_web_settings(settings: Settings) -> None:
         raise SettingsError(
             f"WEB_SECRET_KEY is not set (required when WEB_HOST is {settings.web_host!r}, not a loopback address; "
             "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+
+
+# --- email ---------------------------------------------------------------------------------------------
+
+_EMAIL_TEXT = {
+    "SMTP_HOST": "smtp_host", "SMTP_USER": "smtp_user", "SMTP_FROM": "smtp_from",
+    "OFFICE_EMAIL": "office_email", "ESCALATION_EMAIL": "escalation_email",
+}
+
+
+def email_settings(values: dict) -> dict:
+    """The SMTP_* and *_EMAIL settings present in `values` (a password is kept as written, spaces and all)."""
+    kwargs = {attr: values[key].strip() for key, attr in _EMAIL_TEXT.items() if values.get(key, "").strip()}
+    if values.get("SMTP_PASSWORD", ""):
+        kwargs["smtp_password"] = values["SMTP_PASSWORD"]
+    if values.get("SMTP_PORT", "").strip():
+        kwargs["smtp_port"] = _int("SMTP_PORT", values["SMTP_PORT"].strip(), minimum=1)
+    return kwargs
+
+
+def looks_like_address(text: str) -> bool:
+    """One plain address (name@domain.tld), nothing around it: what a header may safely carry."""
+    local, at, domain = text.rpartition("@")
+    return (
+        bool(at and local and "." in domain.strip(".")) and len(text) <= 254 and text.isascii()  # no SMTPUTF8 needed
+        and not any(ch.isspace() or ch in "<>,;:\\\"()[]" or ord(ch) < 32 for ch in text)
+    )
+
+
+def email_sender(settings: Settings) -> str:
+    """The From address: SMTP_FROM, or SMTP_USER when that is an address."""
+    return settings.smtp_from or (settings.smtp_user if looks_like_address(settings.smtp_user) else "")
+
+
+def check_email_settings(settings: Settings) -> None:
+    """Email settings that would fail only when the first alert is sent: refused at start instead."""
+    for name, value in (("OFFICE_EMAIL", settings.office_email), ("ESCALATION_EMAIL", settings.escalation_email),
+                        ("SMTP_FROM", settings.smtp_from)):
+        if value and not looks_like_address(value):
+            raise SettingsError(f"{name} must be one email address (name@example.org), not {value!r}")
+    if settings.smtp_port > 65535:
+        raise SettingsError(f"SMTP_PORT must be a port number (1-65535), not {settings.smtp_port}")
+    if (settings.office_email or settings.escalation_email) and not settings.smtp_host:
+        raise SettingsError("SMTP_HOST is not set (needed to send to OFFICE_EMAIL: the school's mail server, e.g. smtp.example.org)")
+    if settings.smtp_host and not email_sender(settings):
+        raise SettingsError("SMTP_FROM is not set (the address emails come from, e.g. policybot@example.sch.uk)")
+    if settings.smtp_password and not settings.smtp_user:
+        raise SettingsError("SMTP_USER is not set (needed with SMTP_PASSWORD)")
+
+
+def has_telegram_office(settings: Settings) -> bool:
+    return bool(settings.telegram_bot_token) and settings.office_chat_id is not None
+
+
+def check_office_route(settings: Settings) -> None:
+    """`serve` for real use (a Telegram token, or a web chat others can reach) must have a way to tell the office
+    about safeguarding alerts, reports and questions: a Telegram office chat, an office email, or both."""
+    check_email_settings(settings)
+    real_use = bool(settings.telegram_bot_token) or not is_loopback(settings.web_host)
+    if real_use and not has_telegram_office(settings) and not settings.office_email:
+        raise SettingsError(
+            "no way to reach the office: set OFFICE_CHAT_ID (with TELEGRAM_BOT_TOKEN) or OFFICE_EMAIL (with SMTP_HOST), "
+            "so safeguarding alerts and reports reach someone"
         )

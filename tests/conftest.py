@@ -10,6 +10,7 @@ from fake_bot_api import FakeBotApi
 pytest_plugins = [
     "engine_fixtures",
     "bot_fixtures",
+    "smtp_fixtures",
 ]
 
 

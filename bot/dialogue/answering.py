@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.answer_links import LINK_CHANNELS, link_url, new_token, token_hash
 from bot.dialogue.outgoing import ButtonRows, Outgoing, short_label
+from bot.office_routes import queue_notice
 from bot.protocol import person_button
 from intents.advisor import Reply
 from intents.flows import Button
@@ -38,7 +40,7 @@ def answer_message(turn: Turn, text: str, reply: Reply) -> list[Outgoing]:
     elif reply.answered:
         out = [Outgoing(reply.reply, answered_buttons(turn, reply, question_id, top), answer=reply, kind="answer")]
     else:
-        out = [unanswered(turn, text, reply, question_id)]
+        out = unanswered(turn, text, reply, question_id)
     if reply.safeguarding:
         turn.state["pending_alert"] = {"text": text[:2000], "context": "message"}
         out.append(Outgoing(turn.texts.get("safeguarding.offer"), turn.offer_buttons(), kind="safeguarding"))
@@ -62,8 +64,9 @@ def answered_buttons(turn: Turn, reply: Reply, question_id: int, top: str) -> Bu
     return rows + tuple((Button(short_label(f"{c.label} {c.heading or c.title}"), person_button("sec", c.id)),) for c in also)
 
 
-def unanswered(turn: Turn, text: str, reply: Reply, question_id: int) -> Outgoing:
-    """Kept for the office (noticed at once, or in the daily digest); the person sees the nearest sections."""
+def unanswered(turn: Turn, text: str, reply: Reply, question_id: int) -> list[Outgoing]:
+    """Kept for the office (noticed at once, or in the daily digest); the person sees the nearest sections and,
+    on a channel that cannot reach them again, a private link where the answer will appear."""
     suggestions = list(reply.suggestions or reply.matches)[:3]
     store, person = turn.store, turn.person
     item_id = store.unanswered.add(
@@ -71,11 +74,17 @@ def unanswered(turn: Turn, text: str, reply: Reply, question_id: int) -> Outgoin
     )
     if turn.dialogue.settings.office_notify == "each":
         notice, rows = turn.dialogue.office.unanswered_notice(store.unanswered.item(item_id))
-        store.outbox.enqueue(target="office", text=notice, buttons=rows, kind="unanswered", ref=f"U-{item_id}")
+        queue_notice(store, turn.dialogue.settings, target="office", text=notice, buttons=rows, kind="unanswered", ref=f"U-{item_id}")
     buttons = tuple(
         (Button(short_label(f"{m.clause.label} {m.clause.heading or m.clause.title}"), person_button("sec", m.clause.id)),) for m in suggestions
     )
-    return Outgoing(reply.reply, buttons)
+    out = [Outgoing(reply.reply, buttons)]
+    if person.channel in LINK_CHANNELS:
+        token = new_token()  # shown this once; only its hash is kept
+        store.unanswered.set_link(item_id, token_hash(token))
+        link = turn.texts.get("conversation.answer_link", url=link_url(turn.dialogue.settings, token))
+        out.append(Outgoing(link.rstrip(), kind="answer_link"))
+    return out
 
 
 def feedback(turn: Turn, rest: str) -> list[Outgoing]:

@@ -101,6 +101,9 @@ class Commands:
         open_items = [u for u in data["unanswered"] if u["status"] == "open"]
         if open_items:
             lines.append(t.get("conversation.mydata_unanswered", count=len(open_items)))
+        emailed = [u for u in open_items if u.get("email")]
+        if emailed:
+            lines.append(t.get("conversation.mydata_email", count=len(emailed)))
         if data["conversation"] or self.turn.state:
             lines.append(t.get("conversation.mydata_conversation"))
         if data["cases"]:

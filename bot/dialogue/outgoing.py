@@ -32,7 +32,7 @@ class Outgoing:
     buttons: ButtonRows = ()
     answer: Reply | None = None  # the advisor's reply with a composed answer (or the office's own answer)
     section: Clause | None = None  # quoted in full
-    kind: str = "text"  # text | answer | office_answer | section | safeguarding
+    kind: str = "text"  # text | answer | office_answer | section | safeguarding | answer_link (its URL the last line)
 
 
 def short_label(text: str, limit: int = 48) -> str:

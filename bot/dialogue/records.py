@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.dialogue.outgoing import Outgoing, Person
+from bot.office_routes import queue_notice
 
 if TYPE_CHECKING:
     from bot.dialogue.turn import Turn
@@ -99,4 +100,4 @@ def notify_office(turn: Turn, ref: str) -> None:
     office = turn.dialogue.office
     case = turn.store.cases.get(ref)
     notice, rows = office.case_notice(case)
-    turn.store.outbox.enqueue(target=case.route, text=notice, buttons=rows, kind="case", ref=ref)
+    queue_notice(turn.store, turn.dialogue.settings, target=case.route, text=notice, buttons=rows, kind="case", ref=ref)

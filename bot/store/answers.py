@@ -56,6 +56,36 @@ class Unanswered(Room):
             )
             return changed.rowcount == 1
 
+    # --- a web asker's private link and email address (bot/answer_links.py) ----------------------------
+
+    def set_link(self, item_id: int, link_hash: str) -> None:
+        with self.atomic() as db:
+            db["unanswered"].update(item_id, {"link_hash": link_hash})
+
+    def by_link(self, link_hash: str) -> dict | None:
+        """The question a private link is for (looked up by the token's hash), or None."""
+        if not link_hash:
+            return None
+        with self.reading() as db:
+            rows = list(db["unanswered"].rows_where("link_hash = ?", [link_hash], limit=1))
+        return _decoded(rows[0]) if rows else None
+
+    def set_email(self, item_id: int, email: str) -> bool:
+        """Keep (or, with "", erase) the address the answer is to be emailed to; only while the question is open."""
+        with self.atomic() as db:
+            changed = db.execute("UPDATE unanswered SET email = ? WHERE id = ? AND status = 'open'", [email, item_id])
+            return changed.rowcount == 1
+
+    def drop_email(self, item_id: int) -> None:
+        """The address is no longer needed (the answer was sent, or none will be): erased."""
+        with self.atomic() as db:
+            db.execute("UPDATE unanswered SET email = '' WHERE id = ?", [item_id])
+
+    def set_answer_message(self, item_id: int, message: str) -> None:
+        """The office's answer as the asker was sent it, for their private link."""
+        with self.atomic() as db:
+            db["unanswered"].update(item_id, {"answer_message": message})
+
     def open_count(self) -> int:
         with self.reading() as db:
             return db.execute("SELECT count(*) FROM unanswered WHERE status = 'open'").fetchone()[0]

@@ -106,6 +106,12 @@ class Outbox(Room):
         with self.reading() as db:
             return db.execute("SELECT 1 FROM outbox WHERE kind = ? AND ref = ? LIMIT 1", [kind, ref]).fetchone() is not None
 
+    def delivered(self, *, kind: str, ref: str) -> bool:
+        """Whether a message of this kind about this reference reached its target (on any channel)."""
+        with self.reading() as db:
+            query = "SELECT 1 FROM outbox WHERE kind = ? AND ref = ? AND status = 'delivered' LIMIT 1"
+            return db.execute(query, [kind, ref]).fetchone() is not None
+
     def undelivered_count(self) -> int:
         """Messages given up on or overdue; a reply still within its turn (journalled, not yet due) is in flight."""
         with self.reading() as db:

@@ -140,3 +140,13 @@ def m003_update_journal(db: sqlite_utils.Database) -> None:
     # (bot/telegram/journal.py), and done rows are deleted after a week.
     db["update_journal"].create({"update_id": int, "body": str, "received": str, "done": str}, pk="update_id")
     db["update_journal"].create_index(["done"])
+
+
+@migrations()
+def m004_answer_links(db: sqlite_utils.Database) -> None:
+    # A web asker's way back to the office's answer, kept on their unanswered question and erased with it: the
+    # hash of the private link's token (never the token), the email address they chose to give (blanked once the
+    # answer is sent), and the answer as they were sent it.
+    for column in ("link_hash", "email", "answer_message"):
+        db["unanswered"].add_column(column, str, not_null_default="")
+    db["unanswered"].create_index(["link_hash"])

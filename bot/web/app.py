@@ -25,10 +25,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot.dialogue import ROLES, Person, build_dialogue
+from bot.email.delivery import delivering_email
 from bot.protocol import PERSON, decode, person_button
 from bot.services import Answerer
 from bot.store import Store
 from bot.texts import for_web
+from bot.web.answers import ANSWER_ROUTES
 from bot.web.security import MAX_BODY_BYTES, SecurityHeaders, csrf_ok, csrf_token, secret_key
 from bot.web.transcripts import Transcripts
 from bot.web.view import Block, Entry, anchor, entry, said
@@ -193,7 +195,8 @@ def build_app(settings, advisor: Answerer) -> Starlette:
     async def lifespan(app):
         web.open()
         try:
-            yield
+            async with delivering_email(settings, web.store, route_failed=web.dialogue.office.route_failed) as app.state.email:
+                yield
         finally:
             web.close()
 
@@ -203,6 +206,7 @@ def build_app(settings, advisor: Answerer) -> Starlette:
         Route("/policy", policy_page, methods=["GET"], name="policy"),
         Route("/health", health, methods=["GET"], name="health"),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Mount("/a", routes=ANSWER_ROUTES),  # a web asker's private page for the office's answer (answers.py)
     ]
     middleware = [
         Middleware(SecurityHeaders, too_large=web.texts.get("too_large")),

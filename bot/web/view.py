@@ -91,6 +91,9 @@ def entry(outgoing: Outgoing, emergency_text: str) -> Entry:
         # The emergency line goes first, set apart; the rest of the reply beneath it.
         blocks = [b for b in paragraphs(outgoing.text) if emergency_text not in b.text]
         return Entry("bot", tuple(blocks), buttons_of(outgoing), "safeguarding", emergency_text)
+    elif outgoing.kind == "answer_link":  # the private page for the office's answer: its URL is the last line
+        intro, _, url = outgoing.text.rpartition("\n")
+        blocks = paragraphs(intro) + [Block("link", url, url)]
     else:
         blocks = paragraphs(outgoing.text)
     return Entry("bot", tuple(blocks), buttons_of(outgoing), outgoing.kind)
