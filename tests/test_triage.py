@@ -40,7 +40,8 @@ def test_every_safeguarding_message_goes_first_and_few_questions_do(triage):
 
 def test_definite_is_the_safeguarding_rules_and_possible_is_wider(triage):
     rules_flag = "I think a pupil is being groomed online by an adult"
-    only_words = "one of my year 10s posted a goodbye message on insta and isn't answering anyone"
+    # (A "goodbye message" is now a sign by rule, tests/test_safeguarding_signs.py; a "dark" one is only words.)
+    only_words = "one of my year 10s posted a really dark message on insta and isn't answering anyone"
     assert triage.definite(rules_flag) and triage.possible(rules_flag)
     assert not triage.definite(only_words) and triage.possible(only_words)
     assert not triage.possible("Can I post a photo of sports day?")
