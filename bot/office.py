@@ -188,7 +188,7 @@ class Office:
         if item is None:
             return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
         pt = self.person_texts
-        body = pt.get("conversation.office_answer_clause", question=item["text"])
+        body = pt.get("conversation.office_answer_clause", question=item["text"], section=clause.label)
         message = f"{body}\n\n{quoted_section(pt, clause)}"
         with self.store.transaction():
             if not self.store.unanswered.resolve(item_id, "answered", actor, clause_id=clause.id):

@@ -65,7 +65,7 @@ async def test_reports_referrals_and_alerts_are_committed_before_the_person_is_t
         await press(fake, STAFF, safeguarding, button(safeguarding, "Alert"))
         [route] = await say(fake, STAFF, "/complaint")
         await press(fake, STAFF, route, "f:route:continue")
-        for text in ["Names on the class blog", "Year 3", "Emailed the teacher", "Take them down"]:
+        for text in ["Names on the class blog", "Year 3", "skip", "Emailed the teacher", "Take them down"]:
             await say(fake, STAFF, text)
         [summary] = await press(fake, STAFF, fake.sent_messages(STAFF)[-1], "f:contact:here")
         await press(fake, STAFF, summary, "f:confirm:send")

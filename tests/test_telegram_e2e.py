@@ -207,11 +207,14 @@ async def test_complaint_referral(fake_bot_api, start_bot, telegram_settings):
         assert "10.3" in route["text"] and "personally" in route["text"]
         [about] = await press(fake, PARENT, route, "f:route:continue")
         [who] = await say(fake, PARENT, "Homework feedback for my son has stopped")
-        [tried] = await press(fake, PARENT, who, "f:who:skip")
+        [child] = await press(fake, PARENT, who, "f:who:skip")
+        [tried] = await press(fake, PARENT, child, "f:child:skip")
         [outcome] = await say(fake, PARENT, "I spoke to the class teacher twice")
         [contact] = await say(fake, PARENT, "Regular feedback again")
-        [summary] = await press(fake, PARENT, contact, "f:contact:email")
-        assert "Homework feedback" in summary["text"] and "By email" in summary["text"]
+        [address] = await press(fake, PARENT, contact, "f:contact:email")
+        assert "email address" in address["text"]
+        [summary] = await say(fake, PARENT, "parent@example.org")
+        assert "Homework feedback" in summary["text"] and "By email" in summary["text"] and "parent@example.org" in summary["text"]
         [stored] = await press(fake, PARENT, summary, "f:confirm:send")
         ref = next(w.strip(".,") for w in stored["text"].split() if w.startswith("CR-"))
         [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
@@ -238,13 +241,15 @@ async def test_safeguarding_in_the_middle_of_a_breach_report(fake_bot_api, start
         assert "A.2.3" in safeguarding["text"]
         # The report is not lost: the bot asks the same step again.
         assert "Where was it posted" in replies[-1]["text"]
-        # Accepting the offer sends an urgent alert to the office.
-        [alerted] = await press(fake, STAFF, safeguarding, button(safeguarding, "Alert"))
+        # Accepting the offer sends an urgent alert to the office…
+        alerted, back, step = await press(fake, STAFF, safeguarding, button(safeguarding, "Alert"))
         assert "SA-" in alerted["text"]
         [alert] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
         assert "URGENT" in alert["text"] and "groomed" in alert["text"]
-        # …and the report goes on from where it was.
-        [when] = await say(fake, STAFF, "Facebook")
+        # …and the report, still open, is shown again with its buttons (the ones above may be out of sight).
+        assert "Back to where you were" in back["text"] and "Where was it posted" in step["text"]
+        assert button(step, "Facebook") == "f:where:facebook" and button(step, "Cancel") == "cancel"
+        [when] = await press(fake, STAFF, step, "f:where:facebook")
         assert "When" in when["text"]
 
 
@@ -506,7 +511,7 @@ async def test_office_commands_and_buttons_for_an_admin(fake_bot_api, start_bot)
         await become(fake, PARENT, "parent")
         [route] = await say(fake, PARENT, "/complaint")
         [about] = await press(fake, PARENT, route, "f:route:continue")
-        for text in ["Photos of my daughter on the class page", "Year 1", "Asked the teacher", "Take them down"]:
+        for text in ["Photos of my daughter on the class page", "Year 1", "skip", "Asked the teacher", "Take them down"]:
             await say(fake, PARENT, text)
         [summary] = await press(fake, PARENT, fake.sent_messages(PARENT)[-1], "f:contact:here")
         [stored] = await press(fake, PARENT, summary, "f:confirm:send")

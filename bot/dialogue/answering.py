@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.dialogue.turn import Turn
 
 SMALL_TALK = ("greeting", "thanks", "help")
+QUESTION_INTENTS = ("question", "out_of_scope")  # what answer_message answers in words (no flow, no small talk)
 
 
 def answer_message(turn: Turn, text: str, reply: Reply) -> list[Outgoing]:

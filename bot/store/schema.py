@@ -140,3 +140,9 @@ def m003_update_journal(db: sqlite_utils.Database) -> None:
     # (bot/telegram/journal.py), and done rows are deleted after a week.
     db["update_journal"].create({"update_id": int, "body": str, "received": str, "done": str}, pk="update_id")
     db["update_journal"].create_index(["done"])
+
+
+@migrations()
+def m004_complaint_child(db: sqlite_utils.Database) -> None:
+    # The child a complaint referral is about (name or class, optional), asked since a parent's first try.
+    db["complaint_referrals"].add_column("child", str)
