@@ -152,3 +152,12 @@ def test_a_complaint_by_phone_asks_for_the_number_and_which_child(dialogue, stor
     assert row["contact"] == "By phone: 07700 900123" and row["child"] == "Amira, Year 2"
     [notice] = [m for m in store.outbox.due_messages() if m["ref"] == ref]
     assert "07700 900123" in notice["text"] and "Child: Amira, Year 2" in notice["text"]
+
+
+def test_with_no_settings_the_dsl_contact_still_says_what_to_do_now(dialogue):
+    """The session's settings are the defaults: every reply naming the DSL carries 999, the NSPCC and CEOP."""
+    urgent = dialogue.handle(ME, text="I think a pupil is being groomed online by an adult")
+    assert urgent[0].kind == "safeguarding"
+    [told] = dialogue.handle(ME, action="sg:alert")  # "Please still tell the DSL directly ({dsl_contact})"
+    assert "SA-" in told.text and "999" in told.text and "0808 800 5000" in told.text and "CEOP" in told.text
+    assert "ask the school office for their number" not in urgent[0].text
