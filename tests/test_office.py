@@ -4,6 +4,7 @@ tells the reporter, export and backup work on the live database."""
 from __future__ import annotations
 
 import csv
+import stat
 
 import pytest
 
@@ -126,8 +127,16 @@ def test_cli_reports_export_and_backup(dialogue, bot_settings, monkeypatch, tmp_
     assert main(["office", "export", str(tmp_path / "out")]) == 0
     with (tmp_path / "out" / "complaints.csv").open(newline="") as handle:
         [row] = list(csv.DictReader(handle))
-    assert row["ref"] == ref and row["reporter_name"].startswith("'=")  # no formula injection
-    assert "reporter_chat" not in row
+    assert row["ref"] == ref and "reporter_chat" not in row
+    assert "reporter_name" not in row and "child" not in row  # pseudonymised: names only when asked for
+    files = list((tmp_path / "out").iterdir())
+    assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)  # like the database
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o700
+    assert main(["office", "export", str(tmp_path / "named.csv"), "--what", "complaints", "--with-names"]) == 0
+    with (tmp_path / "named.csv").open(newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["reporter_name"].startswith("'=")  # no formula injection
+    assert stat.S_IMODE((tmp_path / "named.csv").stat().st_mode) == 0o600
     assert main(["office", "backup", str(tmp_path / "copy.db")]) == 0
     from bot.store import Store
 
@@ -136,6 +145,30 @@ def test_cli_reports_export_and_backup(dialogue, bot_settings, monkeypatch, tmp_
         assert copy.cases.get(ref) is not None
     finally:
         copy.close()
+
+
+def test_cli_acknowledges_and_closes_a_case_audited(dialogue, bot_settings, monkeypatch, tmp_path, capsys):
+    from bot.cli import main
+
+    parent = Person("telegram", "7004", "7004", "Parent")
+    ref = file_complaint(dialogue, parent)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(bot_settings.database_path))
+    assert main(["office", "ack", ref.lower()]) == 0
+    assert f"{ref} acknowledged" in capsys.readouterr().out
+    assert main(["office", "ack", ref]) == 1  # once
+    assert main(["office", "close", ref, "Name removed from the blog.", "--by", "Mrs Khan"]) == 0
+    assert f"{ref} closed by cli:Mrs Khan" in capsys.readouterr().out
+    assert main(["office", "close", ref, "again"]) == 1 and "already closed" in capsys.readouterr().err
+    assert main(["office", "ack", "CR-2026-9999"]) == 1
+    case = dialogue.store.cases.get(ref)
+    assert case.status == "closed" and case.row["closed_by"] == "cli:Mrs Khan"
+    actions = [(e["action"], e["target"], e["actor"]) for e in dialogue.store.audit.entries()]
+    assert actions[0][:2] == ("acknowledge", ref) and actions[0][2].startswith("cli:")
+    assert actions[1] == ("close", ref, "cli:Mrs Khan")
+    # The reporter, who gave their identity, is sent the note by the running bot.
+    [notice] = [m for m in dialogue.store.outbox.due_messages() if m["kind"] == "case_update"]
+    assert notice["chat_id"] == parent.chat_id and "Name removed from the blog." in notice["text"]
 
 
 def test_one_office_is_shared_by_the_dialogue_and_the_telegram_handlers(telegram_settings, advisor, untaught_engine):
