@@ -61,6 +61,46 @@ def test_the_default_dsl_contact_still_says_what_to_do_now():
     assert all(what in DEFAULT_DSL_CONTACT for what in ("999", "0808 800 5000", "CEOP"))
 
 
+LIVE_ENV = {"TELEGRAM_BOT_TOKEN": "1:a", "OFFICE_CHAT_ID": "-1", "ESCALATION_CHAT_ID": "-2", "ADMIN_USER_IDS": "1",
+            "DSL_CONTACT": "Ms Rivera, 01234 567891"}
+
+
+def test_serve_answers_from_the_pack_it_is_given(monkeypatch, tmp_path, capsys):
+    """`serve --pack NAME [--packs-dir DIR]` serves that pack (it was once accepted and ignored)."""
+    import bot.runtime
+    from bot.cli import main
+    from knowledge.pack import PackError
+
+    monkeypatch.chdir(tmp_path)
+    for key, value in LIVE_ENV.items():
+        monkeypatch.setenv(key, value)
+    served = []
+
+    def build_advisor(settings, *args, **kwargs):  # stands in for the model: what would be served, then stop
+        served.append((settings.policy_pack, settings.policy_packs_dir))
+        raise PackError("stopped before loading the model")
+
+    monkeypatch.setattr(bot.runtime, "build_advisor", build_advisor)
+    assert main(["serve", "--pack", "ourschool", "--packs-dir", str(tmp_path)]) == 2
+    assert served == [("ourschool", tmp_path)]
+
+
+def test_serve_with_an_unknown_pack_says_so_in_one_line(monkeypatch, tmp_path, capsys):
+    import bot.runtime
+    from bot.cli import main
+
+    def load_encoder(*args, **kwargs):
+        raise AssertionError("the model is loaded although the pack asked for does not exist")
+
+    monkeypatch.setattr(bot.runtime, "load_encoder", load_encoder)
+    monkeypatch.chdir(tmp_path)
+    for key, value in LIVE_ENV.items():
+        monkeypatch.setenv(key, value)
+    assert main(["serve", "--pack", "no-such-school"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no-such-school" in err
+
+
 @pytest.mark.slow
 async def test_policybot_serve_runs_from_any_folder_and_stops_cleanly(fake_bot_api, tmp_path):
     """The real command in its own process: long polling against the fake Bot API, then SIGTERM."""
