@@ -102,6 +102,8 @@ class Settings:
     office_contact: str = "the school office"
     office_hours: str = "within one school day (Monday to Friday, 8:30–16:00)"
     office_notify: str = "each"
+    office_queue_per_person_per_day: int = 5  # questions one person may put before the office a day (never safeguarding)
+    office_notice_window_seconds: int = 60  # unanswered questions within this of the last notice go together in one
     retention_days: int = 365
     report_retention_days: int = 365 * 7
     timezone: str = "Europe/London"
@@ -160,7 +162,8 @@ def load_settings(env_file: Path | str | None = ".env", environ: dict | None = N
             kwargs[key.lower()] = _int(key, values[key].strip())
     if values.get("ADMIN_USER_IDS", "").strip():
         kwargs["admin_user_ids"] = _ids("ADMIN_USER_IDS", values["ADMIN_USER_IDS"])
-    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1), ("WEB_PORT", 1)):
+    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1), ("WEB_PORT", 1),
+                         ("OFFICE_QUEUE_PER_PERSON_PER_DAY", 1), ("OFFICE_NOTICE_WINDOW_SECONDS", 0)):
         if values.get(key, "").strip():
             kwargs[key.lower()] = _int(key, values[key].strip(), minimum=minimum)
     if values.get("ANSWER_THRESHOLD", "").strip():

@@ -181,3 +181,55 @@ def test_one_office_is_shared_by_the_dialogue_and_the_telegram_handlers(telegram
         assert services.office.store is data["store"] is services.dialogue.store is services.store
     finally:
         data["store"].close()
+
+
+def test_forget_erases_the_question_from_the_offices_notices(dialogue):
+    """/forget: a notice not yet sent is dropped, and the question's words leave the copy of one already sent."""
+    store = dialogue.store
+    sent_item = ask_unanswerable(dialogue, "Can I run a crypto trading channel?")
+    [sent] = store.outbox.due_messages()
+    store.outbox.mark_delivered(sent["id"], 77)
+    ask_unanswerable(dialogue, "Can I play music from Spotify in assembly?")  # its notice still waits
+    dialogue.handle(ASKER, text="/forget")
+    assert "erased" in dialogue.handle(ASKER, action="fg:yes")[0].text
+    rows = list(store.db["outbox"].rows)
+    assert "crypto" not in str(rows) and "Spotify" not in str(rows)
+    [kept] = rows
+    assert kept["ref"] == f"U-{sent_item['id']}" and "[erased at the asker's request]" in kept["text"]
+
+
+def test_one_persons_questions_to_the_office_are_capped_per_day_and_safeguarding_never(advisor, store, bot_settings, untaught_engine):
+    from dataclasses import replace
+
+    from bot.dialogue import build_dialogue
+
+    dialogue = build_dialogue(advisor, store, replace(bot_settings, office_queue_per_person_per_day=2))
+    ask_unanswerable(dialogue, "Can I run a crypto trading channel?")
+    ask_unanswerable(dialogue, "Can I play music from Spotify in assembly?")
+    [capped, *_] = dialogue.handle(ASKER, text="Can I use AI chatbots to write reports?")
+    assert "haven't passed this one on" in capped.text and "ask again tomorrow" in capped.text
+    assert "noted your question" not in capped.text and capped.buttons  # still the nearest sections
+    assert len(store.unanswered.items()) == 2
+    # Someone else is not held back by it…
+    other = Person("telegram", "7009", "7009", "Other")
+    dialogue.handle(other, text="Can I use AI chatbots to write reports?")
+    assert len(store.unanswered.items()) == 3
+    # …and a child at risk is never held back: the alert reaches the office.
+    urgent = dialogue.handle(ASKER, text="I think a pupil is being groomed online by an adult")
+    assert urgent[0].kind == "safeguarding"
+    assert "SA-" in dialogue.handle(ASKER, action="sg:alert")[0].text
+    assert any(m["kind"] == "case" and m["ref"].startswith("SA-") for m in store.outbox.due_messages())
+
+
+def test_questions_close_together_wait_and_go_as_one_notice(dialogue):
+    from bot.office_queue import GROUP_KIND
+    from bot.store import utc_now
+
+    store = dialogue.store
+    first = ask_unanswerable(dialogue, "Can I run a crypto trading channel?")
+    later = [ask_unanswerable(dialogue, q) for q in ("Can I play music from Spotify in assembly?", "Can I use AI chatbots to write reports?")]
+    [now] = store.outbox.due_messages()  # the first goes at once; the others wait for the window's end
+    assert now["ref"] == f"U-{first['id']}"
+    [waiting] = store.outbox.held(target="office", kinds=(GROUP_KIND,), now=utc_now())
+    assert waiting["ref"] == ",".join(f"U-{i['id']}" for i in later)
+    assert "Spotify" in waiting["text"] and "AI chatbots" in waiting["text"] and "2 unanswered questions" in waiting["text"]

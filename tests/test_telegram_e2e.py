@@ -663,3 +663,39 @@ async def test_a_written_answer_is_bound_to_its_admin_ends_with_another_command_
         assert store.unanswered.item(1)["status"] == "open" and store.answers.office_answers() == []
     finally:
         store.close()
+
+
+async def test_a_burst_of_questions_is_capped_per_person_and_reaches_the_office_as_one_notice(fake_bot_api, start_bot, telegram_settings):
+    """Three new accounts asking over and over: each gets two questions to the office (the limit here) and is
+    told politely after that; the office gets the first at once and the rest together in one notice."""
+    from dataclasses import replace
+
+    fake = fake_bot_api
+    question = "Can I run a crypto trading channel?"
+    askers = (5101, 5102, 5103)
+    settings = replace(telegram_settings, office_queue_per_person_per_day=2, office_notice_window_seconds=2)
+    async with start_bot(settings):
+        for asker in askers:
+            await become(fake, asker, "parent")
+        for asker in askers:
+            replies = [(await say(fake, asker, question))[0]["text"] for _ in range(3)]
+            assert all("noted your question for the office" in r for r in replies[:2])
+            assert "haven't passed this one on" in replies[2] and "noted your question" not in replies[2]
+        first, together = await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=15)
+        await asyncio.sleep(2.5)  # a further window: nothing else comes
+        assert len(fake.sent_messages(OFFICE_CHAT)) == 2
+        store = open_store(telegram_settings)
+        try:
+            items = [item["id"] for item in store.unanswered.items()]
+        finally:
+            store.close()
+        assert len(items) == 6 and f"U-{items[0]}" in first["text"]
+        assert "5 unanswered questions came in together" in together["text"]
+        assert all(f"U-{item}" in together["text"] for item in items[1:])
+        # Each button says which question it is for; dealing with one leaves the others' buttons.
+        dismiss = button(together, f"U-{items[1]} · Dismiss")
+        fake.press_button(ADMIN, together, dismiss)
+        await fake.wait_for(lambda c: c.method == "editMessageText" and "dismissed" in c.params.get("text", ""), timeout=10)
+        left = buttons(fake.message(OFFICE_CHAT, together["message_id"]))
+        assert left and not any(label.startswith(f"U-{items[1]} ") for label, _ in left)
+        assert {label.split(" ")[0] for label, _ in left} == {f"U-{item}" for item in items[2:]}
