@@ -218,11 +218,7 @@ class GuidedFlow:
     def answers_given(self, state: dict) -> dict:
         """The answers of the steps that apply (an answer left from an edited-away choice is dropped)."""
         applying = {s.key for s in self.steps if self.applies(s, state)}
-        return {key: value for key, value in state["answers"].items() if key in applying or key not in self.step_keys}
-
-    @property
-    def step_keys(self) -> set[str]:
-        return {s.key for s in self.steps}
+        return {key: value for key, value in state["answers"].items() if key in applying}
 
     def submission(self, state: dict) -> dict:
         """The finished record for the caller to store."""
