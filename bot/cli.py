@@ -88,9 +88,14 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    from dataclasses import replace
+
     from bot.serve import run_serve
 
-    return run_serve(args.settings)
+    # --pack / --packs-dir choose what the bot answers from, as POLICY_PACK / POLICY_PACKS_DIR would.
+    pack = getattr(args, "pack", None) or args.settings.policy_pack
+    packs_dir = getattr(args, "packs_dir", None) or args.settings.policy_packs_dir
+    return run_serve(replace(args.settings, policy_pack=pack, policy_packs_dir=packs_dir))
 
 
 def cmd_web(args) -> int:

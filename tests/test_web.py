@@ -168,7 +168,9 @@ def test_secret_key_generated_on_loopback_only(tmp_path):
         check_web_settings(public)
     with pytest.raises(SettingsError, match="WEB_SECRET_KEY"):
         secret_key(public)
-    check_web_settings(replace(public, web_secret_key="s" * 48))
+    with pytest.raises(SettingsError, match="DSL_CONTACT"):  # others can reach it: the school's DSL must be named
+        check_web_settings(replace(public, web_secret_key="s" * 48))
+    check_web_settings(replace(public, web_secret_key="s" * 48, dsl_contact="Ms Rivera, 01234 567891"))
 
 
 def test_policybot_web_refuses_a_public_address_without_a_key_in_one_line(tmp_path, capsys):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from html import escape
 
+from bot.store.answers import ITEM_PREFIX
 from bot.store.cases import CASE_KINDS, Cases
 from bot.store.connection import Connection, Room, stamp, utc_now
 
 PERSONAL_TABLES = ("feedback", "unanswered", "questions", "profiles", "conversation_state")
+ERASED = "[erased at the asker's request]"
 
 
 class Privacy(Room):
@@ -30,10 +33,14 @@ class Privacy(Room):
             "cases": [c.ref for c in self.cases.of_reporter(user_key)],
         }
 
-    def forget(self, user_key: str) -> dict:
-        """Erase a person's questions, feedback, unanswered items, profile and conversation. Cases stay."""
+    def forget(self, user_key: str, erased: str = ERASED) -> dict:
+        """Erase a person's questions, feedback, unanswered items, profile and conversation, and their questions'
+        words from the office's notices (`erased` stands in for them). Cases stay."""
         counts = {}
         with self.atomic() as db:
+            items = list(db.execute("SELECT id, text FROM unanswered WHERE user_key = ?", [user_key]).fetchall())
+            for item_id, text in items:
+                counts["notices"] = counts.get("notices", 0) + _erase_from_notices(db, f"{ITEM_PREFIX}{item_id}", text or "", erased)
             for table in PERSONAL_TABLES:
                 counts[table] = db.execute(f"DELETE FROM {table} WHERE user_key = ?", [user_key]).rowcount
             # Messages to them, sent or not, hold their chat id and their questions: they go too.
@@ -59,3 +66,20 @@ class Privacy(Room):
         }
         with self.atomic() as db:
             return {table: db.execute(f"DELETE FROM {table} WHERE {where}", params).rowcount for table, (where, params) in deletions.items()}
+
+
+def _erase_from_notices(db, ref: str, text: str, erased: str) -> int:
+    """The office's notices of one unanswered item (alone, in a group, or in a digest): one not yet sent about
+    it alone is dropped; in any other, its words are replaced. Returns how many notices changed."""
+    rows = db.execute(
+        "SELECT id, ref, status, text FROM outbox WHERE target != 'user' AND"
+        " (ref = ? OR ',' || ref || ',' LIKE ? OR (kind LIKE 'digest%' AND ? != '' AND instr(text, ?) > 0))",
+        [ref, f"%,{ref},%", text, text],
+    ).fetchall()
+    for outbox_id, row_ref, status, body in rows:
+        if status == "pending" and row_ref in (ref, ""):
+            db.execute("DELETE FROM outbox WHERE id = ?", [outbox_id])
+        elif text:
+            redacted = (body or "").replace(text, erased).replace(escape(text, quote=False), erased)
+            db.execute("UPDATE outbox SET text = ? WHERE id = ?", [redacted, outbox_id])
+    return len(rows)

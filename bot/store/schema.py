@@ -150,3 +150,9 @@ def m004_answer_links(db: sqlite_utils.Database) -> None:
     for column in ("link_hash", "email", "answer_message"):
         db["unanswered"].add_column(column, str, not_null_default="")
     db["unanswered"].create_index(["link_hash"])
+
+
+@migrations()
+def m005_complaint_child(db: sqlite_utils.Database) -> None:
+    # The child a complaint referral is about (name or class, optional), asked since a parent's first try.
+    db["complaint_referrals"].add_column("child", str)
