@@ -12,7 +12,7 @@ from bot.protocol import (
     is_safeguarding_button,
     office_button,
 )
-from bot.telegram.flood import FloodGate, Verdict
+from bot.flood import FloodGate, Verdict
 
 
 def test_office_buttons_round_trip_and_forged_data_reads_as_nothing():

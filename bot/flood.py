@@ -1,4 +1,4 @@
-"""The per-person rate limit: at most RATE_LIMIT_PER_MINUTE messages (and as many button presses) a minute.
+"""The per-person rate limit (Telegram and the web chat): at most RATE_LIMIT_PER_MINUTE messages (and as many button presses) a minute.
 
 Over the limit, a message is not answered; the person is told to slow down once per window, not once per
 message (a flood of "slow down" replies would itself hold up that chat's outgoing queue, and a safeguarding
