@@ -105,8 +105,15 @@ def person_of(request: Request) -> Person:
     return Person(channel=CHANNEL, user_id=pid, chat_id=pid)
 
 
-def back_to_chat(request: Request):
-    return RedirectResponse(request.url_for("chat").path + "#latest", status_code=303)
+def back_to_chat(request: Request, first_new: int = 0):
+    """The chat page again (303), at the first entry this turn added: reading, and the next Tab, go on from there."""
+    web, person = request.app.state.web, person_of(request)
+    last = web.transcripts.last_number(person.user_id)
+    # The first reply (a person knows what they said themselves).
+    replies = [e.number for e in web.transcripts.entries(person.user_id, first_new - 1) if e.speaker == "bot"] if first_new else []
+    first = replies[0] if replies else first_new
+    target = f"n{first}" if 0 < first < last else "latest"
+    return RedirectResponse(request.url_for("chat").path + "#" + target, status_code=303)
 
 
 # --- endpoints ---------------------------------------------------------------------------------------
@@ -142,16 +149,17 @@ async def send(request: Request):
     if not csrf_ok(request.session, form.get("csrf")):
         return web.page(request, "forbidden.html", {}, status_code=403)
     person = person_of(request)
+    first_new = web.transcripts.last_number(person.user_id) + 1
     action, command, text = form.get("action"), form.get("command"), clean(form.get("text") or "")
     if not web.admitted(person, client_address(request), text if not (action or command) else "", bool(action or command)):
-        return back_to_chat(request)
+        return back_to_chat(request, first_new)
     if action:
         await run_in_threadpool(web.press, person, action)
     elif command:
         await run_in_threadpool(web.command, person, command)
     else:
         await run_in_threadpool(web.say, person, text)
-    return back_to_chat(request)
+    return back_to_chat(request, first_new)
 
 
 async def evidence(request: Request):
@@ -181,10 +189,10 @@ async def evidence(request: Request):
     finally:
         await form.close()
     person = person_of(request)
-    if not web.admitted(person, client_address(request), "", True):
-        return back_to_chat(request)
-    await run_in_threadpool(web.attach, person, images, problem)
-    return back_to_chat(request)
+    first_new = web.transcripts.last_number(person.user_id) + 1
+    if web.admitted(person, client_address(request), "", True):
+        await run_in_threadpool(web.attach, person, images, problem)
+    return back_to_chat(request, first_new)
 
 
 async def policy_page(request: Request):

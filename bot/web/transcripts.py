@@ -43,6 +43,11 @@ class Transcripts:
         with self._lock:
             return [e for e in self._by_session.get(session_id, ()) if e.number > after]
 
+    def last_number(self, session_id: str) -> int:
+        """The number of the session's newest entry (0 before any)."""
+        with self._lock:
+            return self._counted.get(session_id, 0)
+
     def latest_buttons(self, session_id: str) -> dict[str, str]:
         """The buttons of the newest replies, by their data (what the page offered last): their labels."""
         with self._lock:

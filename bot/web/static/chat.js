@@ -1,7 +1,7 @@
 // The web chat's only script, and only an enhancement: every form works without it (POST, then the page again).
 // With it, a form is sent in the background, the page it leads to is read, and only what is new is added to
 // the conversation (a role="log" region: a screen reader announces just the new replies); the controls below
-// are refreshed, and focus stays in the message box (or, after a button, moves to the new reply's first button).
+// are refreshed, and focus stays in (or returns to) the message box; a reply's buttons are just before it.
 (function () {
   "use strict";
 
@@ -31,11 +31,10 @@
     entries(fresh).forEach(function (node) {
       if (numberOf(node) > last) added.push(document.importNode(node, true));
     });
-    var old = document.getElementById("latest");
-    if (old && added.length) old.removeAttribute("id");
-    added.forEach(function (node) { node.removeAttribute("id"); log.appendChild(node); });
+    added.forEach(function (node) { log.appendChild(node); });
+    // The newest entry is #latest (a link's target), the others #n<number>, as the page itself names them.
     var all = entries(document);
-    if (all.length) all[all.length - 1].id = "latest";
+    all.forEach(function (node, i) { node.id = i === all.length - 1 ? "latest" : "n" + numberOf(node); });
     return added;
   }
 
@@ -59,31 +58,23 @@
   function body(form, submitter) {
     var data = new FormData(form);
     if (submitter && submitter.name) data.append(submitter.name, submitter.value);
-    if (form.enctype === "multipart/form-data") return data;
+    if (form.getAttribute("enctype") === "multipart/form-data") return data;
     return new URLSearchParams(data);
   }
 
-  function focusAfter(form, added) {
-    if (form.classList.contains("ask")) {
-      text.focus();
-      return;
-    }
-    var replies = added.filter(function (n) { return n.classList.contains("bot"); });
-    var newest = replies[replies.length - 1];
-    var button = newest && newest.querySelector("button");
-    (button || text).focus();
-  }
 
   var busy = false;
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post" || busy) return;
+    // Read as attributes: a form's buttons are named "action", which would hide the form's own property.
+    var target = form instanceof HTMLFormElement ? form.getAttribute("action") : null;
+    if (!target || (form.getAttribute("method") || "").toLowerCase() !== "post" || busy) return;
     event.preventDefault();
     busy = true;
     form.setAttribute("aria-busy", "true");
     var sent = body(form, event.submitter);
-    fetch(form.action, { method: "POST", body: sent, credentials: "same-origin", headers: { Accept: "text/html" } })
+    fetch(target, { method: "POST", body: sent, credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
         return response.text().then(function (html) { return { ok: response.ok, html: html }; });
       })
@@ -94,13 +85,13 @@
           notice(said ? said.textContent : "");
           return;
         }
-        var added = reconcile(fresh);
+        reconcile(fresh);
         replaceRegion(fresh, "before-ask");
         replaceRegion(fresh, "after-ask");
         if (form.classList.contains("ask")) text.value = "";
         var latest = document.getElementById("latest");
         if (latest) latest.scrollIntoView({ block: "nearest" });
-        focusAfter(form, added);
+        text.focus(); // the replies are announced by the log; the next thing to do is usually to type
       })
       .catch(function () {
         window.location.assign(window.location.pathname); // the network failed: show the page as it now is
