@@ -251,7 +251,7 @@ def walk_to_the_evidence_step(client) -> str:
     for answer in ("A colleague shared a photo of pupils on a public page", "Facebook", "yesterday", "a colleague"):
         html = post(client, text=answer).text
     html = press(client, "No", html)
-    html = press(client, "Yes — a pupil could be identified", html) if "Yes — a pupil could be identified" in latest_buttons(html) else post(client, text="2").text
+    html = press(client, "A pupil can be identified", html)
     assert 'class="evidence"' in html and 'type="file"' in html
     return html
 
@@ -424,3 +424,24 @@ def test_the_address_limit_is_generous_but_there(advisor, bot_settings):
                 assert "very quickly" not in transcript(post(other, text="/help").text)
         with TestClient(app, base_url="http://127.0.0.1:8080") as one_more:
             assert "very quickly" in transcript(post(one_more, text="/help").text)
+
+
+def test_the_web_shows_an_answer_in_the_layout_telegram_uses(advisor):
+    """One layout (bot/dialogue/layout.py) for both channels: the same parts, in the same order."""
+    from bot.dialogue import Outgoing, layout
+    from bot.telegram.render import blocks_of as telegram_blocks
+    from bot.web.view import blocks_of as web_blocks
+
+    reply = advisor.respond("Can I accept a friend request from a pupil?", "staff")
+    outgoing = Outgoing(reply.reply, answer=reply, kind="answer")
+    parts = layout.parts_of(outgoing)
+    assert [p.style for p in parts[:3]] == [layout.VERDICT, layout.SECTION, layout.QUOTE]
+    assert [text for _, text in telegram_blocks(outgoing)] == [p.text for p in parts]
+    assert [b.text for b in web_blocks(outgoing)] == [line for p in parts for line in (
+        [p.text] if p.style == layout.QUOTE or p.clause_id else [l for l in p.text.split("\n") if l.strip()])]
+    assert web_blocks(outgoing)[1].link == f"clause-{reply.answer.clause_id}"
+
+
+def test_thumbs_have_words_too(client):
+    html = ask(client, "Can I accept a friend request from a pupil?", role="staff")
+    assert {"👍 Helpful", "👎 Not helpful"} <= set(latest_buttons(html))

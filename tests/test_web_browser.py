@@ -32,9 +32,13 @@ def driver():
 
 
 @pytest.fixture(scope="module")
-def site(advisor, engine_settings, tmp_path_factory):
-    settings = replace(engine_settings, database_path=tmp_path_factory.mktemp("web") / "policybot.db")
-    with serving(build_app(settings, advisor)) as url:
+def web_settings(engine_settings, tmp_path_factory):
+    return replace(engine_settings, database_path=tmp_path_factory.mktemp("web") / "policybot.db")
+
+
+@pytest.fixture(scope="module")
+def site(advisor, web_settings):
+    with serving(build_app(web_settings, advisor)) as url:
         yield url
 
 
@@ -243,6 +247,32 @@ def test_keyboard_alone(browsers, site, advisor):
         assert browser.text_of(browser.active()).startswith("Yes")
         after(browser, lambda: browser.keys("Enter"))
         assert PARENT_QUESTION not in transcript(browser)
+
+
+def test_a_screenshot_is_attached_to_a_report_with_javascript_off_and_on(browsers, site, web_settings, tmp_path):
+    picture = tmp_path / "screenshot.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 500)
+    folder = web_settings.database_path.parent / "evidence"
+    for javascript in (False, True):
+        browser = browsers[javascript]
+        fresh(browser, site)
+        after(browser, lambda: browser.click(browser.find_button("I work at the school", "form.roles")))
+        press(browser, "Report a breach of the policy", "#after-ask")
+        for answer in ("A colleague posted a photo of pupils on a public page", "Facebook", "yesterday", "a colleague"):
+            ask(browser, answer)
+        press(browser, "No")
+        press(browser, "A pupil can be identified")
+        if javascript:
+            no_serious_violations(browser, "the screenshot step")
+        before = set(folder.iterdir()) if folder.exists() else set()
+        browser.type(browser.find("#evidence"), str(picture))
+        received = after(browser, lambda: browser.click(browser.find("form.evidence button")))
+        assert "Screenshot received (1 so far)" in received
+        [stored] = set(folder.iterdir()) - before
+        assert stored.suffix == ".png" and stored.read_bytes() == picture.read_bytes()
+        assert "up to 2 more" in browser.text_of(browser.find("form.evidence label"))
+        press(browser, "Done")
+        assert browser.execute("return document.querySelectorAll('form.evidence').length;") == 0  # past the step
 
 
 def test_every_page_passes_axe_and_reflows_at_320px(browsers, site):

@@ -296,7 +296,8 @@ class WebChannel:
 
     def show(self, person: Person, outgoing) -> None:
         emergency = self.settings.emergency_text
-        self.transcripts.add(person.user_id, [entry(o, emergency) for o in outgoing])
+        words = {"fb:up": self.texts.get("feedback.up"), "fb:dn": self.texts.get("feedback.dn")}  # 👍/👎 in words too
+        self.transcripts.add(person.user_id, [entry(o, emergency, words) for o in outgoing])
 
     def say(self, person: Person, text: str, shown: str = "") -> None:
         shown = shown or text

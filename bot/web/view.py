@@ -68,27 +68,30 @@ def blocks_of(outgoing: Outgoing) -> list[Block]:
     return blocks
 
 
-def buttons_of(outgoing: Outgoing) -> tuple[tuple[tuple[str, str], ...], ...]:
-    """A reply's buttons as (label, data) rows: only a person's buttons the codec reads back (never the office's)."""
+def buttons_of(outgoing: Outgoing, words: dict[str, str] | None = None) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """A reply's buttons as (label, data) rows: only a person's buttons the codec reads back (never the office's).
+    `words` adds words to a label that is only a symbol, by the button's kind and first argument ("fb:up": 👍)."""
     rows = []
     for row in outgoing.buttons:
         kept = []
         for button in row:
             callback = decode(button.action)
             if callback is not None and callback.audience == PERSON:
-                kept.append((button.label, button.action))
+                extra = (words or {}).get(":".join((callback.kind, *callback.args[:1])), "")
+                kept.append((f"{button.label} {extra}" if extra else button.label, button.action))
         if kept:
             rows.append(tuple(kept))
     return tuple(rows)
 
 
-def entry(outgoing: Outgoing, emergency_text: str) -> Entry:
+def entry(outgoing: Outgoing, emergency_text: str, words: dict[str, str] | None = None) -> Entry:
     """One reply as a transcript entry; a safeguarding reply's emergency line goes first, set apart."""
     blocks = blocks_of(outgoing)
+    buttons = buttons_of(outgoing, words)
     if outgoing.kind == "safeguarding":
         blocks = [b for b in blocks if emergency_text not in b.text]
-        return Entry("bot", tuple(blocks), buttons_of(outgoing), "safeguarding", emergency_text)
-    return Entry("bot", tuple(blocks), buttons_of(outgoing), outgoing.kind)
+        return Entry("bot", tuple(blocks), buttons, "safeguarding", emergency_text)
+    return Entry("bot", tuple(blocks), buttons, outgoing.kind)
 
 
 def notice(text: str) -> Entry:
