@@ -445,3 +445,13 @@ def test_the_web_shows_an_answer_in_the_layout_telegram_uses(advisor):
 def test_thumbs_have_words_too(client):
     html = ask(client, "Can I accept a friend request from a pupil?", role="staff")
     assert {"👍 Helpful", "👎 Not helpful"} <= set(latest_buttons(html))
+
+
+def test_forget_me_mid_report_deletes_its_unsent_screenshots(client, bot_settings):
+    walk_to_the_evidence_step(client)
+    upload(client, ("a.png", PNG, "image/png"))
+    folder = bot_settings.database_path.parent / "evidence"
+    assert len(list(folder.iterdir())) == 1
+    post(client, text="/forget")
+    post(client, action="fg:yes")
+    assert not list(folder.iterdir())

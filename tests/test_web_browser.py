@@ -164,10 +164,11 @@ def walk(browser: Browser, site: str, advisor) -> None:
 
 
 def shoot(browser: Browser) -> None:
-    """The chat after an answer, at phone size and on a desktop, for people to look at."""
-    browser.screenshot(SCREENSHOTS / "chat-phone-375x812.png")
-    browser.window(1280, 900)
-    browser.screenshot(SCREENSHOTS / "chat-desktop-1280x900.png")
+    """The chat after an answer (scrolled to it), at phone size and on a desktop, for people to look at."""
+    for width, height, name in ((375, 812, "chat-phone-375x812.png"), (1280, 900, "chat-desktop-1280x900.png")):
+        browser.window(width, height)
+        browser.execute("document.getElementById('latest').scrollIntoView({block: 'start'});")
+        browser.screenshot(SCREENSHOTS / name)
     browser.window(375, 812)
 
 
