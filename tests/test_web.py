@@ -455,3 +455,9 @@ def test_forget_me_mid_report_deletes_its_unsent_screenshots(client, bot_setting
     post(client, text="/forget")
     post(client, action="fg:yes")
     assert not list(folder.iterdir())
+
+
+def test_more_files_than_a_report_takes_get_a_plain_answer(client):
+    walk_to_the_evidence_step(client)
+    response = upload(client, *[(f"{n}.png", PNG, "image/png") for n in range(6)])
+    assert response.status_code == 400 and "at most 3 screenshots" in unescape(response.text)

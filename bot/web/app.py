@@ -170,8 +170,9 @@ async def evidence(request: Request):
     except TooLarge:
         return web.page(request, "message.html", {"message": web.texts.get("too_large")}, status_code=413)
     except HTTPException:  # not a multipart form, or more files or fields than ours has
-        form = None
-    if form is None or not csrf_ok(request.session, form.get("csrf")):
+        message = web.texts.get("evidence.too_many", limit=MAX_IMAGES)
+        return web.page(request, "message.html", {"message": message}, status_code=400)
+    if not csrf_ok(request.session, form.get("csrf")):
         return web.page(request, "forbidden.html", {}, status_code=403)
     try:
         images, problem = [], ""

@@ -69,8 +69,9 @@
     var form = event.target;
     // Read as attributes: a form's buttons are named "action", which would hide the form's own property.
     var target = form instanceof HTMLFormElement ? form.getAttribute("action") : null;
-    if (!target || (form.getAttribute("method") || "").toLowerCase() !== "post" || busy) return;
+    if (!target || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
     event.preventDefault();
+    if (busy) return; // one turn at a time: a second press while the first is on its way is dropped
     busy = true;
     form.setAttribute("aria-busy", "true");
     var sent = body(form, event.submitter);
