@@ -410,6 +410,12 @@ def test_rate_limits_never_hold_back_a_safeguarding_message(advisor, bot_setting
         assert "sending messages very quickly" in held
         urgent = post(client, text="A pupil told me an adult online asked her to send naked pictures").text
         assert 'class="entry bot safeguarding"' in urgent and "999" in transcript(urgent)
+        alert = {label: value for label, value in latest_buttons(urgent).items() if value.startswith("sg:")}
+        post(client, command="help")  # the second press this minute
+        assert "sending messages very quickly" in transcript(post(client, command="help").text).rsplit("You", 1)[-1]
+        # Over the limit for presses too, the safeguarding offer's button still goes through.
+        accepted = post(client, action=alert[next(l for l in alert if "Alert" in l or "Tell" in l or "yes" in l.lower())]).text
+        assert re.search(r"SA-\d{4}-\d{4}", transcript(accepted).rsplit("You", 1)[-1])
 
 
 def test_the_address_limit_is_generous_but_there(advisor, bot_settings):

@@ -28,7 +28,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.dialogue import ROLES, Person, build_dialogue
 from bot.flood import FloodGate, Verdict
-from bot.protocol import PERSON, decode, person_button
+from bot.protocol import PERSON, decode, is_safeguarding_button, person_button
 from bot.services import Answerer
 from bot.store import Store
 from bot.store.evidence import image_type
@@ -129,7 +129,6 @@ async def chat_page(request: Request):
         "entries": web.transcripts.entries(person.user_id),
         "role": role,
         "role_buttons": [(web.texts.get(f"roles.{r}"), person_button("role", r)) for r in ROLES],
-        "in_flow": bool(awaiting),
         "evidence_room": MAX_IMAGES - photos if awaiting == "photos" else 0,
         "menu": web.menu(bool(awaiting)),
         "csrf": csrf_token(request.session),
@@ -151,7 +150,7 @@ async def send(request: Request):
     person = person_of(request)
     first_new = web.transcripts.last_number(person.user_id) + 1
     action, command, text = form.get("action"), form.get("command"), clean(form.get("text") or "")
-    if not web.admitted(person, client_address(request), text if not (action or command) else "", bool(action or command)):
+    if not web.admitted(person, client_address(request), "" if action or command else text, action or command or ""):
         return back_to_chat(request, first_new)
     if action:
         await run_in_threadpool(web.press, person, action)
@@ -191,7 +190,7 @@ async def evidence(request: Request):
         await form.close()
     person = person_of(request)
     first_new = web.transcripts.last_number(person.user_id) + 1
-    if web.admitted(person, client_address(request), "", True):
+    if web.admitted(person, client_address(request), pressed="evidence"):
         await run_in_threadpool(web.attach, person, images, problem)
     return back_to_chat(request, first_new)
 
@@ -283,10 +282,11 @@ class WebChannel:
     def role_of(self, person: Person) -> str | None:
         return self.store.people.role_of(self.user_key(person))
 
-    def admitted(self, person: Person, address: str, words: str, pressed: bool) -> bool:
-        """Within the session's and the address's limits, or possibly about a child at risk (never held back);
-        over a limit, the page says to slow down."""
-        if words and self.triage.possible(words):
+    def admitted(self, person: Person, address: str, words: str = "", pressed: str = "") -> bool:
+        """Within the session's and the address's limits, or possibly about a child at risk (never held back:
+        typed words the triage flags, the safeguarding offer's buttons); over a limit, the page says to slow down.
+        Messages (`words`) and presses (`pressed`: a button's data, a menu command, an upload) are counted apart."""
+        if (words and self.triage.possible(words)) or is_safeguarding_button(pressed):
             return True
         kind = "b" if pressed else "m"
         verdicts = (self.by_session.check(f"{kind}{person.user_id}"), self.by_address.check(f"{kind}{address}"))
