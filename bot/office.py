@@ -380,11 +380,14 @@ class Office:
             self.store.audit.record("bot", "route_failed", ref)
         return True
 
-    def evidence(self, ref: str) -> list[str]:
+    def evidence(self, ref: str) -> list:
+        """A breach report's screenshots: Telegram file ids, and the files of those sent through the web chat."""
         case = self.store.cases.get(ref)
         if case is None or case.kind != "breach":
             return []
-        return list(json.loads(case.row.get("evidence") or "[]"))
+        ids = [str(i) for i in json.loads(case.row.get("evidence") or "[]")]
+        files = [(i, self.store.evidence.path(i)) for i in ids]
+        return [path if path is not None else i for i, path in files if path is None or path.exists()]
 
     # --- statistics and export ------------------------------------------------------------------------
 

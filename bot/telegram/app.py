@@ -35,7 +35,7 @@ from bot.telegram import people
 from bot.texts import command_menu
 from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.errors import on_error
-from bot.telegram.flood import FloodGate
+from bot.flood import FloodGate
 from bot.telegram.journal import JournallingQueue, JournallingRequest, UpdateJournal
 from bot.telegram.office import office_handlers
 from bot.telegram.outbox import Delivery

@@ -57,10 +57,11 @@ def csrf_ok(session: dict, sent: object) -> bool:
 class SecurityHeaders:
     """Pure ASGI middleware: the headers above on every response, and a 413 for a body over the limit."""
 
-    def __init__(self, app, too_large: str, max_body: int = MAX_BODY_BYTES):
+    def __init__(self, app, too_large: str, max_body: int = MAX_BODY_BYTES, limits: dict[str, int] | None = None):
         self.app = app
         self.too_large = too_large
         self.max_body = max_body
+        self.limits = limits or {}  # a larger limit for a path that takes files (the web report's screenshots)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -74,7 +75,8 @@ class SecurityHeaders:
             await send(message)
 
         length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+        limit = self.limits.get(scope.get("path", ""), self.max_body)
+        if length is not None and (not length.isdigit() or int(length) > limit):
             from starlette.responses import PlainTextResponse
 
             response = PlainTextResponse(self.too_large, 413)
