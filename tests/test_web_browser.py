@@ -121,7 +121,9 @@ def walk(browser: Browser, site: str, advisor) -> None:
 
     # A hedge: "did you mean" choices; one of them shows its section in full.
     ask(browser, HEDGE_QUESTION)
-    choices = browser.find_all("#latest form.buttons button[value^='sec:']")
+    # (The office is told of it, so the private link where its answer will appear comes last, on its own.)
+    assert "/a/" in browser.text_of(browser.find("#latest.answer_link"))
+    choices = browser.find_all(".entry:has(+ #latest.answer_link) form.buttons button[value^='sec:']")
     assert 1 <= len(choices) <= 3
     label = browser.text_of(choices[0])
     shown = after(browser, lambda: browser.click(choices[0]))
@@ -143,7 +145,7 @@ def walk(browser: Browser, site: str, advisor) -> None:
     if browser.javascript:
         no_serious_violations(browser, "after a safeguarding reply")
     assert "Back to where you were" in transcript(browser)
-    for answer in ("Homework marking in year 4", "Mr Smith", "I emailed the class teacher", "A fair mark", "here"):
+    for answer in ("Homework marking in year 4", "Mr Smith", "Sam, year 4", "I emailed the class teacher", "A fair mark", "here"):
         ask(browser, answer)
     done = press(browser, "Send")
     assert "CR-" in done
