@@ -29,7 +29,8 @@ from bot.protocol import PERSON, decode, person_button
 from bot.services import Answerer
 from bot.store import Store
 from bot.texts import for_web
-from bot.web.security import MAX_BODY_BYTES, SecurityHeaders, csrf_ok, csrf_token, secret_key
+from bot.web.security import (MAX_BODY_BYTES, ClientAddress, SecurityHeaders, csrf_ok, csrf_token, secret_key,
+                              session_cookie_options)
 from bot.web.transcripts import Transcripts
 from bot.web.view import Block, Entry, anchor, entry, said
 
@@ -205,10 +206,11 @@ def build_app(settings, advisor: Answerer) -> Starlette:
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [
-        Middleware(SecurityHeaders, too_large=web.texts.get("too_large")),
+        Middleware(ClientAddress, trusted=settings.web_trusted_proxies),
+        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), embed_origins=settings.web_embed_origins),
         Middleware(
             SessionMiddleware, secret_key=secret_key(settings), session_cookie=COOKIE,
-            max_age=SESSION_DAYS * 24 * 3600, same_site="lax", https_only=False,
+            max_age=SESSION_DAYS * 24 * 3600, **session_cookie_options(settings),
         ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={404: not_found})
