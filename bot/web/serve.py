@@ -102,6 +102,24 @@ def build_server(settings, advisor, application=None) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
+def quiet_exit_server():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server; stopped by SIGTERM or Ctrl+C, it finishes cleanly (exit status 0, as the Telegram bot
+        alone does) instead of raising the signal again once stopped."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            with super().capture_signals():
+                try:
+                    yield
+                finally:
+                    self._captured_signals.clear()
+
+    return Server
+
+
 def serve_web(settings, advisor, sock: socket.socket, *, telegram: bool = False) -> int:
     """Print the address, serve on `sock` until stopped (Ctrl+C or SIGTERM, then a clean stop)."""
     import uvicorn
@@ -122,6 +140,6 @@ def serve_web(settings, advisor, sock: socket.socket, *, telegram: bool = False)
     # the app itself, from WEB_TRUSTED_PROXIES only (security.ClientAddress), not by uvicorn.
     config = uvicorn.Config(app, workers=1, log_level=settings.log_level.lower(), access_log=False,
                             proxy_headers=False, server_header=False, lifespan="on")
-    server = uvicorn.Server(config)
+    server = quiet_exit_server()(config)
     server.run(sockets=[sock])
     return 0 if server.started else 1
