@@ -338,3 +338,13 @@ async def test_with_the_web_on_the_telegram_webhook_is_a_route_of_the_web_app(fa
         assert len(fake.sent_messages(7001)) == 1
         # The same port still serves the web chat.
         assert (await asyncio.to_thread(httpx.get, site + "/health")).json()["database"] is True
+
+
+def test_env_example_as_it_stands_serves_the_web_chat_and_explains_each_web_setting():
+    """A school that copies .env.example to .env unchanged gets the newcomer's main job, not an error."""
+    example = REPO / ".env.example"
+    check_serve_settings(load_settings(example, {}))
+    lines = example.read_text().splitlines()
+    for key in ("WEB_HOST", "WEB_PORT", "WEB_PUBLIC_URL", "WEB_SECRET_KEY", "WEB_EMBED_ORIGINS", "WEB_TRUSTED_PROXIES"):
+        [at] = [i for i, line in enumerate(lines) if line.startswith(f"{key}=")]
+        assert any(lines[j].startswith("# ") for j in range(max(0, at - 3), at)), f"{key} has no comment above it"
