@@ -348,3 +348,23 @@ def test_env_example_as_it_stands_serves_the_web_chat_and_explains_each_web_sett
     for key in ("WEB_HOST", "WEB_PORT", "WEB_PUBLIC_URL", "WEB_SECRET_KEY", "WEB_EMBED_ORIGINS", "WEB_TRUSTED_PROXIES"):
         [at] = [i for i, line in enumerate(lines) if line.startswith(f"{key}=")]
         assert any(lines[j].startswith("# ") for j in range(max(0, at - 3), at)), f"{key} has no comment above it"
+
+
+async def test_what_a_web_turn_queues_for_the_office_goes_at_once(fake_bot_api, telegram_settings, advisor, untaught_engine, serving):
+    """What a web turn queues for the office goes when the turn ends, not at the outbox job's next tick (here a
+    minute away)."""
+    from bot.telegram.app import build_application
+    from bot.web.serve import build_server
+
+    fake = fake_bot_api
+    port = free_port()
+    settings = replace(telegram_settings, web_port=port)
+    application = build_application(settings, advisor, outbox_interval=60)
+    with serving(build_server(settings, advisor, application), port) as site:
+        await fake.wait_for(method="getUpdates", timeout=60)
+        await asyncio.sleep(2.0)  # past the outbox job's first run (1 s after start)
+        since = len(fake.sent_messages(-1001))
+        page = await asyncio.to_thread(ask_on_the_web, site, UNSURE, "staff")
+        assert UNSURE in page
+        notice = await fake.wait_for_messages(-1001, since + 1, timeout=10)
+        assert any("Spotify" in m["text"] for m in notice[since:])

@@ -3,8 +3,9 @@
 
 With both, the Telegram Application is started in the app's lifespan, as python-telegram-bot documents for a
 custom web server: initialised, polling (or its webhook registered), its JobQueue (outbox, relearning,
-digest, retention) running in this loop; and Telegram's webhook, when WEBHOOK_URL is set, is a route of this
-app, checked against WEBHOOK_SECRET and journalled before Telegram is answered (JournallingQueue.put).
+digest, retention) running in this loop; what a web turn queues for the office is delivered by the bot's
+outbox at once; and Telegram's webhook, when WEBHOOK_URL is set, is a route of this app, checked against
+WEBHOOK_SECRET and journalled before Telegram is answered (JournallingQueue.put).
 
   bind(settings)                                 the listening socket (a port in use: SettingsError)
   serve_web(settings, advisor, sock, telegram)   print the address, serve until stopped
@@ -13,6 +14,7 @@ app, checked against WEBHOOK_SECRET and journalled before Telegram is answered (
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import json
@@ -84,6 +86,45 @@ def webhook_route(application, settings) -> Route:
     return Route(urlsplit(settings.webhook_url).path or "/", telegram_webhook, methods=["POST"], name="telegram_webhook")
 
 
+class OutboxNudge:
+    """Pure ASGI middleware around the web chat when the bot runs beside it: after each form the chat takes (a
+    POST), the bot's outbox is delivered at once, so what a web turn queued for the office (a safeguarding
+    alert, a report, an unanswered question) goes now, not at the outbox job's next tick. Nudges coalesce:
+    one delivery at a time, and one more if a form came in meanwhile."""
+
+    def __init__(self, app, application):
+        self.app = app
+        self.application = application
+        self.task: asyncio.Task | None = None
+        self.again = False
+
+    @property
+    def routes(self):
+        """The chat's routes, so that `url_for` finds its pages through the Mount this sits in."""
+        return self.app.routes
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+        if scope["type"] == "http" and scope["method"] == "POST":
+            self.nudge()
+
+    def nudge(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.again = True
+            return
+        self.task = asyncio.get_running_loop().create_task(self.deliver())
+
+    async def deliver(self) -> None:
+        while True:
+            self.again = False
+            try:
+                await self.application.bot_data["services"].outbox.deliver(self.application.bot)
+            except Exception:  # the outbox job tries again on its own
+                log.exception("outbox delivery after a web turn failed")
+            if not self.again:
+                return
+
+
 def build_server(settings, advisor, application=None) -> Starlette:
     """The web chat; with `application`, also the Telegram bot, started and stopped with the app."""
     web = build_app(settings, advisor)
@@ -98,7 +139,7 @@ def build_server(settings, advisor, application=None) -> Starlette:
                 yield
 
     routes = [webhook_route(application, settings)] if settings.webhook_url else []
-    routes.append(Mount("", app=web))
+    routes.append(Mount("", app=OutboxNudge(web, application)))
     return Starlette(routes=routes, lifespan=lifespan)
 
 
