@@ -302,7 +302,8 @@ async def test_one_loop_serves_the_web_chat_and_the_telegram_bot(fake_bot_api, t
 
 async def test_with_the_web_on_the_telegram_webhook_is_a_route_of_the_web_app(fake_bot_api, telegram_settings, advisor, untaught_engine, serving):
     """WEBHOOK_URL with the web chat on: registered with Telegram (with the secret), served on WEB_PORT at its
-    path; a request without the right secret is refused (403) and handled by nobody."""
+    path; a request without the right secret is refused (403) and handled by nobody. The update journal's
+    replay runs in the same loop."""
     from bot.telegram.app import build_application
     from bot.web.serve import build_server
 
@@ -319,7 +320,11 @@ async def test_with_the_web_on_the_telegram_webhook_is_a_route_of_the_web_app(fa
             "from": {"id": 7001, "is_bot": False, "first_name": "S"}, "text": text,
             "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}]}}
 
+    # An update a killed process had journalled and not handled: the bot's replay job, in this loop, handles it.
+    application.bot_data["services"].updates.record(99, update(99, "/help"))
     with serving(build_server(settings, advisor, application), port) as site:
+        [replayed] = await fake.wait_for_messages(7001, 1, timeout=60)
+        assert "/report" in replayed["text"]  # the help text
         registered = await fake.wait_for(method="setWebhook", timeout=60)
         assert registered.params["url"] == settings.webhook_url and registered.params["secret_token"] == secret
         assert not fake.calls_to("getUpdates")  # no polling beside the webhook
@@ -332,10 +337,10 @@ async def test_with_the_web_on_the_telegram_webhook_is_a_route_of_the_web_app(fa
         assert await asyncio.to_thread(post, update(2, "/help"), "wrong-secret") == 403
         assert await asyncio.to_thread(post, update(3, "/help"), secret[:-1]) == 403
         assert await asyncio.to_thread(post, update(4, "/privacy"), secret) == 200
-        [reply] = await fake.wait_for_messages(7001, 1, timeout=30)
+        [_, reply] = await fake.wait_for_messages(7001, 2, timeout=30)
         assert "pseudonym" in reply["text"]  # /privacy, and only it
         await asyncio.sleep(0.5)
-        assert len(fake.sent_messages(7001)) == 1
+        assert len(fake.sent_messages(7001)) == 2
         # The same port still serves the web chat.
         assert (await asyncio.to_thread(httpx.get, site + "/health")).json()["database"] is True
 
