@@ -373,3 +373,11 @@ async def test_what_a_web_turn_queues_for_the_office_goes_at_once(fake_bot_api, 
         assert UNSURE in page
         notice = await fake.wait_for_messages(-1001, since + 1, timeout=10)
         assert any("Spotify" in m["text"] for m in notice[since:])
+
+
+def test_the_printed_address_is_one_a_browser_on_this_machine_can_open():
+    from bot.web.serve import address
+
+    assert address(Settings()) == "http://127.0.0.1:8080"
+    assert address(Settings(web_host="0.0.0.0", web_port=80)) == "http://127.0.0.1:80"
+    assert address(Settings(web_host="::", web_port=8080)) == "http://[::1]:8080"

@@ -36,9 +36,7 @@ WEBHOOK_MAX_BYTES = 1024 * 1024  # an update is a few kB; Telegram's own server 
 
 def address(settings) -> str:
     """Where this machine serves the web chat (what a browser on it opens)."""
-    host = settings.web_host
-    if host in ("0.0.0.0", "::"):  # every address: this machine reaches it on loopback
-        host = "127.0.0.1"
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.web_host, settings.web_host)  # every address: loopback too
     host = f"[{host}]" if ":" in host else host
     return f"http://{host}:{settings.web_port}"
 
