@@ -319,6 +319,7 @@ async def test_serve_in_webhook_mode_rejects_requests_without_the_right_secret(f
         "WEBHOOK_SECRET": secret,
         "WEBHOOK_LISTEN": "127.0.0.1",
         "WEBHOOK_PORT": str(port),
+        "WEB_PORT": "off",  # WEBHOOK_LISTEN/PORT apply to the bot alone (with the web chat on, see test_web_serve.py)
     }
     fake.add_chat(STAFF, "private")  # the updates come straight to the webhook, not through the fake
     log = tmp_path / "serve.log"

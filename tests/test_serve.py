@@ -1,5 +1,5 @@
 """`policybot serve` refuses to start without its settings, with one line naming the missing one, before
-loading anything heavy."""
+loading anything heavy. (With no settings at all it serves the web chat: tests/test_web_serve.py.)"""
 
 from __future__ import annotations
 
@@ -15,13 +15,18 @@ from bot.settings import Settings
 @pytest.mark.parametrize(
     "changes, named",
     [
-        ({}, "TELEGRAM_BOT_TOKEN"),
+        ({"web_port": None}, "TELEGRAM_BOT_TOKEN"),  # no web chat and no bot: nothing to serve
+        ({"web_host": "0.0.0.0", "web_secret_key": "k" * 48}, "TELEGRAM_BOT_TOKEN"),  # public, and no office to tell
         ({"telegram_bot_token": "nonsense"}, "TELEGRAM_BOT_TOKEN"),
         ({"telegram_bot_token": "1:a"}, "OFFICE_CHAT_ID"),
         ({"telegram_bot_token": "1:a", "office_chat_id": -1}, "ESCALATION_CHAT_ID"),  # no route for reports about the head
         ({"telegram_bot_token": "1:a", "office_chat_id": -1, "escalation_chat_id": -2}, "ADMIN_USER_IDS"),
         ({"telegram_bot_token": "1:a", "office_chat_id": -1, "escalation_chat_id": -2, "admin_user_ids": (1,),
           "webhook_url": "https://x/y"}, "WEBHOOK_SECRET"),
+        ({"telegram_bot_token": "1:a", "office_chat_id": -1, "escalation_chat_id": -2, "admin_user_ids": (1,),
+          "webhook_url": "https://x/", "webhook_secret": "s"}, "WEBHOOK_URL"),  # with the web on, it needs a path
+        ({"web_host": "0.0.0.0"}, "WEB_SECRET_KEY"),
+        ({"web_embed_origins": ("https://school.example",), "web_host": "0.0.0.0", "web_secret_key": "k" * 48}, "WEB_EMBED_ORIGINS"),
     ],
 )
 def test_missing_settings_stop_start_up_with_one_line(changes, named, capsys):
@@ -121,6 +126,7 @@ async def test_policybot_serve_runs_from_any_folder_and_stops_cleanly(fake_bot_a
         "ADMIN_USER_IDS": "900",
         "SCHOOL_NAME": "Clearwell School",
         "DSL_CONTACT": "Ms Rivera, 01234 567891",
+        "WEB_PORT": "off",  # the Telegram bot alone, as before the web chat (both at once: test_web_serve.py)
         "HF_HUB_OFFLINE": "1",
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # this checkout's code
         # The embeddings cache is keyed by model and text, so the suite's shared one is safe to reuse.

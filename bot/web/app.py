@@ -35,7 +35,8 @@ from bot.store import Store
 from bot.store.evidence import image_type
 from bot.texts import for_people, for_web
 from bot.web.answers import ANSWER_ROUTES
-from bot.web.security import MAX_BODY_BYTES, SecurityHeaders, csrf_ok, csrf_token, secret_key
+from bot.web.security import (MAX_BODY_BYTES, ClientAddress, SecurityHeaders, client_address, csrf_ok, csrf_token,
+                              secret_key, session_cookie_options)
 from bot.web.transcripts import Transcripts
 from bot.web.view import Block, Entry, anchor, entry, notice, said
 from intents.triage import UrgencyTriage
@@ -88,11 +89,6 @@ def capped(request: Request, limit: int) -> Request:
         return message
 
     return Request(request.scope, receive)
-
-
-def client_address(request: Request) -> str:
-    """The address a request came from (the serve settings' trusted proxies may name another: one place to change)."""
-    return request.client.host if request.client else ""
 
 
 def session_id(request: Request) -> str:
@@ -249,7 +245,7 @@ class WebChannel:
         self.texts = for_web(settings, advisor.pack)
         self.person_texts = for_people(settings, advisor.pack)
         self.transcripts = Transcripts()
-        self.triage = UrgencyTriage.for_classifier(advisor.classifier)
+        self.triage = UrgencyTriage.for_classifier(getattr(advisor, "classifier", None))
         per_minute = settings.rate_limit_per_minute
         self.by_session = FloodGate(per_minute)
         self.by_address = FloodGate(per_minute * ADDRESS_FACTOR)
@@ -382,10 +378,12 @@ def build_app(settings, advisor: Answerer) -> Starlette:
         Mount("/a", routes=ANSWER_ROUTES),  # a web asker's private page for the office's answer (answers.py)
     ]
     middleware = [
-        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), limits={"/evidence": MAX_UPLOAD_BYTES}),
+        Middleware(ClientAddress, trusted=settings.web_trusted_proxies),
+        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), limits={"/evidence": MAX_UPLOAD_BYTES},
+                   embed_origins=settings.web_embed_origins),
         Middleware(
             SessionMiddleware, secret_key=secret_key(settings), session_cookie=COOKIE,
-            max_age=SESSION_DAYS * 24 * 3600, same_site="lax", https_only=False,
+            max_age=SESSION_DAYS * 24 * 3600, **session_cookie_options(settings),
         ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={404: not_found})
