@@ -36,7 +36,7 @@ def driver_url():
     driver = subprocess.Popen([CHROMEDRIVER, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while True:
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{url}/status", timeout=2).json()["value"]["ready"]:
@@ -82,6 +82,8 @@ def ask_in_the_chat(browser: Browser) -> str:
     browser.click(roles[1])
     browser.type(browser.find("#text"), QUESTION)
     browser.click(browser.find("form.ask button"))
+    # The answer's quote (with JavaScript the page is not reloaded: the reply is added to it when it comes).
+    browser.find("#latest blockquote")
     return browser.text_of(browser.find("#latest"))
 
 
@@ -148,7 +150,7 @@ def serving_on(app, port: int):
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while not server.started:
         assert time.monotonic() < deadline, "the school's page did not start"
         time.sleep(0.05)
