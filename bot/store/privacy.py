@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from bot.store.cases import CASE_KINDS, Cases
 from bot.store.connection import Connection, Room, stamp, utc_now
 
-PERSONAL_TABLES = ("feedback", "unanswered", "questions", "profiles", "conversation_state")
+# Signatures are not among them: a signature is a record the school keeps (SIGNATURE_RETENTION_DAYS).
+PERSONAL_TABLES = ("feedback", "unanswered", "questions", "profiles", "conversation_state", "sign_sessions")
 
 
 class Privacy(Room):

@@ -140,3 +140,11 @@ def m003_update_journal(db: sqlite_utils.Database) -> None:
     # (bot/telegram/journal.py), and done rows are deleted after a week.
     db["update_journal"].create({"update_id": int, "body": str, "received": str, "done": str}, pk="update_id")
     db["update_journal"].create_index(["done"])
+
+
+@migrations()
+def m004_signatures(db: sqlite_utils.Database) -> None:
+    # The roster, signatures and acknowledgements, the versions signed, and unfinished signing (bot/store/signatures.py).
+    from bot.store.signatures import create_tables
+
+    create_tables(db)
