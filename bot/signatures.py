@@ -223,8 +223,7 @@ class Signing:
         """The signature stored, with the version, the time and the channel; the session closed."""
         kind = state["kind"]
         text = self.text_for(kind)
-        roster = self.store.signatures.roster_of(key)
-        roster_id = state.get("roster_id") or (roster["id"] if roster and roster["kind"] == ROLE_OF_KIND[kind] else None)
+        roster_id = state.get("roster_id") or self.roster_id(key, kind)
         row_id = self.store.signatures.record(
             kind=kind, outcome="signed", user_key=key, digest=state["digest"], channel=person.channel, chat_id=person.chat_id,
             name=state.get("name", ""), role=state.get("role", ""), classes=state.get("classes", ""), roster_id=roster_id,
@@ -248,10 +247,15 @@ class Signing:
             notice, rows = self.office.unanswered_notice(store.unanswered.item(item_id))
             store.outbox.enqueue(target="office", text=notice, buttons=rows, kind="unanswered", ref=f"U-{item_id}")
         store.signatures.record(kind=kind, outcome="asked", user_key=key, digest=state["digest"], channel=person.channel,
-                                chat_id=person.chat_id, question_item=item_id)
+                                chat_id=person.chat_id, question_item=item_id, roster_id=self.roster_id(key, kind))
         state["step"] = "read"  # their buttons work again once they have the answer
         store.signatures.save_session(key, state)
         return [self.say("signing.question_sent", command=COMMANDS[kind])]
+
+    def roster_id(self, key: str, kind: str) -> int | None:
+        """The person's roster row for this kind of signing, if they used their code."""
+        roster = self.store.signatures.roster_of(key)
+        return roster["id"] if roster and roster["kind"] == ROLE_OF_KIND[kind] else None
 
     # --- what is shown ---------------------------------------------------------------------------
 
