@@ -385,3 +385,95 @@ def test_a_database_from_before_signatures_opens_and_gains_the_tables(tmp_path):
     db.close()
     Store(path).close()
     assert {"roster", "signatures", "sign_versions", "sign_sessions"} <= set(sqlite_utils.Database(path).table_names())
+
+
+# --- end to end on Telegram (the real bot, the fake Bot API, the model) ------------------------------------
+
+TG_PARENT, TG_OTHER_PARENT, TG_STAFF = 6101, 6102, 6103
+
+
+async def test_telegram_a_parent_signs_by_their_link_and_confirms_only_what_changed_after_a_new_version(
+    fake_bot_api, start_bot, telegram_settings, advisor, pack
+):
+    from fake_bot_api import running
+
+    from bot.telegram.app import build_application
+    from bot_fixtures import OFFICE_CHAT
+    from telegram_helpers import button, buttons, open_store, press, say
+
+    fake = fake_bot_api
+    store = open_store(telegram_settings)
+    jane = store.signatures.add_to_roster("parent", "Jane Doe", "j@x.org", "3B")
+    store.close()
+    agreement = pack.clause("10.5-agreement")
+    async with start_bot():
+        shown = await say(fake, TG_PARENT, f"/start {jane['code']}")
+        assert "Hello Jane Doe" in shown[0]["text"]
+        assert any(agreement.summary in m["text"] for m in shown)  # in plain words
+        assert any(agreement.text[:200] in m["text"] for m in shown)  # and verbatim
+        last = shown[-1]
+        assert "does not erase" in last["text"] and [label for label, _ in buttons(last)][:2] == ["I agree", "I have a question first"]
+        [signed] = await press(fake, TG_PARENT, last, button(last, "I agree"))  # name and class from the roster
+        assert "Jane Doe" in signed["text"] and "3B" in signed["text"]
+
+        # Another parent asks first: the question reaches the office chat like an unanswered question.
+        before = len(fake.sent_messages(OFFICE_CHAT))
+        shown = await say(fake, TG_OTHER_PARENT, "/agree")
+        [ask] = await press(fake, TG_OTHER_PARENT, shown[-1], button(shown[-1], "question first"))
+        assert "Type your question" in ask["text"]
+        [sent] = await say(fake, TG_OTHER_PARENT, "Does this stop me sharing my own child's sports day photos?")
+        assert "school office" in sent["text"]
+        [*_, notice] = await fake.wait_for_messages(OFFICE_CHAT, before + 1, timeout=10)
+        assert "sports day photos" in notice["text"]
+
+    # The school changes the agreement's words; the bot starts again: Jane is asked to confirm.
+    changed = reworded(pack, "10.5-agreement")
+    application = build_application(telegram_settings, advisor, outbox_interval=0.3, backoff_base=0.2)
+    application.bot_data["signing"].pack = changed
+    before = len(fake.sent_messages(TG_PARENT))
+    async with running(application):
+        [*_, notice] = await fake.wait_for_messages(TG_PARENT, before + 1, timeout=30)
+        assert "updated the parents' agreement" in notice["text"] and "10.5 (the agreement)" in notice["text"]
+        assert fake.sent_messages(TG_OTHER_PARENT)[-1]["text"].startswith("Thank you")  # nobody else is messaged
+        shown = await press(fake, TG_PARENT, notice, button(notice, "Read the changes"))
+        assert "Only what changed" in shown[0]["text"]
+        assert any("kind online" in m["text"] for m in shown)
+        assert not any(m["text"].startswith("Section 10.5 —") for m in shown)  # the lead-in did not change
+        [signed] = await press(fake, TG_PARENT, shown[-1], button(shown[-1], "I agree"))
+        assert signed_text(changed, "agreement").short in signed["text"]
+
+    store = open_store(telegram_settings)
+    try:
+        rows = [r for r in store.signatures.all() if r["outcome"] == "signed"]
+        assert [(r["name"], r["roster_id"], r["channel"]) for r in rows] == [("Jane Doe", jane["id"], "telegram")] * 2
+        assert [r["digest"] for r in rows] == [signed_text(pack, "agreement").digest, signed_text(changed, "agreement").digest]
+    finally:
+        store.close()
+
+
+async def test_telegram_staff_acknowledge_and_a_child_at_risk_mid_signing_still_gets_the_safeguarding_reply(
+    fake_bot_api, start_bot, telegram_settings
+):
+    from telegram_helpers import button, open_store, press, say
+
+    fake = fake_bot_api
+    async with start_bot():
+        shown = await say(fake, TG_STAFF, "/acknowledge")
+        assert len(shown) >= 3  # the whole policy, split to fit Telegram
+        assert all(len(m["text"]) <= 4096 for m in shown)
+        [ask_name] = await press(fake, TG_STAFF, shown[-1], button(shown[-1], "read and understood"))
+        assert "full name" in ask_name["text"]
+        urgent = await say(fake, TG_STAFF, "A pupil just told me her stepdad hits her and she is scared to go home")
+        assert any("999" in m["text"] or "Safeguarding" in m["text"] for m in urgent)  # the dialogue answered it
+        [ask_role] = await say(fake, TG_STAFF, "Tom Lee")  # still waiting for the name
+        assert "role" in ask_role["text"]
+        [done] = await say(fake, TG_STAFF, "Year 4 teacher")
+        assert "acknowledged" in done["text"] and "Year 4 teacher" in done["text"]
+        mydata = await say(fake, TG_STAFF, "/mydata")
+        assert "policy acknowledged" in mydata[-1]["text"]
+    store = open_store(telegram_settings)
+    try:
+        [row] = store.signatures.all()
+        assert row["name"] == "Tom Lee" and row["kind"] == "acknowledgement" and row["channel"] == "telegram"
+    finally:
+        store.close()

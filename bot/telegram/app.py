@@ -138,6 +138,7 @@ def add_handlers(application: Application, office_reply_minutes: float) -> None:
 def add_jobs(application: Application, settings, outbox_interval: float, relearn_interval: float) -> None:
     jobs = application.job_queue
     jobs.run_once(replay_job, when=0, name="replay")
+    jobs.run_once(signing_round_job, when=0, name="signing_round")
     jobs.run_repeating(relearn_job, interval=relearn_interval, first=relearn_interval, name="relearn")
     jobs.run_repeating(outbox_job, interval=outbox_interval, first=1.0, name="outbox")
     jobs.run_repeating(retention_job, interval=24 * 3600, first=60.0, name="retention")
@@ -147,10 +148,6 @@ def add_jobs(application: Application, settings, outbox_interval: float, relearn
 
 async def post_init(application: Application) -> None:
     await asyncio.to_thread(learn_from_database, application.bot_data)
-    # A new version of what people sign (the pack changed): signers of an earlier one are asked to confirm again.
-    queued = await asyncio.to_thread(application.bot_data["signing"].open_round)
-    if queued:
-        log.info("signatures: %d re-confirmation message(s) queued", queued)
     try:
         await application.bot.set_my_commands(bot_commands())
     except Exception:  # a cosmetic call; the bot works without its menu
@@ -165,6 +162,15 @@ async def post_shutdown(application: Application) -> None:
 async def replay_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Updates journalled by a process that was killed before handling them: handled now, once."""
     await context.application.update_queue.replay(context.bot)
+
+
+async def signing_round_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """At start: a new version of what people sign (the pack changed) asks signers of an earlier one to confirm
+    again, through the outbox (bot/signatures.py)."""
+    queued = await asyncio.to_thread(context.application.bot_data["signing"].open_round)
+    if queued:
+        log.info("signatures: %d re-confirmation message(s) queued", queued)
+        await context.application.bot_data["services"].outbox.deliver(context.bot)
 
 
 async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
