@@ -79,6 +79,28 @@ class Signing:
                     queued += 1
         return queued
 
+    # --- one input, for a channel that passes everything through one place (the console; a web page) ------
+
+    def handle(self, person: Person, *, text: str = "", action: str = "", urgent: bool = False) -> list[Outgoing] | None:
+        """Signing's replies to this input, or None when it is not for signing (the dialogue's, then).
+        `urgent`: the channel's triage says the words may be about a child at risk; they go to the dialogue."""
+        if action:
+            return self.press(person, action) if action.startswith(f"{ACTION}:") else None
+        words = text.strip()
+        command, _, rest = words.partition(" ")
+        command = command.split("@", 1)[0].lower()
+        if command == "/agree":
+            return self.start(person, "agreement")
+        if command == "/acknowledge":
+            return self.start(person, "acknowledgement")
+        if command == "/start" and rest.strip():
+            return self.start_with_code(person, rest.strip()) or [self.say("signing.link_unknown")]
+        if command == "/cancel":
+            return self.cancel(person)
+        if words.startswith("/") or urgent or not self.wants_text(person):
+            return None
+        return self.take_text(person, text)
+
     # --- a person signing ----------------------------------------------------------------------------
 
     def start(self, person: Person, kind: str) -> list[Outgoing]:

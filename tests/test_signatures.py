@@ -387,6 +387,39 @@ def test_a_database_from_before_signatures_opens_and_gains_the_tables(tmp_path):
     assert {"roster", "signatures", "sign_versions", "sign_sessions"} <= set(sqlite_utils.Database(path).table_names())
 
 
+def test_one_entry_point_for_channels_that_pass_everything_through_one_place(signing, store):
+    """The console (and a web page) call `handle`: signing's replies, or None for the dialogue."""
+    assert signing.handle(PARENT, text="Can I post photos?") is None  # a question, not signing
+    assert signing.handle(PARENT, text="/cancel") is None and signing.handle(PARENT, text="/help") is None
+    assert signing.handle(PARENT, action="fb:up:1") is None
+    assert labels(signing.handle(PARENT, text="/agree"))[0] == "I agree"
+    assert labels(signing.handle(STAFF, text="/acknowledge@clearwell_bot"))[0] == "I have read and understood"
+    assert "full name" in texts_of(signing.handle(PARENT, action="sig:agree"))
+    assert signing.handle(PARENT, text="a pupil is being hurt at home", urgent=True) is None  # to the dialogue
+    assert "Which class" in texts_of(signing.handle(PARENT, text="Jane Doe"))
+    assert "prefer not to say" in texts_of(signing.handle(PARENT, action="sig:none"))
+    assert "not one I know" in texts_of(signing.handle(SECOND_PARENT, text="/start nosuchcode1"))
+    assert [r["name"] for r in store.signatures.all()] == ["Jane Doe"]
+
+
+def test_the_console_signs_too(advisor, untaught_engine, tmp_path):
+    import io
+
+    from bot.console import run_chat
+
+    settings = Settings(database_path=tmp_path / "console.db")
+    stdin = io.StringIO("/agree\n1\nJane Doe\n3B\n/mydata\n")
+    stdout = io.StringIO()
+    assert run_chat(advisor, settings, "parent", stdin, stdout) == 0
+    out = stdout.getvalue()
+    assert "[1] I agree" in out and "You have signed the parents' agreement" in out and "as Jane Doe (classes: 3B)" in out
+    store = Store(settings.database_path)
+    try:
+        assert store.signatures.all()[0]["channel"] == "console"
+    finally:
+        store.close()
+
+
 # --- end to end on Telegram (the real bot, the fake Bot API, the model) ------------------------------------
 
 TG_PARENT, TG_OTHER_PARENT, TG_STAFF = 6101, 6102, 6103
