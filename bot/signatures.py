@@ -28,6 +28,7 @@ ROLE_OF_KIND = {"agreement": "parent", "acknowledgement": "staff"}
 NAME_LIMIT = 100
 CLASSES_LIMIT = 200
 ACTION = "sig"  # sig:agree | sig:ask | sig:later | sig:none | sig:go:<kind>
+TEXT_STEPS = ("name", "classes", "role", "question")  # the steps that take typed words
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,11 @@ class Signing:
 
     def wants_text(self, person: Person) -> bool:
         """Is the person at a step that takes typed words (name, classes, role, their question)?"""
-        state = self.store.signatures.session(self.user_key(person))
-        return state.get("step") in ("name", "classes", "role", "question")
+        return self.step(person) in TEXT_STEPS
+
+    def step(self, person: Person) -> str:
+        """Where the person is in signing: "" (not signing), read, name, classes, role or question."""
+        return self.store.signatures.session(self.user_key(person)).get("step", "")
 
     def take_text(self, person: Person, text: str) -> list[Outgoing]:
         key = self.user_key(person)
@@ -176,6 +180,8 @@ class Signing:
         with self.store.transaction():
             state = self.store.signatures.session(key)
             step = state.get("step")
+            if step not in TEXT_STEPS:  # signing ended meanwhile (another device, a button)
+                return [self.say("conversation.button_expired")]
             if step == "question":
                 return self.ask_office(person, key, state, text)
             limit = CLASSES_LIMIT if step == "classes" else NAME_LIMIT

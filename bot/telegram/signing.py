@@ -17,7 +17,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 
 from bot.dialogue import Person
 from bot.protocol import decode
-from bot.signatures import Signing
+from bot.signatures import TEXT_STEPS, Signing
 from bot.telegram.flood import Verdict
 from bot.telegram.people import admitted, answer
 from bot.telegram.render import render
@@ -87,11 +87,17 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Words for a signing step. A message that might be about a child at risk goes to the dialogue instead."""
+    """Words for a signing step. A message that might be about a child at risk goes to the dialogue instead: at
+    the name, class or role step anything the triage finds possible; a question for the office only when the
+    safeguarding rules flag it (the office reads every other question itself)."""
     text = update.effective_message.text or ""
     person = person_of(update)
     signing = signing_of(context)
-    if services(context).triage.possible(text) or not await asyncio.to_thread(signing.wants_text, person):
+    step = await asyncio.to_thread(signing.step, person)
+    if step not in TEXT_STEPS:
+        return
+    triage = services(context).triage
+    if triage.definite(text) if step == "question" else triage.possible(text):
         return
     if not await admitted(update, context, text):
         raise ApplicationHandlerStop
