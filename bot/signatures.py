@@ -29,6 +29,7 @@ NAME_LIMIT = 100
 CLASSES_LIMIT = 200
 ACTION = "sig"  # sig:agree | sig:ask | sig:later | sig:none | sig:go:<kind>
 TEXT_STEPS = ("name", "classes", "role", "question")  # the steps that take typed words
+CODE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")  # a roster code: Telegram's deep-link parameter (one word)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class Signing:
             return self.start(person, "agreement")
         if command == "/acknowledge":
             return self.start(person, "acknowledgement")
-        if command == "/start" and rest.strip():
+        if command == "/start" and CODE.match(rest.strip()):
             return self.start_with_code(person, rest.strip()) or [self.say("signing.link_unknown")]
         if command == "/cancel":
             return self.cancel(person)

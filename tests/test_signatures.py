@@ -399,6 +399,7 @@ def test_one_entry_point_for_channels_that_pass_everything_through_one_place(sig
     assert "Which class" in texts_of(signing.handle(PARENT, text="Jane Doe"))
     assert "prefer not to say" in texts_of(signing.handle(PARENT, action="sig:none"))
     assert "not one I know" in texts_of(signing.handle(SECOND_PARENT, text="/start nosuchcode1"))
+    assert signing.handle(SECOND_PARENT, text="/start extra words") is None  # not a code: the dialogue's welcome
     assert [r["name"] for r in store.signatures.all()] == ["Jane Doe"]
 
 

@@ -17,7 +17,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 
 from bot.dialogue import Person
 from bot.protocol import decode
-from bot.signatures import TEXT_STEPS, Signing
+from bot.signatures import CODE, TEXT_STEPS, Signing
 from bot.telegram.flood import Verdict
 from bot.telegram.people import admitted, answer
 from bot.telegram.render import render
@@ -26,7 +26,6 @@ from bot.telegram.services import flush_outbox, person_of, services
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 SIGN_BUTTON = re.compile(r"^sig:")
-CODE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")  # Telegram's deep-link parameter
 
 
 def signing_of(context: ContextTypes.DEFAULT_TYPE) -> Signing:
@@ -65,13 +64,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -
 
 
 async def on_start_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/start CODE` (a roster deep link): the person's row tied to them, and signing begun."""
-    code = context.args[0] if context.args else ""
+    """`/start CODE` (a roster deep link): the person's row tied to them, and signing begun. Anything else after
+    /start is the dialogue's (its welcome)."""
+    if len(context.args or ()) != 1 or not CODE.match(context.args[0]):
+        return
     if not await admitted(update, context, ""):
         raise ApplicationHandlerStop
     person = person_of(update)
     signing = signing_of(context)
-    out = await asyncio.to_thread(signing.start_with_code, person, code) if CODE.match(code) else None
+    out = await asyncio.to_thread(signing.start_with_code, person, context.args[0])
     await send(context, person, out if out is not None else [signing.say("signing.link_unknown")])
     raise ApplicationHandlerStop
 
