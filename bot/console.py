@@ -13,6 +13,7 @@ import logging
 from typing import TextIO
 
 from bot.dialogue import ROLES, Outgoing, Person, build_dialogue, plain_buttons
+from bot.signatures import Signing
 from bot.services import Answerer
 from bot.store import Store
 
@@ -65,6 +66,7 @@ def run_chat(advisor: Answerer, settings, role: str, stdin: TextIO, stdout: Text
     try:
         load_taught_questions(advisor, store)
         dialogue = build_dialogue(advisor, store, settings)
+        signing = Signing(store, dialogue.pack, dialogue.texts, settings, dialogue.office)  # /agree, /acknowledge
         person = console_person()
         user_key = store.people.user_key(person.channel, person.user_id)
         if role in ROLES:
@@ -87,12 +89,15 @@ def run_chat(advisor: Answerer, settings, role: str, stdin: TextIO, stdout: Text
                 return 0
             typed = line.strip()
             if typed.isdigit() and buttons and 1 <= int(typed) <= len(buttons):
-                out = dialogue.handle(person, action=buttons[int(typed) - 1].action)
+                action = buttons[int(typed) - 1].action
+                out = signing.handle(person, action=action)
+                out = dialogue.handle(person, action=action) if out is None else out
             elif typed.isdigit() and len(typed) <= 2:  # a button number where there is no such button
                 stdout.write(dialogue.texts.get("conversation.no_such_button", number=typed, count=len(buttons)) + "\n")
                 continue
             else:
-                out = dialogue.handle(person, text=line)
+                out = signing.handle(person, text=line, urgent=dialogue.is_safeguarding(line))
+                out = dialogue.handle(person, text=line) if out is None else out
             buttons = plain_buttons(out)
             stdout.write(render(out))
             stdout.flush()

@@ -11,6 +11,8 @@
   policybot office export FOLDER|FILE.csv      CSV of the office's records, pseudonymised (names only with
                                                --with-names), readable by you only
   policybot office backup FILE                 a consistent copy of the database, safe while the bot runs
+  policybot office roster import FILE.csv      the people asked to sign (kind staff|parent, name, email, class)
+  policybot office roster status [--csv FILE]  who has signed which version, who has not, who asked first
 
 Answers are queued in the outbox; the running bot delivers them and picks up what it learned (and what was
 unlearned) within its outbox interval.
@@ -171,10 +173,64 @@ def cmd_backup(args) -> int:
     return 0
 
 
+def _signing(settings):
+    """The signing service over the database and the pack (no office: the CLI sends nothing)."""
+    from bot.signatures import Signing
+    from bot.store import Store
+    from bot.texts import for_people
+    from knowledge.pack import load_pack
+
+    pack = load_pack(settings.policy_pack, settings.policy_packs_dir)
+    return Signing(Store(settings.database_path), pack, for_people(settings, pack), settings)
+
+
+def cmd_roster_import(args) -> int:
+    from bot.roster import read_roster, telegram_link
+    from bot.texts import for_office
+
+    signing = _signing(args.settings)
+    texts = for_office(args.settings, signing.pack)
+    try:
+        people, problems = read_roster(args.file, texts)
+        if problems:
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            print(texts.get("roster.nothing_imported"), file=sys.stderr)
+            return 1
+        before = len(signing.store.signatures.roster())
+        with signing.store.transaction():
+            rows = [signing.store.signatures.add_to_roster(**person) for person in people]
+        new = len(signing.store.signatures.roster()) - before
+    finally:
+        signing.store.close()
+    print(texts.get("roster.imported", count=len(rows), new=new))
+    for row in rows:
+        url = telegram_link(args.bot, row["code"])
+        print(texts.get("roster.person_line", kind=row["kind"], name=row["name"], email=row["email"] or "—",
+                        classes=row["classes"] or "—", code=row["code"], link=url or "—"))
+    return 0
+
+
+def cmd_roster_status(args) -> int:
+    from bot.roster import status_lines, write_rest_csv
+    from bot.texts import for_office
+
+    signing = _signing(args.settings)
+    texts = for_office(args.settings, signing.pack)
+    try:
+        print("\n".join(status_lines(signing, texts)))
+        if args.csv:
+            count = write_rest_csv(signing, texts, args.csv, args.bot)
+            print(texts.get("roster.rest_written", count=count, file=args.csv))
+    finally:
+        signing.store.close()
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add `office unanswered|answer|answers|unlearn|reports|ack|close|export|backup` to the CLI."""
+    """Add `office unanswered|answer|answers|unlearn|reports|ack|close|export|backup|roster` to the CLI."""
     office = subparsers.add_parser(
-        "office", help="the office's work from a terminal (unanswered, answer, answers, unlearn, reports, ack, close, export, backup)"
+        "office", help="the office's work from a terminal (unanswered, answer, answers, unlearn, reports, ack, close, export, backup, roster)"
     )
     sub = office.add_subparsers(dest="office_command", metavar="ACTION", required=True)
 
@@ -219,3 +275,14 @@ def register(subparsers) -> None:
     backup = sub.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")
     backup.add_argument("file", help="where to write the copy")
     backup.set_defaults(func=cmd_backup)
+
+    roster = sub.add_parser("roster", help="the people asked to sign, and who has signed")
+    roster_sub = roster.add_subparsers(dest="roster_command", metavar="ACTION", required=True)
+    roster_import = roster_sub.add_parser("import", help="add people from a CSV (kind staff|parent, name, email, class)")
+    roster_import.add_argument("file", help="the CSV file; its first row names the columns")
+    roster_import.add_argument("--bot", default="", help="the bot's Telegram username, to print each person's t.me link")
+    roster_import.set_defaults(func=cmd_roster_import)
+    roster_status = roster_sub.add_parser("status", help="who has signed which version, who has not, who asked first")
+    roster_status.add_argument("--csv", help="write the people still to sign (or to confirm again) to this CSV file")
+    roster_status.add_argument("--bot", default="", help="the bot's Telegram username, for the links in the CSV")
+    roster_status.set_defaults(func=cmd_roster_status)

@@ -47,7 +47,7 @@ OFFICE_VERBS = {
 CASE_VERBS = (ACKNOWLEDGE, CLOSE, EVIDENCE)  # their argument is a case reference
 
 # A person's buttons, by their first part (the dialogue reads the rest).
-PERSON_KINDS = ("role", "fb", "sec", "go", "sg", "fg", "f", "cancel")
+PERSON_KINDS = ("role", "fb", "sec", "go", "sg", "fg", "f", "cancel", "sig")  # sig: signing (bot/signatures.py)
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ class Settings:
     office_notice_window_seconds: int = 60  # unanswered questions within this of the last notice go together in one
     retention_days: int = 365
     report_retention_days: int = 365 * 7
+    signature_retention_days: int = 365 * 7  # signed agreements and acknowledgements: records the school keeps
     timezone: str = "Europe/London"
     webhook_url: str = ""
     webhook_secret: str = ""
@@ -186,8 +187,8 @@ def load_settings(env_file: Path | str | None = ".env", environ: dict | None = N
             kwargs[key.lower()] = _int(key, values[key].strip())
     if values.get("ADMIN_USER_IDS", "").strip():
         kwargs["admin_user_ids"] = _ids("ADMIN_USER_IDS", values["ADMIN_USER_IDS"])
-    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1),
-                         ("OFFICE_QUEUE_PER_PERSON_PER_DAY", 1), ("OFFICE_NOTICE_WINDOW_SECONDS", 0)):
+    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("SIGNATURE_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1),
+                         ("WEBHOOK_PORT", 1), ("OFFICE_QUEUE_PER_PERSON_PER_DAY", 1), ("OFFICE_NOTICE_WINDOW_SECONDS", 0)):
         if values.get(key, "").strip():
             kwargs[key.lower()] = _int(key, values[key].strip(), minimum=minimum)
     if values.get("ANSWER_THRESHOLD", "").strip():

@@ -31,6 +31,7 @@ SETTINGS_NAMED = (
     "childline_text",
     "retention_days",
     "report_retention_days",
+    "signature_retention_days",
 )
 
 

@@ -1,5 +1,5 @@
 """The texts a person is shown, as one `Texts`: the advisor's replies (`responses.yaml`, under `responses.`)
-and the conversations' (`flows.yaml`: `conversation.`, `common.`, `breach.`, `complaint.`, `safeguarding.`).
+and the conversations' (`flows.yaml`: `conversation.`, `common.`, `breach.`, `complaint.`, `safeguarding.`, `signing.`).
 
 The caller (bot/texts.py) passes the placeholders: the school's settings and its pack.
 """

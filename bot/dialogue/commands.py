@@ -108,6 +108,9 @@ class Commands:
             lines.append(t.get("conversation.mydata_conversation"))
         if data["cases"]:
             lines.append(t.get("conversation.mydata_cases", refs=", ".join(data["cases"])))
+        from bot.signatures import mydata_lines  # bot.signatures uses the dialogue's Outgoing: imported here
+
+        lines += mydata_lines(self.turn.store, t, self.turn.user_key)
         if len(lines) == 1:
             lines.append(t.get("conversation.mydata_none"))
         return [Outgoing("\n".join(lines))]

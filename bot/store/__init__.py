@@ -1,7 +1,7 @@
 """The bot's memory: one SQLite file (WAL, mode 0600) holding questions, feedback, the office's work and cases.
 
 The store is a set of rooms over one shared connection: `store.people`, `store.updates`, `store.questions`,
-`store.unanswered`, `store.answers`, `store.cases`, `store.outbox`, `store.audit`, `store.privacy`, and `store.evidence` (the web's screenshots, files). Every
+`store.unanswered`, `store.answers`, `store.cases`, `store.outbox`, `store.audit`, `store.privacy`, `store.signatures`, and `store.evidence` (the web's screenshots, files). Every
 write that matters is one transaction (`store.transaction()`; the rooms' own writes nest inside it), so a
 report is either stored whole or not at all. People are known only by a keyed hash of their channel and id
 (`user_key`); the raw chat id is kept only where the bot must reach the person again (an unanswered
@@ -24,6 +24,7 @@ from bot.store.people import People, Updates
 from bot.store.privacy import Privacy
 from bot.store.questions import Questions
 from bot.store.schema import migrations
+from bot.store.signatures import Signatures
 
 __all__ = [
     "CASE_KINDS", "CASE_STATUSES", "OPEN_STATUSES", "Case", "CaseKind", "Store", "kind_of_ref", "migrations", "stamp", "utc_now",
@@ -55,6 +56,7 @@ class Store:
         self.audit = Audit(self.connection)
         self.evidence = EvidenceFiles(self.path.parent / EVIDENCE_FOLDER)
         self.privacy = Privacy(self.connection, self.cases, self.evidence)
+        self.signatures = Signatures(self.connection)
 
     @property
     def db(self):

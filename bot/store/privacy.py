@@ -10,7 +10,8 @@ from bot.store.cases import CASE_KINDS, Cases
 from bot.store.connection import Connection, Room, stamp, utc_now
 from bot.store.evidence import EvidenceFiles, web_ids
 
-PERSONAL_TABLES = ("feedback", "unanswered", "questions", "profiles", "conversation_state")
+# Signatures are not among them: a signature is a record the school keeps (SIGNATURE_RETENTION_DAYS).
+PERSONAL_TABLES = ("feedback", "unanswered", "questions", "profiles", "conversation_state", "sign_sessions")
 ERASED = "[erased at the asker's request]"
 
 

@@ -156,3 +156,11 @@ def m004_answer_links(db: sqlite_utils.Database) -> None:
 def m005_complaint_child(db: sqlite_utils.Database) -> None:
     # The child a complaint referral is about (name or class, optional), asked since a parent's first try.
     db["complaint_referrals"].add_column("child", str)
+
+
+@migrations()
+def m006_signatures(db: sqlite_utils.Database) -> None:
+    # The roster, signatures and acknowledgements, the versions signed, and unfinished signing (bot/store/signatures.py).
+    from bot.store.signatures import create_tables
+
+    create_tables(db)

@@ -3,8 +3,9 @@
 The dialogue and office services are created here (from an advisor built once per process) and kept, typed,
 in `application.bot_data["services"]`; the store is closed in `post_shutdown`. Every update is journalled
 before Telegram is told it arrived (journal.py), and what a killed process left undone is handled at start.
-Jobs: the outbox (retry with backoff), relearning what other processes taught (the office CLI), the office
-digest (OFFICE_NOTIFY=digest) and the daily retention purge.
+Signing (/agree, /acknowledge) is bot/telegram/signing.py over `bot_data["signing"]`; a new version of what
+people sign opens a re-confirmation round at start. Jobs: the outbox (retry with backoff), relearning what
+other processes taught (the office CLI), the office digest (OFFICE_NOTIFY=digest) and the daily retention purge.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.answer_pool import BatchedAdvisor
 from bot.dialogue import build_dialogue
 from bot.office import load_office_answers
 from bot.protocol import PERSON_ANY
+from bot.signatures import Signing
 from bot.store import Store
 from bot.telegram import people
 from bot.texts import command_menu
@@ -41,6 +43,7 @@ from bot.telegram.journal import JournallingQueue, JournallingRequest, UpdateJou
 from bot.telegram.office import office_handlers
 from bot.telegram.outbox import Delivery
 from bot.telegram.services import Services
+from bot.telegram.signing import signing_handlers
 from intents.triage import UrgencyTriage
 
 log = logging.getLogger(__name__)
@@ -111,6 +114,7 @@ def build_application(
         store=store,
         advisor=advisor,
         answerer=answerer,
+        signing=Signing(store, advisor.pack, dialogue.texts, settings, dialogue.office),
     )
     add_handlers(application, office_reply_minutes)
     add_jobs(application, settings, outbox_interval, relearn_interval)
@@ -149,6 +153,7 @@ async def running_in_this_loop(application: Application, settings):
 def add_handlers(application: Application, office_reply_minutes: float) -> None:
     for group, handlers in office_handlers(office_reply_minutes).items():
         application.add_handlers(handlers, group=group)
+    application.add_handlers(signing_handlers(), group=-1)  # after the office's pending reply, before the people's
     messages = filters.UpdateType.MESSAGE  # edited messages are not answered twice
     application.add_handlers(
         [
@@ -163,6 +168,7 @@ def add_handlers(application: Application, office_reply_minutes: float) -> None:
 def add_jobs(application: Application, settings, outbox_interval: float, relearn_interval: float) -> None:
     jobs = application.job_queue
     jobs.run_once(replay_job, when=0, name="replay")
+    jobs.run_once(signing_round_job, when=0, name="signing_round")
     jobs.run_repeating(relearn_job, interval=relearn_interval, first=relearn_interval, name="relearn")
     jobs.run_repeating(outbox_job, interval=outbox_interval, first=1.0, name="outbox")
     jobs.run_repeating(retention_job, interval=24 * 3600, first=60.0, name="retention")
@@ -186,6 +192,15 @@ async def post_shutdown(application: Application) -> None:
 async def replay_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Updates journalled by a process that was killed before handling them: handled now, once."""
     await context.application.update_queue.replay(context.bot)
+
+
+async def signing_round_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """At start: a new version of what people sign (the pack changed) asks signers of an earlier one to confirm
+    again, through the outbox (bot/signatures.py)."""
+    queued = await asyncio.to_thread(context.application.bot_data["signing"].open_round)
+    if queued:
+        log.info("signatures: %d re-confirmation message(s) queued", queued)
+        await context.application.bot_data["services"].outbox.deliver(context.bot)
 
 
 async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -214,7 +229,8 @@ async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     s = context.application.bot_data["services"]
     counts = await asyncio.to_thread(s.store.privacy.purge, s.settings.retention_days, s.settings.report_retention_days)
     journalled = await asyncio.to_thread(s.updates.forget_done)
-    log.info("retention: deleted %s rows", sum(counts.values()) + journalled)
+    signed = await asyncio.to_thread(s.store.signatures.purge, s.settings.signature_retention_days, s.settings.retention_days)
+    log.info("retention: deleted %s rows", sum(counts.values()) + journalled + sum(signed.values()))
 
 
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
