@@ -7,7 +7,7 @@ from html import escape
 
 from bot.store.answers import ITEM_PREFIX
 from bot.store.cases import CASE_KINDS, Cases
-from bot.store.connection import Connection, Room, stamp, utc_now
+from bot.store.connection import Connection, Room, stamp
 
 PERSONAL_TABLES = ("feedback", "unanswered", "questions", "profiles", "conversation_state")
 ERASED = "[erased at the asker's request]"
@@ -49,7 +49,7 @@ class Privacy(Room):
 
     def purge(self, retention_days: int, report_retention_days: int, now: datetime | None = None) -> dict:
         """Delete personal data older than its retention period; returns how many rows went from each table."""
-        now = now or utc_now()
+        now = now or self.now()
         short = stamp(now - timedelta(days=retention_days))
         long = stamp(now - timedelta(days=report_retention_days))
         updates = stamp(now - timedelta(days=min(7, retention_days)))
