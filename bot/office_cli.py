@@ -11,10 +11,12 @@
   policybot office export FOLDER|FILE.csv      CSV of the office's records, pseudonymised (names only with
                                                --with-names), readable by you only
   policybot office backup FILE                 a consistent copy of the database, safe while the bot runs
+  policybot office review --from 2025-09-01 --to 2026-08-31 --out review.pdf
+                                               the governors' annual review (PDF)
 
 Answers are queued in the outbox; the running bot delivers them and picks up what it learned (and what was
 unlearned) within its outbox interval.
-The model is not loaded: these commands are instant.
+The model is not loaded: these commands are instant (except `review`, which groups questions with it).
 """
 
 from __future__ import annotations
@@ -171,10 +173,40 @@ def cmd_backup(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    from datetime import date
+
+    from bot.office import parse_item_ref
+    from bot.review import write_review
+    from bot.runtime import build_advisor
+    from bot.store import Store
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as exc:
+        print(f"policybot office review: dates are YYYY-MM-DD ({exc})", file=sys.stderr)
+        return 2
+    if end < start:
+        print("policybot office review: --to is before --from", file=sys.stderr)
+        return 2
+    hidden = {parse_item_ref(ref) for ref in args.hide}
+    if None in hidden:
+        print("policybot office review: --hide takes unanswered items like U-12", file=sys.stderr)
+        return 2
+    advisor = build_advisor(args.settings, office_answers=False)
+    store = Store(args.settings.database_path)
+    try:
+        path = write_review(store, advisor.engine, args.settings, start, end, args.out, frozenset(hidden))
+    finally:
+        store.close()
+    print(path)
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add `office unanswered|answer|answers|unlearn|reports|ack|close|export|backup` to the CLI."""
+    """Add `office unanswered|answer|answers|unlearn|reports|ack|close|export|backup|review` to the CLI."""
     office = subparsers.add_parser(
-        "office", help="the office's work from a terminal (unanswered, answer, answers, unlearn, reports, ack, close, export, backup)"
+        "office", help="the office's work from a terminal (unanswered, answer, answers, unlearn, reports, ack, close, export, backup, review)"
     )
     sub = office.add_subparsers(dest="office_command", metavar="ACTION", required=True)
 
@@ -219,3 +251,11 @@ def register(subparsers) -> None:
     backup = sub.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")
     backup.add_argument("file", help="where to write the copy")
     backup.set_defaults(func=cmd_backup)
+
+    review = sub.add_parser("review", help="the governors' annual review of the policy, as a PDF")
+    review.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    review.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    review.add_argument("--out", default="review.pdf", help="the PDF to write (default: review.pdf)")
+    review.add_argument("--hide", action="append", default=[], metavar="U-12",
+                        help="an unanswered question not to show as an example (repeat for more)")
+    review.set_defaults(func=cmd_review)
