@@ -5,7 +5,7 @@
 Drives `bot.dialogue` (the real advisor, the real store) on a simulated clock: staff and parents ask the
 project's own questions (bench/trust/…, the pack's eval.yaml and heldout.yaml, and a few the policy does not
 cover), press 👍/👎, file breach reports and complaints, raise safeguarding alerts; the office answers
-unanswered questions, acknowledges and closes cases; retention runs weekly (RETENTION_DAYS, 90 here, so the
+unanswered questions, acknowledges and closes cases; retention runs weekly (RETENTION_DAYS, 180 here, so the
 first months' questions are gone by the end and the review reads their weekly counts). Then writes the PDF.
 Tests import `simulate` for a simulated month (tests/test_review.py).
 """
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", default="2025-09-01", help="the first simulated day (ISO)")
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--per-day", type=float, default=4.0, help="questions on a term-time weekday, on average")
-    parser.add_argument("--retention-days", type=int, default=90)
+    parser.add_argument("--retention-days", type=int, default=180, help="RETENTION_DAYS (default 180: half the year's questions are deleted by the end)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--review-only", action="store_true", help="write the review of an already simulated --db")
     args = parser.parse_args(argv)

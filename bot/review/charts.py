@@ -20,15 +20,16 @@ plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.
 
 def weekly_questions(review: Review, texts, path: Path) -> Path:
     """Stacked bars: questions per week, staff and parents, with the months marked."""
-    fig, ax = plt.subplots(figsize=(7.2, 2.6))
+    fig, ax = plt.subplots(figsize=(7.2, 2.3))
     x = range(len(review.weeks))
     bottom = [0] * len(review.weeks)
     for role, counts in review.questions_by_week.items():
         ax.bar(x, counts, bottom=bottom, width=0.85, color=COLOURS.get(role, "#888888"), label=ROLE_LABELS.get(role, role))
         bottom = [b + c for b, c in zip(bottom, counts)]
     ticks = [n for n, w in enumerate(review.weeks) if n == 0 or w[5:7] != review.weeks[n - 1][5:7]]
-    step = max(1, len(ticks) // 12)
-    ax.set_xticks(ticks[::step], [date.fromisoformat(review.weeks[n]).strftime("%b %y") for n in ticks[::step]])
+    step = max(1, (len(ticks) + 11) // 12)
+    months = [date.fromisoformat(review.weeks[n]) for n in ticks[::step]]
+    ax.set_xticks(ticks[::step], [m.strftime("%b\n%Y") if n == 0 or m.month == 1 else m.strftime("%b") for n, m in enumerate(months)])
     ax.set_ylabel(texts.get("charts.questions"))
     ax.set_title(texts.get("charts.weekly"), loc="left", fontsize=10)
     ax.legend(frameon=False, ncols=2, loc="upper right")
@@ -38,7 +39,7 @@ def weekly_questions(review: Review, texts, path: Path) -> Path:
 def top_clauses(review: Review, texts, path: Path, limit: int = 10) -> Path:
     """Horizontal bars: the clauses asked about most, staff and parents stacked."""
     shown = review.clauses[:limit][::-1]
-    fig, ax = plt.subplots(figsize=(7.2, 0.32 * max(len(shown), 3) + 0.8))
+    fig, ax = plt.subplots(figsize=(7.2, 0.26 * max(len(shown), 3) + 0.7))
     labels = [_cut(f"{c.label}  {c.title}") for c in shown]
     left = [0] * len(shown)
     for role in ("staff", "parent"):

@@ -22,6 +22,8 @@ INK = (30, 30, 30)
 MUTED = (100, 100, 100)
 ACCENT = (31, 95, 139)
 SHADE = (235, 241, 246)
+CONTENTS_HEIGHT = 70  # mm: the heading and seven sections
+CONTENTS_HEIGHT = 70  # mm: the heading and seven sections
 MAX_SHOWN_THEMES = 10
 MAX_SHOWN_ONCE = 15
 
@@ -148,7 +150,11 @@ def render_review(review: Review, texts, path: Path | str, settings_values: dict
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         _front(pdf, review, t)
-        pdf.add_page()
+        # The contents close the first page when there is room for them, else open the second.
+        if pdf.will_page_break(CONTENTS_HEIGHT):
+            pdf.add_page()
+        else:
+            pdf.ln(4)
         pdf.insert_toc_placeholder(lambda p, outline: _contents(p, outline, t), pages=1)
         _asked(pdf, review, t, folder)
         _unanswered(pdf, review, t)
@@ -252,16 +258,14 @@ def decisions(review: Review, limit: int = 5) -> list[str]:
 
 
 def _contents(pdf: ReviewPDF, outline, t) -> None:
-    pdf.set_xy(pdf.l_margin, pdf.t_margin)
-    pdf.set_font(FONT, "B", 15)
-    pdf.set_text_color(*ACCENT)
-    pdf.cell(0, 10, t("contents"), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-    pdf.set_text_color(*INK)
-    pdf.set_font(FONT, size=11)
+    pdf.set_x(pdf.l_margin)
+    pdf.set_font(FONT, "B", 13)
+    pdf.cell(0, 8, t("contents"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=10)
     for n, section in enumerate(outline, 1):
         link = pdf.add_link(page=section.page_number)
-        pdf.cell(pdf.epw - 15, 8, f"{n}.  {section.name}", link=link)
-        pdf.cell(15, 8, str(section.page_number), align="R", link=link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(pdf.epw - 15, 6.5, f"{n}.  {section.name}", link=link)
+        pdf.cell(15, 6.5, str(section.page_number), align="R", link=link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _asked(pdf: ReviewPDF, review: Review, t, folder: Path) -> None:
@@ -273,11 +277,11 @@ def _asked(pdf: ReviewPDF, review: Review, t, folder: Path) -> None:
         pdf.image_full(charts.top_clauses(review, pdf.texts, folder / "top.png"))
     rows = [
         [c.label, _cut(c.title, 40), c.by_role.get("staff", 0), c.by_role.get("parent", 0), c.total, c.halves[0], _change(*c.halves)]
-        for c in review.clauses[:15]
+        for c in review.clauses[:10]
     ]
     h = "headers."
     pdf.grid([t(h + "clause"), t(h + "about"), t(h + "staff"), t(h + "parents"), t(h + "total"), t(h + "first_half"), t(h + "second_half")],
-             rows, (16, 62, 15, 17, 15, 17, 22))
+             rows, (24, 58, 14, 16, 14, 16, 22))
 
 
 def _unanswered(pdf: ReviewPDF, review: Review, t) -> None:
@@ -293,7 +297,7 @@ def _unanswered(pdf: ReviewPDF, review: Review, t) -> None:
             pdf.add_page()
         pdf.set_font(FONT, "B", 10.5)
         pdf.multi_cell(0, 5.4, f"{n}. “{theme.title}”", new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-        roles = ", ".join(f"{count} {'parents' if role == 'parent' else role}" for role, count in sorted(theme.roles.items()))
+        roles = ", ".join(f"{count} {_who(role, count)}" for role, count in sorted(theme.roles.items()))
         asked = t("theme.asked", size=theme.size, roles=roles) + (t("theme.office", answered=theme.office_answered) if theme.office_answered else "")
         pdf.para(asked, size=8.5, muted=True)
         if theme.examples:
@@ -321,9 +325,9 @@ def _confusing(pdf: ReviewPDF, review: Review, t) -> None:
         pdf.para(t("intro.no_confusing"))
         return
     h = "headers."
-    rows = [[c.label, _cut(c.title, 38), c.asked, c.hedged, c.thumbs_down, c.redirected] for c in review.confusing[:15]]
+    rows = [[c.label, _cut(c.title, 34), c.asked, c.hedged, c.thumbs_down, c.redirected] for c in review.confusing[:15]]
     pdf.grid([t(h + "clause"), t(h + "about"), t(h + "asked"), t(h + "unsure"), t(h + "thumbs_down"), t(h + "redirected")],
-             rows, (16, 66, 16, 20, 20, 26))
+             rows, (24, 60, 14, 18, 20, 28))
 
 
 def _cases(pdf: ReviewPDF, review: Review, t, folder: Path) -> None:
@@ -388,6 +392,10 @@ def _health(pdf: ReviewPDF, review: Review, t) -> None:
 
 
 # --- formatting --------------------------------------------------------------------------------------------
+
+
+def _who(role: str, count: int) -> str:
+    return ("parent" if count == 1 else "parents") if role == "parent" else role
 
 
 def _day(day: date) -> str:
