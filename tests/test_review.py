@@ -201,3 +201,21 @@ def test_the_review_command_refuses_bad_dates_and_items_before_loading_the_model
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "bot.db"))
     assert main(["office", "review", *argv, "--out", str(tmp_path / "r.pdf")]) == 2
     assert says in capsys.readouterr().err and not (tmp_path / "r.pdf").exists()
+
+
+def test_an_older_database_gets_weekly_counts_from_what_it_still_holds(tmp_path):
+    path = tmp_path / "old.db"
+    store = Store(path)
+    qid = store.questions.record("k", "parent", "can I post the play?", "question", True, 0.9, "6.9")
+    store.questions.record_feedback(qid, "k", -1)
+    # As it was before the weekly counts existed.
+    store.db["weekly_counts"].drop()
+    store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_weekly_counts'")
+    store.db.conn.commit()
+    store.close()
+    again = Store(path)
+    try:
+        counts = {(r["clause"], r["role"], r["outcome"]): r["n"] for r in again.weekly.rows()}
+    finally:
+        again.close()
+    assert counts == {("6.9", "parent", "answered"): 1, ("6.9", "parent", "thumbs_down"): 1}
