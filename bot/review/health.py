@@ -22,7 +22,7 @@ OPPOSITE = {
     "advised_against": {"allowed", "required"},
 }
 SIMILAR = 0.58  # cosine between two clauses' texts above which they speak of the same thing
-MAX_PAIRS = 8
+MAX_PAIRS = 6
 PLACEHOLDERS = re.compile(
     r"\binsert\s+(?:the\s+)?(?:school|academy|trust|name|date|contact|head|number|address|url|link|person|role)[\w\s]{0,20}?"
     r"(?=[-–—.,;:)\]]|\s+(?:hosted|or|and|will|must|may|is|the)\b|$)"

@@ -25,7 +25,7 @@ SHADE = (235, 241, 246)
 CONTENTS_HEIGHT = 70  # mm: the heading and seven sections
 CONTENTS_HEIGHT = 70  # mm: the heading and seven sections
 MAX_SHOWN_THEMES = 10
-MAX_SHOWN_ONCE = 15
+MAX_SHOWN_ONCE = 8
 
 
 class ReviewPDF(FPDF):
@@ -52,9 +52,12 @@ class ReviewPDF(FPDF):
 
     # --- building blocks ----------------------------------------------------------------------------
 
-    def heading(self, text: str) -> None:
-        """A numbered section on a new page, in the contents and the PDF outline."""
-        if self.page == 0 or self.get_y() > self.t_margin + 1:
+    def heading(self, text: str, fresh_page: bool = True) -> None:
+        """A numbered section, in the contents and the PDF outline: on a new page, or (a short section) after
+        the last one when it fits."""
+        if not fresh_page and not self.will_page_break(60):
+            self.ln(8)
+        elif self.page == 0 or self.get_y() > self.t_margin + 1:
             self.add_page()
         self.start_section(text)
         self.set_font(FONT, "B", 15)
@@ -160,9 +163,9 @@ def render_review(review: Review, texts, path: Path | str, settings_values: dict
         _unanswered(pdf, review, t)
         _confusing(pdf, review, t)
         _cases(pdf, review, t, folder)
-        _signatures(pdf, review, t)
         _health(pdf, review, t)
-        pdf.heading(t("sections.about"))
+        _signatures(pdf, review, t)
+        pdf.heading(t("sections.about"), fresh_page=False)
         pdf.para(t("intro.about"))
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -349,7 +352,7 @@ def _cases(pdf: ReviewPDF, review: Review, t, folder: Path) -> None:
 
 
 def _signatures(pdf: ReviewPDF, review: Review, t) -> None:
-    pdf.heading(t("sections.signatures"))
+    pdf.heading(t("sections.signatures"), fresh_page=False)
     if review.coverage is None:
         pdf.para(t("intro.signatures_none"))
         return
@@ -386,8 +389,8 @@ def _health(pdf: ReviewPDF, review: Review, t) -> None:
         pdf.set_font(FONT, "B", 9.5)
         pdf.multi_cell(0, 5, f"{pair.first} ({verdict(pair.first_verdict)})  ↔  {pair.second} ({verdict(pair.second_verdict)})",
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-        pdf.para(f"{pair.first}: {_cut(pair.first_text, 260)}", size=8.5)
-        pdf.para(f"{pair.second}: {_cut(pair.second_text, 260)}", size=8.5)
+        pdf.para(f"{pair.first}: {_cut(pair.first_text, 180)}", size=8.5)
+        pdf.para(f"{pair.second}: {_cut(pair.second_text, 180)}", size=8.5)
         pdf.ln(1)
 
 

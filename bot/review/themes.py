@@ -5,6 +5,7 @@ office answered it with one), else that the policy is silent on it."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ import numpy as np
 from bot.review.redact import redact
 
 SAME_THEME = 0.55  # cosine to a theme's centre above which a question belongs to it
-CLOSE_CLAUSE = 0.6  # a theme this close to a clause (its best entry in the engine's index) belongs in it
+CLOSE_CLAUSE = 0.65  # a theme this close to a clause (its best entry in the engine's index) belongs in it
 EXAMPLES = 3
 MAX_THEMES = 40
 
@@ -28,6 +29,7 @@ class Theme:
     clause_title: str
     closeness: float
     office_answered: int  # how many the office answered (with a clause or its own words)
+    by_office: bool = False  # the clause is the one the office answered most of them with
 
     @property
     def short_action(self) -> str:
@@ -35,6 +37,8 @@ class Theme:
 
     @property
     def action(self) -> str:
+        if self.clause and self.by_office:
+            return f"Add to clause {self.clause}, “{self.clause_title}”, which the office answered them with: say so in its text."
         if self.clause:
             return f"Add to clause {self.clause}, “{self.clause_title}”: say so in its text or its questions."
         return "The policy is silent on this: decide whether it should say something."
@@ -48,7 +52,7 @@ def find_themes(engine, questions: list[dict], known_words: frozenset[str], hidd
     rows = [q for q in questions if (q.get("text") or "").strip()]
     if not rows:
         return []
-    vectors = np.asarray(engine.embed([q["text"] for q in rows]), dtype=np.float32)
+    vectors = np.asarray(engine.embed([essence(redact(q["text"], known_words)) for q in rows]), dtype=np.float32)
     groups = util.community_detection(vectors, threshold=SAME_THEME, min_community_size=1)
     clause_vectors, clause_of_entry = _entry_vectors(engine)
     themes = []
@@ -75,8 +79,9 @@ def _theme(engine, rows, centre, entry_vectors, clause_of_entry, known_words, hi
     # The office's own choice, when it answered most of these with one clause, outweighs the model's guess.
     chosen = Counter(r["answer_clause"] for r in rows if r.get("answer_clause"))
     office_clause = chosen.most_common(1)[0][0] if chosen and chosen.most_common(1)[0][1] * 2 > len(rows) else ""
-    if office_clause and engine.pack.clause(office_clause):
-        clause, closeness = engine.pack.clause(office_clause), max(closeness, CLOSE_CLAUSE)
+    by_office = bool(office_clause and engine.pack.clause(office_clause))
+    if by_office:
+        clause = engine.pack.clause(office_clause)
     shown = [r for r in rows if r.get("id") not in hidden]
     examples: list[str] = []
     for row in shown:
@@ -89,9 +94,9 @@ def _theme(engine, rows, centre, entry_vectors, clause_of_entry, known_words, hi
         examples.remove(clean[0])
         examples.insert(0, clean[0])
     examples = examples[:EXAMPLES]
-    near = closeness >= CLOSE_CLAUSE
+    near = by_office or closeness >= CLOSE_CLAUSE
     return Theme(
-        title=examples[0] if examples else "(examples hidden by the office)",
+        title=essence(examples[0]) if examples else "(examples hidden by the office)",
         size=len(rows),
         roles=dict(Counter(r.get("role") or "staff" for r in rows)),
         examples=tuple(examples[1:]),
@@ -99,7 +104,19 @@ def _theme(engine, rows, centre, entry_vectors, clause_of_entry, known_words, hi
         clause_title=clause.title if near else "",
         closeness=round(closeness, 2),
         office_answered=sum(1 for r in rows if r.get("status") == "answered"),
+        by_office=by_office,
     )
+
+
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def essence(redacted: str) -> str:
+    """What a question asks, without the sentences that only say who is asking ("Hi, I'm [name] ([email])."):
+    two people's questions on one subject belong together however they introduce themselves."""
+    sentences = [s for s in SENTENCE.split(redacted) if s.strip()]
+    plain = [s for s in sentences if "[" not in s]
+    return " ".join(plain) if plain else redacted
 
 
 def _short(text: str, limit: int = 160) -> str:
