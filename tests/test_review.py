@@ -210,7 +210,7 @@ def test_an_older_database_gets_weekly_counts_from_what_it_still_holds(tmp_path)
     store.questions.record_feedback(qid, "k", -1)
     # As it was before the weekly counts existed.
     store.db["weekly_counts"].drop()
-    store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_weekly_counts'")
+    store.db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_weekly_counts'")
     store.db.conn.commit()
     store.close()
     again = Store(path)
