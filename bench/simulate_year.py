@@ -302,7 +302,7 @@ def _breach(dialogue, person, rng, tally) -> None:
 
 def _complaint(dialogue, person, rng, tally) -> None:
     steps = [dict(text="/complaint"), dict(action="f:route:continue"), dict(text=rng.choice(COMPLAINTS)), dict(text="Year 3"),
-             dict(text="Emailed the teacher"), dict(text="Take it down"), dict(text="Reply here"), dict(action="f:confirm:send")]
+             dict(text="skip"), dict(text="Emailed the teacher"), dict(text="Take it down"), dict(text="Reply here"), dict(action="f:confirm:send")]
     out = [dialogue.handle(person, **step) for step in steps][-1]
     if any("CR-" in o.text for o in out):
         tally.complaints += 1
