@@ -107,7 +107,7 @@ class Outbox(Room):
         with self.reading() as db:
             return list(db["outbox"].rows_where(
                 f"status = 'pending' AND attempts = 0 AND target = ? AND kind IN ({marks}) AND next_attempt > ?",
-                [target, *kinds, stamp(now)], order_by="id",
+                [target, *kinds, self.stamp(now)], order_by="id",
             ))
 
     def last_due(self, *, target: str, kinds: tuple[str, ...]) -> str:
