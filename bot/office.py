@@ -337,7 +337,7 @@ class Office:
         if case.status != "open":
             return Outcome(False, t.get("already_closed", ref=case.ref) if case.status == "closed" else t.get("acknowledged", ref=case.ref, actor=case.row["acknowledged_by"]))
         with self.store.transaction():
-            self.store.cases.update(case.ref, {"status": "acknowledged", "acknowledged_by": actor, "acknowledged_at": stamp()})
+            self.store.cases.update(case.ref, {"status": "acknowledged", "acknowledged_by": actor, "acknowledged_at": stamp(self.store.now())})
             self.store.audit.record(actor, "acknowledge", case.ref)
         return Outcome(True, t.get("acknowledged", ref=case.ref, actor=actor))
 
@@ -352,7 +352,7 @@ class Office:
             return Outcome(False, t.get("close_usage"))
         if case.status == "closed":
             return Outcome(False, t.get("already_closed", ref=case.ref))
-        closing = {"status": "closed", "closed_by": actor, "closed_at": stamp(), "close_note": note[:2000]}
+        closing = {"status": "closed", "closed_by": actor, "closed_at": stamp(self.store.now()), "close_note": note[:2000]}
         with self.store.transaction():
             if not self.store.cases.update(case.ref, closing, unless_status="closed"):
                 return Outcome(False, t.get("already_closed", ref=case.ref))

@@ -13,10 +13,12 @@
   policybot office backup FILE                 a consistent copy of the database, safe while the bot runs
   policybot office roster import FILE.csv      the people asked to sign (kind staff|parent, name, email, class)
   policybot office roster status [--csv FILE]  who has signed which version, who has not, who asked first
+  policybot office review --from 2025-09-01 --to 2026-08-31 --out review.pdf
+                                               the governors' annual review (PDF)
 
 Answers are queued in the outbox; the running bot delivers them and picks up what it learned (and what was
 unlearned) within its outbox interval.
-The model is not loaded: these commands are instant.
+The model is not loaded: these commands are instant (except `review`, which groups questions with it).
 """
 
 from __future__ import annotations
@@ -227,10 +229,40 @@ def cmd_roster_status(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    from datetime import date
+
+    from bot.office import parse_item_ref
+    from bot.review import write_review
+    from bot.runtime import build_advisor
+    from bot.store import Store
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as exc:
+        print(f"policybot office review: dates are YYYY-MM-DD ({exc})", file=sys.stderr)
+        return 2
+    if end < start:
+        print("policybot office review: --to is before --from", file=sys.stderr)
+        return 2
+    hidden = {parse_item_ref(ref) for ref in args.hide}
+    if None in hidden:
+        print("policybot office review: --hide takes unanswered items like U-12", file=sys.stderr)
+        return 2
+    advisor = build_advisor(args.settings, office_answers=False)
+    store = Store(args.settings.database_path)
+    try:
+        path = write_review(store, advisor.engine, args.settings, start, end, args.out, frozenset(hidden))
+    finally:
+        store.close()
+    print(path)
+    return 0
+
+
 def register(subparsers) -> None:
-    """Add `office unanswered|answer|answers|unlearn|reports|ack|close|export|backup|roster` to the CLI."""
+    """Add `office unanswered|answer|answers|unlearn|reports|ack|close|export|backup|roster|review` to the CLI."""
     office = subparsers.add_parser(
-        "office", help="the office's work from a terminal (unanswered, answer, answers, unlearn, reports, ack, close, export, backup, roster)"
+        "office", help="the office's work from a terminal (unanswered, answer, answers, unlearn, reports, ack, close, export, backup, roster, review)"
     )
     sub = office.add_subparsers(dest="office_command", metavar="ACTION", required=True)
 
@@ -286,3 +318,10 @@ def register(subparsers) -> None:
     roster_status.add_argument("--csv", help="write the people still to sign (or to confirm again) to this CSV file")
     roster_status.add_argument("--bot", default="", help="the bot's Telegram username, for the links in the CSV")
     roster_status.set_defaults(func=cmd_roster_status)
+    review = sub.add_parser("review", help="the governors' annual review of the policy, as a PDF")
+    review.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    review.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    review.add_argument("--out", default="review.pdf", help="the PDF to write (default: review.pdf)")
+    review.add_argument("--hide", action="append", default=[], metavar="U-12",
+                        help="an unanswered question not to show as an example (repeat for more)")
+    review.set_defaults(func=cmd_review)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.office_routes import EMAIL, TELEGRAM, office_channels
-from bot.store import Store, stamp, utc_now
+from bot.store import Store, stamp
 from bot.store.answers import ITEM_PREFIX
 
 NOTICE_KIND = "unanswered"  # one question's notice
@@ -21,7 +21,7 @@ MAX_GROUPED = 10  # per notice: each question brings up to five buttons, and Tel
 
 def at_daily_limit(store: Store, user_key: str, limit: int, now: datetime | None = None) -> bool:
     """Whether this person has put `limit` questions before the office in the last 24 hours."""
-    since = stamp((now or utc_now()) - timedelta(days=1))
+    since = stamp((now or store.now()) - timedelta(days=1))
     return store.unanswered.count_since(user_key, since) >= limit
 
 
@@ -39,7 +39,7 @@ def notify_office(store: Store, office, item: dict, settings, now: datetime | No
 
 def telegram_notice(store: Store, office, item: dict, window_seconds: int, now: datetime | None = None) -> int:
     """The office chat's notice of one unanswered item, alone or grouped with a burst; returns its outbox id."""
-    now = now or utc_now()
+    now = now or store.now()
     if window_seconds > 0:
         for row in store.outbox.held(target="office", kinds=(GROUP_KIND,), now=now):
             grouped = refs_in(row["ref"])

@@ -70,3 +70,11 @@ def quoted_section(texts: Texts, clause) -> str:
     "Section 6.5 — Friend requests" and the clause's words in quotes beneath."""
     heading = f" — {clause.title}" if clause.title else ""
     return f"{texts.get('responses.section', section=clause.label)}{heading}\n{texts.get('responses.quote', quote=clause.text)}"
+
+
+REVIEW_YAML = DATA / "review.yaml"
+
+
+def for_review(settings, pack) -> Texts:
+    """The governors' annual review's headings and explanations (`policybot office review`)."""
+    return Texts.load(REVIEW_YAML, placeholders=placeholders(settings, pack))

@@ -31,7 +31,8 @@ def answer_message(turn: Turn, text: str, reply: Reply) -> list[Outgoing]:
     keep_text = reply.intent in ("question", "out_of_scope")
     top = reply.matches[0].clause.id if reply.matches else ""
     question_id = turn.store.questions.record(
-        turn.user_key, role, text if keep_text else "", reply.intent, reply.answered, reply.confidence, top if reply.answered else ""
+        turn.user_key, role, text if keep_text else "", reply.intent, reply.answered, reply.confidence, top if reply.answered else "",
+        nearest=top, outcome="office_answer" if reply.answered and reply.office is not None else "",
     )
     if reply.intent == "out_of_scope":
         out = [Outgoing(reply.reply)]

@@ -1,9 +1,10 @@
 """The bot's memory: one SQLite file (WAL, mode 0600) holding questions, feedback, the office's work and cases.
 
 The store is a set of rooms over one shared connection: `store.people`, `store.updates`, `store.questions`,
-`store.unanswered`, `store.answers`, `store.cases`, `store.outbox`, `store.audit`, `store.privacy`, `store.signatures`, and `store.evidence` (the web's screenshots, files). Every
-write that matters is one transaction (`store.transaction()`; the rooms' own writes nest inside it), so a
-report is either stored whole or not at all. People are known only by a keyed hash of their channel and id
+`store.unanswered`, `store.answers`, `store.cases`, `store.outbox`, `store.audit`, `store.privacy`, `store.signatures`,
+`store.evidence` (the web's screenshots, files) and `store.weekly` (anonymous weekly counts, kept beyond retention
+for the governors' review). Every write that matters is one transaction (`store.transaction()`; the rooms' own
+writes nest inside it), so a report is either stored whole or not at all. People are known only by a keyed hash of their channel and id
 (`user_key`); the raw chat id is kept only where the bot must reach the person again (an unanswered
 question, a report they may be told about), and retention deletes it with the rest. Schema changes are
 recorded migrations (bot/store/schema.py).
@@ -17,7 +18,7 @@ from pathlib import Path
 from bot.store.answers import Answers, Unanswered
 from bot.store.audit import Audit
 from bot.store.cases import CASE_KINDS, CASE_STATUSES, OPEN_STATUSES, Case, CaseKind, Cases, kind_of_ref
-from bot.store.connection import Connection, create_private_file, stamp, utc_now
+from bot.store.connection import Clock, Connection, create_private_file, stamp, utc_now
 from bot.store.evidence import EvidenceFiles
 from bot.store.outbox import Outbox
 from bot.store.people import People, Updates
@@ -25,6 +26,7 @@ from bot.store.privacy import Privacy
 from bot.store.questions import Questions
 from bot.store.schema import migrations
 from bot.store.signatures import Signatures
+from bot.store.weekly import WeeklyCounts
 
 __all__ = [
     "CASE_KINDS", "CASE_STATUSES", "OPEN_STATUSES", "Case", "CaseKind", "Store", "kind_of_ref", "migrations", "stamp", "utc_now",
@@ -34,12 +36,15 @@ EVIDENCE_FOLDER = "evidence"  # beside the database: screenshots sent with a web
 
 
 class Store:
-    """All reads and writes of the bot's SQLite file, room by room. Thread-safe: one connection, one lock."""
+    """All reads and writes of the bot's SQLite file, room by room. Thread-safe: one connection, one lock.
 
-    def __init__(self, path: Path | str):
+    `clock` gives the time every row is stamped with: the real time, unless a test or a simulation
+    (bench/simulate_year.py) passes its own."""
+
+    def __init__(self, path: Path | str, clock: Clock = utc_now):
         self.path = Path(path)
         create_private_file(self.path)
-        self.connection = Connection(self.path)
+        self.connection = Connection(self.path, clock)
         with self.connection.reading() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
@@ -55,6 +60,7 @@ class Store:
         self.outbox = Outbox(self.connection)
         self.audit = Audit(self.connection)
         self.evidence = EvidenceFiles(self.path.parent / EVIDENCE_FOLDER)
+        self.weekly = WeeklyCounts(self.connection)
         self.privacy = Privacy(self.connection, self.cases, self.evidence)
         self.signatures = Signatures(self.connection)
 
@@ -62,6 +68,10 @@ class Store:
     def db(self):
         """The sqlite_utils database itself (for tests and one-off reads)."""
         return self.connection.db
+
+    def now(self):
+        """The time by the store's clock."""
+        return self.connection.clock()
 
     def transaction(self):
         """Several writes as one, across rooms: all stored, or none."""

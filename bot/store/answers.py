@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from bot.store.connection import Room, stamp
+from bot.store.connection import Room
+from bot.store.weekly import add_count
 
 ITEM_PREFIX = "U-"  # an unanswered item's reference (U-12), in the office's notices and the outbox
 
@@ -30,7 +31,7 @@ class Unanswered(Room):
             "text": text,
             "suggestions": json.dumps(list(suggestions)),
             "status": "open",
-            "created": stamp(),
+            "created": self.stamp(),
             "resolved_at": "",
             "resolved_by": "",
             "answer_clause": "",
@@ -49,14 +50,26 @@ class Unanswered(Room):
         return [_decoded(r) for r in rows]
 
     def resolve(self, item_id: int, status: str, by: str, clause_id: str = "", answer_text: str = "") -> bool:
-        """Mark an open item answered or dismissed; False if it was not open (so it is resolved only once)."""
+        """Mark an open item answered or dismissed; False if it was not open (so it is resolved only once).
+        The week's counts keep what the office did, and whether it chose another clause than the bot's nearest."""
         with self.atomic() as db:
+            now = self.stamp()
             changed = db.execute(
                 "UPDATE unanswered SET status = ?, resolved_at = ?, resolved_by = ?, answer_clause = ?, answer_text = ?"
                 " WHERE id = ? AND status = 'open'",
-                [status, stamp(), by, clause_id, answer_text, item_id],
+                [status, now, by, clause_id, answer_text, item_id],
             )
-            return changed.rowcount == 1
+            if changed.rowcount != 1:
+                return False
+            item = self.item(item_id)
+            nearest = item["suggestions"][0] if item["suggestions"] else ""
+            if status == "answered":
+                add_count(db, now, clause_id, item["role"], "office_answered")
+                if clause_id and clause_id != nearest:
+                    add_count(db, now, nearest, item["role"], "office_redirected")
+            else:
+                add_count(db, now, nearest, item["role"], status)
+            return True
 
     # --- a web asker's private link and email address (bot/answer_links.py) ----------------------------
 
@@ -103,7 +116,7 @@ class Answers(Room):
 
     def teach_question(self, clause_id: str, text: str) -> None:
         with self.atomic() as db:
-            db["learned_alternates"].insert({"clause_id": clause_id, "text": text.strip(), "created": stamp()}, ignore=True)
+            db["learned_alternates"].insert({"clause_id": clause_id, "text": text.strip(), "created": self.stamp()}, ignore=True)
 
     def taught_questions(self) -> list[tuple[str, str]]:
         """(clause id, question) pairs, oldest first."""
@@ -112,7 +125,7 @@ class Answers(Room):
 
     def add_office_answer(self, question: str, answer: str, role: str, actor: str) -> int:
         """Keep an answer the office wrote; returns its id."""
-        row = {"question": question.strip(), "answer": answer.strip(), "role": role or "", "answered_at": stamp(), "answered_by": actor}
+        row = {"question": question.strip(), "answer": answer.strip(), "role": role or "", "answered_at": self.stamp(), "answered_by": actor}
         with self.atomic() as db:
             return int(db["office_answers"].insert(row).last_pk)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.store.connection import Room, stamp, utc_now
+from bot.store.connection import Room
 
 CASE_STATUSES = ("open", "acknowledged", "closed")
 OPEN_STATUSES = ("open", "acknowledged")
@@ -79,11 +79,11 @@ class Cases(Room):
     def create(self, kind: str, fields: dict) -> str:
         """Store a new case (in the caller's transaction, if one is open); returns its reference."""
         case_kind = CASE_KINDS[kind]
-        now = utc_now()
+        now = self.now()
         with self.atomic() as db:
             ref = self._next_ref(case_kind.prefix, now.year)
             blank = {"acknowledged_by": "", "acknowledged_at": "", "closed_by": "", "closed_at": "", "close_note": ""}
-            row = {"ref": ref, "created": stamp(now), "status": "open", **blank, **fields}
+            row = {"ref": ref, "created": self.stamp(now), "status": "open", **blank, **fields}
             db[case_kind.table].insert(_stored_form(row))
         return ref
 

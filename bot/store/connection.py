@@ -12,7 +12,7 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import sqlite_utils
 from sqlite_utils.db import NotFoundError
@@ -36,13 +36,18 @@ def create_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-class Connection:
-    """One connection for every thread, behind one reentrant lock."""
+Clock = Callable[[], datetime]
 
-    def __init__(self, path: Path):
+
+class Connection:
+    """One connection for every thread, behind one reentrant lock, and the clock every room stamps rows with
+    (the real time, or a simulated one for a test or a simulated year)."""
+
+    def __init__(self, path: Path, clock: Clock = utc_now):
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self.db = sqlite_utils.Database(conn)
         self.lock = threading.RLock()
+        self.clock = clock
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
@@ -71,6 +76,14 @@ class Room:
 
     def reading(self):
         return self.connection.reading()
+
+    def now(self) -> datetime:
+        """The store's time (its clock)."""
+        return self.connection.clock()
+
+    def stamp(self, moment: datetime | None = None) -> str:
+        """A timestamp for a row: `moment`, or now by the store's clock."""
+        return stamp(moment or self.now())
 
     def row(self, table: str, key) -> dict | None:
         """The row with this primary key, or None."""

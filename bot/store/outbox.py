@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from bot.store.connection import Room, stamp
+from bot.store.connection import Room
 
 Buttons = list[list[tuple[str, str]]]
 
@@ -29,7 +29,7 @@ class Outbox(Room):
     ) -> int:
         """Queue a message (in the caller's transaction, if one is open); returns its outbox id."""
         row = {
-            "created": stamp(),
+            "created": self.stamp(),
             "target": target,
             "channel": channel,
             "chat_id": str(chat_id),
@@ -39,7 +39,7 @@ class Outbox(Room):
             "text": text,
             "buttons": json.dumps([[list(b) for b in row] for row in (buttons or [])]),
             "attempts": 0,
-            "next_attempt": stamp(not_before),
+            "next_attempt": self.stamp(not_before),
             "delivered_at": "",
             "message_id": None,
             "last_error": "",
@@ -52,7 +52,7 @@ class Outbox(Room):
         with self.reading() as db:
             rows = list(
                 db["outbox"].rows_where(
-                    "status = 'pending' AND channel = ? AND next_attempt <= ?", [channel, stamp(now)], order_by="id", limit=limit
+                    "status = 'pending' AND channel = ? AND next_attempt <= ?", [channel, self.stamp(now)], order_by="id", limit=limit
                 )
             )
         for row in rows:
@@ -69,7 +69,7 @@ class Outbox(Room):
     def mark_delivered(self, outbox_id: int, channel_message_id: int | None = None) -> None:
         with self.atomic() as db:
             db["outbox"].update(
-                outbox_id, {"status": "delivered", "delivered_at": stamp(), "message_id": channel_message_id, "last_error": ""}
+                outbox_id, {"status": "delivered", "delivered_at": self.stamp(), "message_id": channel_message_id, "last_error": ""}
             )
 
     def discard_sent(self, outbox_ids: list[int]) -> None:
@@ -85,7 +85,7 @@ class Outbox(Room):
             return
         with self.atomic() as db:
             for outbox_id in outbox_ids:
-                db["outbox"].update(outbox_id, {"next_attempt": stamp(), "last_error": error[:200]})
+                db["outbox"].update(outbox_id, {"next_attempt": self.stamp(), "last_error": error[:200]})
 
     def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt; retry at `retry_at`, or never (undeliverable) if None."""
@@ -96,7 +96,7 @@ class Outbox(Room):
                 {
                     "attempts": (row["attempts"] or 0) + 1,
                     "last_error": error[:200],
-                    "next_attempt": stamp(retry_at) if retry_at else row["next_attempt"],
+                    "next_attempt": self.stamp(retry_at) if retry_at else row["next_attempt"],
                     "status": "pending" if retry_at else "undeliverable",
                 },
             )
@@ -107,7 +107,7 @@ class Outbox(Room):
         with self.reading() as db:
             return list(db["outbox"].rows_where(
                 f"status = 'pending' AND attempts = 0 AND target = ? AND kind IN ({marks}) AND next_attempt > ?",
-                [target, *kinds, stamp(now)], order_by="id",
+                [target, *kinds, self.stamp(now)], order_by="id",
             ))
 
     def last_due(self, *, target: str, kinds: tuple[str, ...]) -> str:
@@ -139,5 +139,5 @@ class Outbox(Room):
             return db.execute(
                 "SELECT count(*) FROM outbox WHERE status = 'undeliverable' OR "
                 "(status = 'pending' AND (attempts > 0 OR next_attempt <= ?))",
-                [stamp()],
+                [self.stamp()],
             ).fetchone()[0]

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import json
 
-from bot.store.connection import Connection, Room, stamp
+from bot.store.connection import Connection, Room
 
 
 class People(Room):
@@ -29,7 +29,7 @@ class People(Room):
         return profile["role"] if profile else None
 
     def set_role(self, user_key: str, role: str) -> None:
-        now = stamp()
+        now = self.stamp()
         with self.atomic() as db:
             existing = self.row("profiles", user_key)
             created = existing["created"] if existing else now
@@ -51,7 +51,7 @@ class People(Room):
         with self.atomic() as db:
             if state:
                 db["conversation_state"].upsert(
-                    {"user_key": user_key, "state": json.dumps(state), "updated": stamp()}, pk="user_key"
+                    {"user_key": user_key, "state": json.dumps(state), "updated": self.stamp()}, pk="user_key"
                 )
             else:
                 db.execute("DELETE FROM conversation_state WHERE user_key = ?", [user_key])
@@ -65,4 +65,4 @@ class Updates(Room):
 
     def mark_handled(self, update_id: int | str) -> None:
         with self.atomic() as db:
-            db["processed_updates"].insert({"update_id": str(update_id), "handled": stamp()}, pk="update_id", ignore=True)
+            db["processed_updates"].insert({"update_id": str(update_id), "handled": self.stamp()}, pk="update_id", ignore=True)

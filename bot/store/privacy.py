@@ -56,7 +56,7 @@ class Privacy(Room):
 
     def purge(self, retention_days: int, report_retention_days: int, now: datetime | None = None) -> dict:
         """Delete personal data older than its retention period; returns how many rows went from each table."""
-        now = now or utc_now()
+        now = now or self.now()
         short = stamp(now - timedelta(days=retention_days))
         long = stamp(now - timedelta(days=report_retention_days))
         updates = stamp(now - timedelta(days=min(7, retention_days)))

@@ -1,16 +1,30 @@
-"""The questions people asked (text kept only for questions), the 👍/👎 they gave, and what they add up to."""
+"""The questions people asked (text kept only for questions), the 👍/👎 they gave, and what they add up to.
+Each is also counted, without text or person, in the week's anonymous counts (bot/store/weekly.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.store.connection import Room, stamp, utc_now
+from bot.store.connection import Room
+from bot.store.weekly import add_count, question_outcome
 
 
 class Questions(Room):
     def record(
-        self, user_key: str, role: str, text: str, intent: str, answered: bool, confidence: float, top_clause: str
+        self,
+        user_key: str,
+        role: str,
+        text: str,
+        intent: str,
+        answered: bool,
+        confidence: float,
+        top_clause: str,
+        *,
+        nearest: str = "",
+        outcome: str = "",
     ) -> int:
+        """Store a question; the week's count takes its clause (`top_clause`, or for a question the bot could
+        not answer its `nearest` guess) and its `outcome` (by default from the intent and `answered`)."""
         with self.atomic() as db:
             row = {
                 "user_key": user_key,
@@ -20,9 +34,11 @@ class Questions(Room):
                 "answered": int(bool(answered)),
                 "confidence": float(confidence),
                 "top_clause": top_clause,
-                "created": stamp(),
+                "created": self.stamp(),
             }
-            return int(db["questions"].insert(row).last_pk)
+            question_id = int(db["questions"].insert(row).last_pk)
+            add_count(db, row["created"], top_clause or nearest, role, outcome or question_outcome(intent, answered))
+            return question_id
 
     def record_feedback(self, question_id: int, user_key: str, value: int) -> bool:
         """Store 👍 (+1) or 👎 (-1) once per person and question; False if the question is not theirs."""
@@ -30,15 +46,20 @@ class Questions(Room):
             owner = self.row("questions", question_id)
             if owner is None or owner["user_key"] != user_key:
                 return False
+            before = db.execute(
+                "SELECT value, created FROM feedback WHERE question_id = ? AND user_key = ?", [question_id, user_key]
+            ).fetchone()
+            if before is not None:  # a changed mind replaces the earlier press, in the counts too
+                add_count(db, before[1], owner["top_clause"], owner["role"], _thumb(before[0]), -1)
             db.execute("DELETE FROM feedback WHERE question_id = ? AND user_key = ?", [question_id, user_key])
-            db["feedback"].insert(
-                {"question_id": question_id, "user_key": user_key, "value": 1 if value > 0 else -1, "created": stamp()}
-            )
+            row = {"question_id": question_id, "user_key": user_key, "value": 1 if value > 0 else -1, "created": self.stamp()}
+            db["feedback"].insert(row)
+            add_count(db, row["created"], owner["top_clause"], owner["role"], _thumb(row["value"]))
             return True
 
     def stats(self, days: int = 14) -> dict:
         """Questions per day, answered, the sections most answered with and the feedback, over `days` days."""
-        since = stamp(utc_now() - timedelta(days=days))
+        since = self.stamp(self.now() - timedelta(days=days))
         with self.reading() as db:
             q = db.execute
             per_day = q(
@@ -68,3 +89,7 @@ class Questions(Room):
             "thumbs_up": up,
             "thumbs_down": down,
         }
+
+
+def _thumb(value: int) -> str:
+    return "thumbs_up" if value > 0 else "thumbs_down"

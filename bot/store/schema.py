@@ -164,3 +164,33 @@ def m006_signatures(db: sqlite_utils.Database) -> None:
     from bot.store.signatures import create_tables
 
     create_tables(db)
+
+
+@migrations()
+def m007_weekly_counts(db: sqlite_utils.Database) -> None:
+    # Anonymous counts per week, clause, role and outcome (bot/store/weekly.py), kept beyond RETENTION_DAYS so a
+    # year's review can be written. Filled from the questions, feedback and office answers still held.
+    import json
+
+    from bot.store.weekly import TABLE, add_count, question_outcome
+
+    db[TABLE].create({"week": str, "clause": str, "role": str, "outcome": str, "n": int}, pk=("week", "clause", "role", "outcome"))
+    nearest = {}
+    for row in db["unanswered"].rows:
+        suggestions = json.loads(row["suggestions"] or "[]")
+        nearest[row["question_id"]] = suggestions[0] if suggestions else ""
+        if row["status"] == "dismissed":
+            add_count(db, row["resolved_at"], nearest[row["question_id"]], row["role"], "dismissed")
+        elif row["status"] == "answered":
+            add_count(db, row["resolved_at"], row["answer_clause"], row["role"], "office_answered")
+            if row["answer_clause"] and row["answer_clause"] != nearest[row["question_id"]]:
+                add_count(db, row["resolved_at"], nearest[row["question_id"]], row["role"], "office_redirected")
+    questions = {}
+    for row in db["questions"].rows:
+        questions[row["id"]] = row
+        clause = row["top_clause"] or nearest.get(row["id"], "")
+        add_count(db, row["created"], clause, row["role"], question_outcome(row["intent"], bool(row["answered"])))
+    for row in db["feedback"].rows:
+        asked = questions.get(row["question_id"])
+        if asked is not None:
+            add_count(db, row["created"], asked["top_clause"], asked["role"], "thumbs_up" if row["value"] > 0 else "thumbs_down")
