@@ -14,7 +14,9 @@ Understated messages rarely use a word of harm ("she has marks on her arm again,
 boy online sends him presents"). For those, data/safeguarding_concepts.yaml lists per language the words of
 a few concepts (hurt, secret, an older person, gifts, no food, nobody home, a wedding abroad…) and which two
 concepts together signal a possible risk; one concept alone never does (a bruise from football, a child
-scared of a test, a family wedding abroad).
+scared of a test, a family wedding abroad), except the few listed as enough on their own (wanting to be gone,
+self-harm). Numbers count too: an age 8–16 is `young`; an age 18–40 next to the language's word for years
+("22 de ani", "boyosh 20") is `adult`, a grown man beside a child.
 """
 
 from __future__ import annotations
@@ -30,8 +32,12 @@ from knowledge.pack import read_yaml
 DATA = Path(__file__).resolve().parent / "data" / "languages.yaml"
 CONCEPTS = Path(__file__).resolve().parent / "data" / "safeguarding_concepts.yaml"
 # An age a child might be (a number in the message, in any script's digits): with a wedding or an older person.
-AGE = re.compile(r"(?<![\d.,:£$€/])(\d{1,2})(?![\d.,:%/])")
+AGE = re.compile(r"(?<![\d.,:£$€/])(\d{1,2})(?![\d%/]|[.,:]\d)")
 YOUNG_AGES = range(8, 17)
+# An adult's age (a grown man befriending a child): a number 18–40 beside the language's word for years
+# (concept `years`: "22 de ani", "boyosh 20", "19 saal da"); counted as the concept `adult`.
+ADULT_AGES = range(18, 41)
+AGE_REACH = 24  # characters between the number and its word for years
 # Arabic particles written joined to the next word: "and", "with", "for", "so", "like", "the" and their pairs.
 JOINED = "وبال|وال|بال|فال|كال|لل|ال|و|ب|ل|ف|ك"
 ENGLISH = "en"
@@ -44,6 +50,7 @@ ENGLISH_WORDS = frozenset(
     please thanks thank hello hey ok okay allowed want wants get got going been being like know think need"""
     .split()
 )
+BETWEEN_WORDS = r"[\s'‘’\"“”«»]+"
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # Unicode scripts by the first letter's name ("ARABIC LETTER…", "BENGALI LETTER…").
 SCRIPT_NAMES = {
@@ -163,14 +170,18 @@ class Languages:
         parts = []
         for cue in sorted({(_accented(c) if accents else fold(c)).strip() for c in cues if c.strip()}, key=len, reverse=True):
             stem = cue.endswith("*")  # "bij*": a short stem, any ending
-            cue = cue.rstrip("*").strip()
+            whole = cue.endswith("=")  # "ударила=": this word only (not "ударилась", she knocked herself)
+            cue = cue.rstrip("*=").strip()
             if not cue:
                 continue
-            escaped = re.escape(cue).replace(r"\ ", r"\s+")
+            # Between a phrase's words, spaces and quotes ("goes to 'work' at night", "pour la « préparer »").
+            escaped = re.escape(cue).replace(r"\ ", BETWEEN_WORDS)
             if any(script_of(ch) in ("Hans", "Jpan", "Thai") for ch in cue):
                 parts.append(escaped)  # no spaces between words
             elif attached and script_of(cue[0]) == "Arab":
                 parts.append(rf"(?<!\w)(?:{JOINED})?{escaped}" + ("" if stem or len(cue) >= 4 else r"(?!\w)"))
+            elif whole:
+                parts.append(rf"(?<!\w){escaped}(?!\w)")
             elif stem or len(cue) >= 5 or (len(cue) >= 3 and script_of(cue[0]) == "Ethi"):
                 # (Ethiopic writes a syllable a letter: a three-letter stem is already a word's start)
                 parts.append(rf"(?<!\w){escaped}")  # the word's start: an ending may follow
@@ -307,9 +318,22 @@ class Languages:
             distress = self._distress.get(lang, (None, None))[0]
             if distress is not None and any(not self._named(folded, m.start(), lang) for m in distress.finditer(folded)):
                 found.add("distress")  # a weaker cue that is not already one of the concepts' words
-        if any(int(m.group(1)) in YOUNG_AGES for m in AGE.finditer(unicodedata.normalize("NFKC", text)) if m.group(1).isdecimal()):
+        ages = [(int(m.group(1)), m) for m in AGE.finditer(unicodedata.normalize("NFKC", text)) if m.group(1).isdecimal()]
+        if any(age in YOUNG_AGES for age, _ in ages):
             found.add("young")
+        if "adult" not in found and any(age in ADULT_AGES and self._years_beside(text, m, code) for age, m in ages):
+            found.add("adult")
         return found
+
+    def _years_beside(self, text: str, match: re.Match, code: str) -> bool:
+        """Whether a word for years (concept `years` of the message's readers) stands just before or after an age."""
+        near = unicodedata.normalize("NFKC", text)[max(match.start() - AGE_REACH, 0) : match.end() + AGE_REACH]
+        folded, accented = fold(near), _accented(near)
+        for lang in self.readers(code):
+            pattern = self._concepts.get(lang, {}).get("years")
+            if pattern is not None and pattern.search(accented if lang in self._accented else folded):
+                return True
+        return False
 
     def _named(self, folded: str, start: int, lang: str) -> bool:
         """Whether a concept's word of `lang` starts where a distress cue does ("tajemnica" is a secret already)."""
