@@ -35,7 +35,8 @@ CONCEPTS = Path(__file__).resolve().parent / "data" / "safeguarding_concepts.yam
 AGE = re.compile(r"(?<![\d.,:£$€/])(\d{1,2})(?![\d%/]|[.,:]\d)")
 YOUNG_AGES = range(8, 17)
 # An adult's age (a grown man befriending a child): a number 18–40 beside the language's word for years
-# (concept `years`: "22 de ani", "boyosh 20", "19 saal da"); counted as the concept `adult`.
+# (concept `years`: "22 de ani", "boyosh 20", "19 saal da"), and not beside a word of `family` (a brother,
+# an eldest son, a husband: "her brother, 20, will pick her up"); counted as the concept `adult`.
 ADULT_AGES = range(18, 41)
 AGE_REACH = 24  # characters between the number and its word for years
 # Arabic particles written joined to the next word: "and", "with", "for", "so", "like", "the" and their pairs.
@@ -115,6 +116,8 @@ class Languages:
         self._pairs = {frozenset(map(str, pair)) for pair in concepts.get("combinations") or () if len(set(pair)) == 2}
         self._kin = [set(map(str, group)) for group in concepts.get("kin") or ()]
         self._alone = {str(c) for c in concepts.get("on_its_own") or ()}  # a concept enough without a second
+        # A concept that does not count beside another (a cat gone for two days is not a child missing).
+        self._unless = {str(c): set(map(str, others or ())) for c, others in (concepts.get("unless") or {}).items()}
         self._harm = {lang.code: self._pattern(lang.harm) for lang in languages if lang.harm}
         # Another language's cues count only when they are long enough not to be a word of this one
         # (Polish "macał" starts Somali "macalinku", a teacher).
@@ -323,17 +326,20 @@ class Languages:
             found.add("young")
         if "adult" not in found and any(age in ADULT_AGES and self._years_beside(text, m, code) for age, m in ages):
             found.add("adult")
-        return found
+        return {c for c in found if not self._unless.get(c, set()) & found}
 
     def _years_beside(self, text: str, match: re.Match, code: str) -> bool:
-        """Whether a word for years (concept `years` of the message's readers) stands just before or after an age."""
+        """Whether an age is an adult's: a word for years (concept `years` of the message's readers) stands
+        just before or after it, and no word of `family` does ("her brother, 20, picks her up" is ordinary)."""
         near = unicodedata.normalize("NFKC", text)[max(match.start() - AGE_REACH, 0) : match.end() + AGE_REACH]
         folded, accented = fold(near), _accented(near)
+        years = family = False
         for lang in self.readers(code):
-            pattern = self._concepts.get(lang, {}).get("years")
-            if pattern is not None and pattern.search(accented if lang in self._accented else folded):
-                return True
-        return False
+            read = accented if lang in self._accented else folded
+            spec = self._concepts.get(lang, {})
+            years = years or (spec.get("years") is not None and spec["years"].search(read) is not None)
+            family = family or (spec.get("family") is not None and spec["family"].search(read) is not None)
+        return years and not family
 
     def _named(self, folded: str, start: int, lang: str) -> bool:
         """Whether a concept's word of `lang` starts where a distress cue does ("tajemnica" is a secret already)."""
