@@ -324,11 +324,11 @@ class Languages:
         ages = [(int(m.group(1)), m) for m in AGE.finditer(unicodedata.normalize("NFKC", text)) if m.group(1).isdecimal()]
         if any(age in YOUNG_AGES for age, _ in ages):
             found.add("young")
-        if "adult" not in found and any(age in ADULT_AGES and self._years_beside(text, m, code) for age, m in ages):
+        if "adult" not in found and any(age in ADULT_AGES and self._adult_age(text, m, code) for age, m in ages):
             found.add("adult")
         return {c for c in found if not self._unless.get(c, set()) & found}
 
-    def _years_beside(self, text: str, match: re.Match, code: str) -> bool:
+    def _adult_age(self, text: str, match: re.Match, code: str) -> bool:
         """Whether an age is an adult's: a word for years (concept `years` of the message's readers) stands
         just before or after it, and no word of `family` does ("her brother, 20, picks her up" is ordinary)."""
         near = unicodedata.normalize("NFKC", text)[max(match.start() - AGE_REACH, 0) : match.end() + AGE_REACH]
