@@ -14,7 +14,9 @@ Understated messages rarely use a word of harm ("she has marks on her arm again,
 boy online sends him presents"). For those, data/safeguarding_concepts.yaml lists per language the words of
 a few concepts (hurt, secret, an older person, gifts, no food, nobody home, a wedding abroad…) and which two
 concepts together signal a possible risk; one concept alone never does (a bruise from football, a child
-scared of a test, a family wedding abroad).
+scared of a test, a family wedding abroad), except the few listed as enough on their own (wanting to be gone,
+self-harm). Numbers count too: an age 8–16 is `young`; an age 18–40 next to the language's word for years
+("22 de ani", "boyosh 20") is `adult`, a grown man beside a child.
 """
 
 from __future__ import annotations
@@ -30,8 +32,13 @@ from knowledge.pack import read_yaml
 DATA = Path(__file__).resolve().parent / "data" / "languages.yaml"
 CONCEPTS = Path(__file__).resolve().parent / "data" / "safeguarding_concepts.yaml"
 # An age a child might be (a number in the message, in any script's digits): with a wedding or an older person.
-AGE = re.compile(r"(?<![\d.,:£$€/])(\d{1,2})(?![\d.,:%/])")
+AGE = re.compile(r"(?<![\d.,:£$€/])(\d{1,2})(?![\d%/]|[.,:]\d)")
 YOUNG_AGES = range(8, 17)
+# An adult's age (a grown man befriending a child): a number 18–40 beside the language's word for years
+# (concept `years`: "22 de ani", "boyosh 20", "19 saal da"), and not beside a word of `family` (a brother,
+# an eldest son, a husband: "her brother, 20, will pick her up"); counted as the concept `adult`.
+ADULT_AGES = range(18, 41)
+AGE_REACH = 24  # characters between the number and its word for years
 # Arabic particles written joined to the next word: "and", "with", "for", "so", "like", "the" and their pairs.
 JOINED = "وبال|وال|بال|فال|كال|لل|ال|و|ب|ل|ف|ك"
 ENGLISH = "en"
@@ -44,6 +51,7 @@ ENGLISH_WORDS = frozenset(
     please thanks thank hello hey ok okay allowed want wants get got going been being like know think need"""
     .split()
 )
+BETWEEN_WORDS = r"[\s'‘’\"“”«»]+"
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # Unicode scripts by the first letter's name ("ARABIC LETTER…", "BENGALI LETTER…").
 SCRIPT_NAMES = {
@@ -108,6 +116,8 @@ class Languages:
         self._pairs = {frozenset(map(str, pair)) for pair in concepts.get("combinations") or () if len(set(pair)) == 2}
         self._kin = [set(map(str, group)) for group in concepts.get("kin") or ()]
         self._alone = {str(c) for c in concepts.get("on_its_own") or ()}  # a concept enough without a second
+        # A concept that does not count beside another (a cat gone for two days is not a child missing).
+        self._unless = {str(c): set(map(str, others or ())) for c, others in (concepts.get("unless") or {}).items()}
         self._harm = {lang.code: self._pattern(lang.harm) for lang in languages if lang.harm}
         # Another language's cues count only when they are long enough not to be a word of this one
         # (Polish "macał" starts Somali "macalinku", a teacher).
@@ -163,14 +173,18 @@ class Languages:
         parts = []
         for cue in sorted({(_accented(c) if accents else fold(c)).strip() for c in cues if c.strip()}, key=len, reverse=True):
             stem = cue.endswith("*")  # "bij*": a short stem, any ending
-            cue = cue.rstrip("*").strip()
+            whole = cue.endswith("=")  # "ударила=": this word only (not "ударилась", she knocked herself)
+            cue = cue.rstrip("*=").strip()
             if not cue:
                 continue
-            escaped = re.escape(cue).replace(r"\ ", r"\s+")
+            # Between a phrase's words, spaces and quotes ("goes to 'work' at night", "pour la « préparer »").
+            escaped = re.escape(cue).replace(r"\ ", BETWEEN_WORDS)
             if any(script_of(ch) in ("Hans", "Jpan", "Thai") for ch in cue):
                 parts.append(escaped)  # no spaces between words
             elif attached and script_of(cue[0]) == "Arab":
                 parts.append(rf"(?<!\w)(?:{JOINED})?{escaped}" + ("" if stem or len(cue) >= 4 else r"(?!\w)"))
+            elif whole:
+                parts.append(rf"(?<!\w){escaped}(?!\w)")
             elif stem or len(cue) >= 5 or (len(cue) >= 3 and script_of(cue[0]) == "Ethi"):
                 # (Ethiopic writes a syllable a letter: a three-letter stem is already a word's start)
                 parts.append(rf"(?<!\w){escaped}")  # the word's start: an ending may follow
@@ -307,9 +321,25 @@ class Languages:
             distress = self._distress.get(lang, (None, None))[0]
             if distress is not None and any(not self._named(folded, m.start(), lang) for m in distress.finditer(folded)):
                 found.add("distress")  # a weaker cue that is not already one of the concepts' words
-        if any(int(m.group(1)) in YOUNG_AGES for m in AGE.finditer(unicodedata.normalize("NFKC", text)) if m.group(1).isdecimal()):
+        ages = [(int(m.group(1)), m) for m in AGE.finditer(unicodedata.normalize("NFKC", text)) if m.group(1).isdecimal()]
+        if any(age in YOUNG_AGES for age, _ in ages):
             found.add("young")
-        return found
+        if "adult" not in found and any(age in ADULT_AGES and self._adult_age(text, m, code) for age, m in ages):
+            found.add("adult")
+        return {c for c in found if not self._unless.get(c, set()) & found}
+
+    def _adult_age(self, text: str, match: re.Match, code: str) -> bool:
+        """Whether an age is an adult's: a word for years (concept `years` of the message's readers) stands
+        just before or after it, and no word of `family` does ("her brother, 20, picks her up" is ordinary)."""
+        near = unicodedata.normalize("NFKC", text)[max(match.start() - AGE_REACH, 0) : match.end() + AGE_REACH]
+        folded, accented = fold(near), _accented(near)
+        years = family = False
+        for lang in self.readers(code):
+            read = accented if lang in self._accented else folded
+            spec = self._concepts.get(lang, {})
+            years = years or (spec.get("years") is not None and spec["years"].search(read) is not None)
+            family = family or (spec.get("family") is not None and spec["family"].search(read) is not None)
+        return years and not family
 
     def _named(self, folded: str, start: int, lang: str) -> bool:
         """Whether a concept's word of `lang` starts where a distress cue does ("tajemnica" is a secret already)."""
