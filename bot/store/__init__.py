@@ -1,7 +1,7 @@
 """The bot's memory: one SQLite file (WAL, mode 0600) holding questions, feedback, the office's work and cases.
 
 The store is a set of rooms over one shared connection: `store.people`, `store.updates`, `store.questions`,
-`store.unanswered`, `store.answers`, `store.cases`, `store.outbox`, `store.audit`, `store.privacy`. Every
+`store.unanswered`, `store.answers`, `store.cases`, `store.outbox`, `store.audit`, `store.privacy`, `store.desk`. Every
 write that matters is one transaction (`store.transaction()`; the rooms' own writes nest inside it), so a
 report is either stored whole or not at all. People are known only by a keyed hash of their channel and id
 (`user_key`); the raw chat id is kept only where the bot must reach the person again (an unanswered
@@ -18,6 +18,7 @@ from bot.store.answers import Answers, Unanswered
 from bot.store.audit import Audit
 from bot.store.cases import CASE_KINDS, CASE_STATUSES, OPEN_STATUSES, Case, CaseKind, Cases, kind_of_ref
 from bot.store.connection import Connection, create_private_file, stamp, utc_now
+from bot.store.desk import DeskRoom
 from bot.store.outbox import Outbox
 from bot.store.people import People, Updates
 from bot.store.privacy import Privacy
@@ -51,6 +52,7 @@ class Store:
         self.outbox = Outbox(self.connection)
         self.audit = Audit(self.connection)
         self.privacy = Privacy(self.connection, self.cases)
+        self.desk = DeskRoom(self.connection)
 
     @property
     def db(self):

@@ -17,8 +17,10 @@ class Unanswered(Room):
     """The open items the office sees (U-12), with the chat to send the answer to."""
 
     def add(
-        self, question_id: int, user_key: str, channel: str, chat_id: str, role: str, text: str, suggestions: list[str]
+        self, question_id: int, user_key: str, channel: str, chat_id: str, role: str, text: str, suggestions: list[str],
+        disliked: str = "",
     ) -> int:
+        """A new open item; `disliked` is the clause of an answer the asker gave 👎 (the item is that question again)."""
         row = {
             "question_id": question_id,
             "user_key": user_key,
@@ -33,6 +35,7 @@ class Unanswered(Room):
             "resolved_by": "",
             "answer_clause": "",
             "answer_text": "",
+            "disliked": disliked,
         }
         with self.atomic() as db:
             return int(db["unanswered"].insert(row).last_pk)
@@ -85,6 +88,11 @@ class Unanswered(Room):
         """The office's answer as the asker was sent it, for their private link."""
         with self.atomic() as db:
             db["unanswered"].update(item_id, {"answer_message": message})
+
+    def open_for_question(self, question_id: int) -> dict | None:
+        with self.reading() as db:
+            rows = list(db["unanswered"].rows_where("question_id = ? AND status = 'open'", [question_id], limit=1))
+        return _decoded(rows[0]) if rows else None
 
     def open_count(self) -> int:
         with self.reading() as db:
