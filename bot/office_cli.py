@@ -8,6 +8,7 @@
   policybot office reports                     open breach reports, referrals and alerts
   policybot office export FOLDER|FILE.csv      CSV (pseudonymised) of the office's records
   policybot office backup FILE                 a consistent copy of the database, safe while the bot runs
+  policybot office desk-link USER_ID|EMAIL     a single-use sign-in link to the office's desk (10 minutes)
 
 Answers are queued in the outbox; the running bot delivers them and picks up what it learned (and what was
 unlearned) within its outbox interval.
@@ -145,6 +146,26 @@ def cmd_backup(args) -> int:
     return 0
 
 
+def cmd_desk_link(args) -> int:
+    """A sign-in link for an admin (ADMIN_USER_IDS, ESCALATION_USER_IDS or OFFICE_ADMIN_EMAILS), printed here."""
+    from bot.desk.access import DeskAccess, identity_of
+    from bot.store import Store
+
+    identity = identity_of(args.user)
+    store = Store(args.settings.database_path)
+    try:
+        url = DeskAccess(args.settings, store).issue_link(identity, via=_actor())
+    finally:
+        store.close()
+    if url is None:
+        print(f"policybot office desk-link: {args.user!r} is not in ADMIN_USER_IDS, ESCALATION_USER_IDS or OFFICE_ADMIN_EMAILS",
+              file=sys.stderr)
+        return 1
+    print(url)
+    print("It works once, within 10 minutes. Give it only to that person.", file=sys.stderr)
+    return 0
+
+
 def register(subparsers) -> None:
     """Add `office unanswered|answer|answers|unlearn|reports|export|backup` to the CLI."""
     office = subparsers.add_parser(
@@ -181,3 +202,7 @@ def register(subparsers) -> None:
     backup = sub.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")
     backup.add_argument("file", help="where to write the copy")
     backup.set_defaults(func=cmd_backup)
+
+    desk_link = sub.add_parser("desk-link", help="a single-use sign-in link to the office's desk (10 minutes)")
+    desk_link.add_argument("user", help="a Telegram user id in ADMIN_USER_IDS or ESCALATION_USER_IDS, or an OFFICE_ADMIN_EMAILS address")
+    desk_link.set_defaults(func=cmd_desk_link)

@@ -371,3 +371,39 @@ def test_stats_are_svg_bars(client, access, office):
     signed_in(client, access)
     page = client.get("/desk/stats")
     assert page.status_code == 200 and page.text.count("<svg") == 3 and "<script" not in page.text
+
+
+# --- links from the terminal and from the bot -------------------------------------------------------------
+
+
+def test_desk_link_from_the_terminal(settings, capsys, monkeypatch):
+    from bot.cli import main
+
+    monkeypatch.setattr("bot.cli.load_settings", lambda *a, **k: settings)
+    assert main(["office", "desk-link", str(ADMIN)]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url.startswith("http://127.0.0.1:8080/desk/signin?token=")
+    assert main(["office", "desk-link", str(STRANGER)]) == 1
+    assert "not in ADMIN_USER_IDS" in capsys.readouterr().err
+    store = Store(settings.database_path)
+    try:
+        assert [e["action"] for e in store.audit.entries()] == ["desk_link", "desk_link_refused"]
+    finally:
+        store.close()
+
+
+async def test_desk_in_a_private_chat_gives_an_admin_a_link(fake_bot_api, start_bot, telegram_settings):
+    from bot_fixtures import ADMIN as BOT_ADMIN, CHAIR as NOT_ESCALATION, OFFICE_CHAT
+    from telegram_helpers import office_says, say
+
+    fake = fake_bot_api
+    async with start_bot():
+        [reply] = await say(fake, BOT_ADMIN, "/desk")
+        assert "/desk/signin?token=" in reply["text"] and "works once" in reply["text"]
+        in_group = await office_says(fake, BOT_ADMIN, OFFICE_CHAT, "/desk")
+        assert "private chat" in in_group["text"] and "token=" not in in_group["text"]
+        [refused] = await say(fake, NOT_ESCALATION, "/desk")  # not in ADMIN_USER_IDS nor ESCALATION_USER_IDS here
+        assert "token=" not in refused["text"]
+    async with start_bot(replace(telegram_settings, web_port=None)):  # WEB_PORT=off: no web app, so no desk
+        [reply] = await say(fake, BOT_ADMIN, "/desk", count_before=len(fake.sent_messages(BOT_ADMIN)))
+        assert "not enabled" in reply["text"] and "token=" not in reply["text"]

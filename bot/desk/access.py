@@ -60,6 +60,16 @@ def public_base(settings) -> str:
     return f"http://{host}:{settings.web_port}"
 
 
+def desk_texts(settings, pack):
+    """The desk's texts (bot/desk/texts.yaml), with the same placeholders as every other text."""
+    from pathlib import Path
+
+    from bot.texts import placeholders
+    from knowledge.texts import Texts
+
+    return Texts.load(Path(__file__).resolve().parent / "texts.yaml", placeholders=placeholders(settings, pack))
+
+
 def desk_enabled(settings) -> bool:
     """The desk is a page of the web app: there is none with the web off (WEB_PORT=off)."""
     web_on = getattr(settings, "web_on", None)

@@ -21,12 +21,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot.desk.access import CookieSigner, DeskAccess, DeskUser, EmailSender
+from bot.desk.access import CookieSigner, DeskAccess, DeskUser, EmailSender, desk_texts
 from bot.desk.charts import bar_chart
 from bot.desk.search import find_clauses
 from bot.office import Office, short_time
 from bot.store import CASE_KINDS, CASE_STATUSES, utc_now
-from bot.texts import placeholders
 from bot.web.security import csrf_ok, secret_key
 from knowledge.texts import Texts
 
@@ -58,7 +57,7 @@ class Desk:
     @property
     def texts(self) -> Texts:
         if self._texts is None:
-            self._texts = Texts.load(HERE / "texts.yaml", placeholders=placeholders(self.settings, self.office.pack))
+            self._texts = desk_texts(self.settings, self.office.pack)
         return self._texts
 
     def page(self, request: Request, name: str, context: dict, status_code: int = 200, user: DeskUser | None = None):
