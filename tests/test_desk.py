@@ -407,3 +407,22 @@ async def test_desk_in_a_private_chat_gives_an_admin_a_link(fake_bot_api, start_
     async with start_bot(replace(telegram_settings, web_port=None)):  # WEB_PORT=off: no web app, so no desk
         [reply] = await say(fake, BOT_ADMIN, "/desk", count_before=len(fake.sent_messages(BOT_ADMIN)))
         assert "not enabled" in reply["text"] and "token=" not in reply["text"]
+
+
+def test_a_database_from_before_the_desk_gets_its_tables_and_keeps_its_rows(tmp_path):
+    import sqlite_utils
+
+    from bot.store.schema import migrations
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m005_desk")
+    old["unanswered"].insert({"id": 1, "text": "asked before the desk", "status": "open", "suggestions": "[]"})
+    old.conn.close()
+    store = Store(path)
+    try:
+        assert {"desk_links", "desk_sessions", "case_notes"} <= set(store.db.table_names())
+        assert store.unanswered.item(1)["text"] == "asked before the desk"
+        assert not store.unanswered.item(1)["disliked"]
+    finally:
+        store.close()

@@ -153,7 +153,7 @@ def m004_answer_links(db: sqlite_utils.Database) -> None:
 # The office's desk (bot/desk/). Numbered last when branches merge: only the function's place in this file
 # orders it, and its name is what a database records as applied.
 @migrations()
-def m004_desk(db: sqlite_utils.Database) -> None:
+def m005_desk(db: sqlite_utils.Database) -> None:
     # Sign-in links: only a hash of the token is kept; a link is used once, within minutes.
     db["desk_links"].create(
         {"token_hash": str, "identity": str, "created": str, "expires": str, "used_at": str}, pk="token_hash"
@@ -165,4 +165,4 @@ def m004_desk(db: sqlite_utils.Database) -> None:
     db["case_notes"].create({"id": int, "ref": str, "at": str, "actor": str, "note": str}, pk="id")
     db["case_notes"].create_index(["ref"])
     # A 👎 on an answer puts the question back before the office with the answer that was disliked.
-    db["unanswered"].add_column("disliked", str)
+    db["unanswered"].add_column("disliked", str, not_null_default="")
