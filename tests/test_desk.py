@@ -426,3 +426,44 @@ def test_a_database_from_before_the_desk_gets_its_tables_and_keeps_its_rows(tmp_
         assert not store.unanswered.item(1)["disliked"]
     finally:
         store.close()
+
+
+def test_old_links_and_sessions_are_forgotten(client, access, office, clock):
+    signed_in(client, access)
+    access.issue_link("tg:901", via="test")
+    clock.advance(days=2)
+    access.issue_link("tg:901", via="test")
+    assert office.store.db["desk_links"].count == 1 and office.store.db["desk_sessions"].count == 0
+
+
+# --- 👎 through the real dialogue, and the desk in the web app -------------------------------------------------
+
+
+def test_a_thumbs_down_in_the_dialogue_puts_the_question_in_the_desk_queue(dialogue, store, bot_settings):
+    from bot.dialogue import Person
+
+    parent = Person("telegram", "8002", "8002", "Parent")
+    dialogue.handle(parent, action="role:parent")
+    question = "Can I message my child's teacher on Facebook?"
+    dialogue.handle(parent, text=question)
+    [asked] = [q for q in store.db["questions"].rows if q["text"] == question]
+    assert asked["answered"] and asked["top_clause"]
+    for _ in range(2):  # pressed twice: one item
+        dialogue.handle(parent, action=f"fb:dn:{asked['id']}")
+    [item] = [i for i in dialogue.office.unanswered() if i["text"] == question]
+    assert item["disliked"] == asked["top_clause"] and (item["channel"], item["chat_id"]) == ("telegram", "8002")
+    outcome = dialogue.office.answer_with_clause(item["id"], "6.13", "tg:900")
+    assert outcome.ok and store.outbox.has(kind="answer", ref=f"U-{item['id']}")
+    dialogue.handle(parent, action=f"fb:up:{asked['id']}")  # a 👍 puts nothing before the office
+    assert [i for i in dialogue.office.unanswered() if i["text"] == question] == []
+
+
+def test_the_desk_is_mounted_in_the_web_app_with_its_security_headers(advisor, bot_settings, untaught_engine):
+    from bot.web.app import build_app
+
+    with TestClient(build_app(bot_settings, advisor), base_url="http://127.0.0.1:8080") as web:
+        page = web.get("/desk/")
+        assert page.status_code == 200 and "Sign in to the office's desk" in text_of(page)
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert web.get("/desk/unanswered").status_code == 401
+        assert web.get("/desk/static/desk.css").status_code == 200

@@ -118,6 +118,7 @@ class DeskAccess:
         token = secrets.token_urlsafe(32)
         now = self.clock()
         with self.store.transaction():
+            self.store.desk.tidy(now - timedelta(days=1, minutes=getattr(self.settings, "desk_idle_minutes", 30)))
             self.store.desk.add_link(token, identity, now, now + timedelta(minutes=LINK_MINUTES))
             self.store.audit.record(via, "desk_link", identity)
         return f"{public_base(self.settings)}{SIGNIN_PATH}?token={token}"

@@ -257,7 +257,9 @@ def duration(start: str, end: datetime) -> str:
         return ""
     days, rest = divmod(max(seconds, 0), 86400)
     hours, rest = divmod(rest, 3600)
-    return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min"
 
 
 def case_view(desk: Desk, case) -> dict:

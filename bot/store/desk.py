@@ -21,6 +21,12 @@ class DeskRoom(Room):
                 {"token_hash": digest(token), "identity": identity, "created": stamp(now), "expires": stamp(expires), "used_at": ""}
             )
 
+    def tidy(self, before: datetime) -> None:
+        """Forget links that expired, and sessions last seen, before `before` (nothing in them is needed after)."""
+        with self.atomic() as db:
+            db.execute("DELETE FROM desk_links WHERE expires < ?", [stamp(before)])
+            db.execute("DELETE FROM desk_sessions WHERE last_seen < ?", [stamp(before)])
+
     def use_link(self, token: str, now: datetime) -> tuple[str, dict | None]:
         """Use a link once: ("ok", row), or ("unknown" | "used" | "expired", row or None)."""
         with self.atomic() as db:
