@@ -46,7 +46,7 @@ from bot.protocol import (
 )
 from bot.store import CASE_STATUSES
 from bot.telegram.render import render_plain_text
-from bot.telegram.replies import deliver
+from bot.telegram.replies import deliver, send_in_order
 from bot.telegram.services import actor_of, flush_outbox, is_private, send_plain, services
 
 WRITING, CONFIRMING, CLOSING = range(3)
@@ -199,7 +199,9 @@ async def desk(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = texts.get("desk_private_only")
     else:
         url = await asyncio.to_thread(access.issue_link, identity, actor_of(update))
-        reply = texts.get("desk_link_message", url=url)
+        # Sent now or not at all: a sign-in link is never kept in the outbox (it would outlive its 10 minutes).
+        await send_in_order(context.bot, update.effective_chat.id, render_plain_text(texts.get("desk_link_message", url=url)))
+        return
     await send_plain(context, update.effective_chat.id, reply)
 
 
