@@ -467,3 +467,18 @@ def test_the_desk_is_mounted_in_the_web_app_with_its_security_headers(advisor, b
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert web.get("/desk/unanswered").status_code == 401
         assert web.get("/desk/static/desk.css").status_code == 200
+
+
+def test_a_link_asked_for_on_the_desk_is_emailed_by_the_schools_mail_server(settings, office, clock, smtp_server):
+    mailing = replace(settings, smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_from="policybot@clearwell.example")
+    app = Starlette(routes=[Mount("/desk", app=build_desk(mailing, lambda: office, clock=clock), name="desk")])
+    with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+        page = client.get("/desk/")
+        for email in ("Head.Office@school.example", "nobody@example.com"):
+            client.post("/desk/request-link", data={"csrf": csrf(page.text), "email": email})
+        [message] = smtp_server.messages
+        assert smtp_server.recipients == [["head.office@school.example"]]
+        body = message.get_content()
+        url = re.search(r"http://\S+/desk/signin\?token=\S+", body).group(0)
+        assert "policybot office desk-link" not in body and "{url}" not in body
+        assert sign_in(client, url).history[0].status_code == 303

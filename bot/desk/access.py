@@ -21,9 +21,26 @@ log = logging.getLogger(__name__)
 LINK_MINUTES = 10
 SIGNIN_PATH = "/desk/signin"
 
-# How a sign-in link is emailed: (to, subject, body) -> None. bot/desk has no mail code of its own: the
-# email sender (SMTP, OFFICE_EMAIL) is handed in where it exists; without one, emailed links are not sent.
+# How a sign-in link is emailed: (to, subject, body) -> None. Sent at once, never through the outbox (the link
+# must not be kept in the database, and it would outlive its 10 minutes there).
 EmailSender = Callable[[str, str, str], None]
+
+
+def smtp_email_sender(settings) -> EmailSender | None:
+    """The school's mail server (SMTP_HOST, bot/email/sender.py) as an EmailSender; None without one."""
+    if not getattr(settings, "smtp_host", ""):
+        return None
+    from bot.email.sender import SmtpSender, close
+
+    def send(to: str, subject: str, body: str) -> None:
+        sender = SmtpSender(settings)
+        smtp = sender.connect()
+        try:
+            sender.send(smtp, to, subject, body)
+        finally:
+            close(smtp)
+
+    return send
 
 
 @dataclass(frozen=True)
@@ -134,7 +151,11 @@ class DeskAccess:
             log.warning("desk: a sign-in link was asked for by email, but no email sender is set up")
             return False
         url = self.issue_link(identity, via="desk:email")
-        self.email_sender(identity[6:], subject, body.replace("{url}", url or ""))
+        try:
+            self.email_sender(identity[6:], subject, body.replace("{url}", url or ""))
+        except Exception as exc:  # the page says the same either way; the log names the error's class only
+            log.warning("desk: a sign-in link could not be emailed (%s)", type(exc).__name__)
+            return False
         return True
 
     def redeem(self, token: str) -> tuple[str, DeskUser | None]:

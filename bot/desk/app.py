@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot.desk.access import CookieSigner, DeskAccess, DeskUser, EmailSender, desk_texts
+from bot.desk.access import CookieSigner, DeskAccess, DeskUser, EmailSender, desk_texts, smtp_email_sender
 from bot.desk.charts import bar_chart
 from bot.desk.search import find_clauses
 from bot.office import Office, short_time
@@ -390,7 +390,8 @@ async def not_found(request: Request, exc):
 def build_desk(
     settings, office_of: Callable[[], Office], clock: Callable[[], datetime] = utc_now, email_sender: EmailSender | None = None
 ) -> Starlette:
-    """The desk, for mounting at /desk (name "desk"); `office_of` gives the web app's Office once it has started."""
+    """The desk, for mounting at /desk (name "desk"); `office_of` gives the web app's Office once it has started.
+    Sign-in links are emailed with `email_sender`, by default the school's mail server when SMTP_HOST is set."""
     routes = [
         Route("/", home, methods=["GET"], name="home"),
         Route("/signin", signin, methods=["GET", "POST"], name="signin"),
@@ -412,5 +413,5 @@ def build_desk(
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
-    app.state.desk = Desk(settings, office_of, clock, email_sender)
+    app.state.desk = Desk(settings, office_of, clock, email_sender or smtp_email_sender(settings))
     return app
