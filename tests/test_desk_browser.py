@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +33,16 @@ def link(settings, site: str, user: str = "tg:900", clock=utc_now) -> str:
     finally:
         store.close()
     return site + "/desk/signin?token=" + url.split("token=", 1)[1]
+
+
+def submit(browser, element: str) -> None:
+    """Click what sends a form or follows a link, and wait until the next page has replaced this one."""
+    page = browser.find("html")
+    browser.click(element)
+    deadline = time.monotonic() + 30
+    while browser.http.get(f"/session/{browser.session}/element/{page}/name").status_code == 200:
+        assert time.monotonic() < deadline, "the next page did not come"
+        time.sleep(0.05)
 
 
 def page_text(browser) -> str:
@@ -61,31 +72,31 @@ def test_the_office_signs_in_answers_a_web_and_a_telegram_user_and_closes_a_case
     with serving(build_app(settings, advisor)) as site:
         # A parent on the web chat asks what the bot cannot answer.
         browser.go(site + "/")
-        browser.click(browser.find_all("form.roles button")[1])
+        submit(browser, browser.find_all("form.roles button")[1])
         browser.type(browser.find("#text"), WEB_QUESTION)
-        browser.click(browser.find("form.ask button"))
+        submit(browser, browser.find("form.ask button"))
         browser.find("#latest")
 
         # The office signs in with its link: opening it shows one button; pressing it signs in.
         url = link(settings, site)
         browser.go(url)
-        browser.click(browser.find("#sign-in"))
+        submit(browser, browser.find("#sign-in"))
         queue = page_text(browser)
         assert WEB_QUESTION in queue and TELEGRAM_QUESTION in queue
         screenshot(browser, "desk-unanswered")
 
         # The Telegram asker's question: answered with one of the bot's guesses.
-        browser.click(browser.find(f'[id="U-{telegram_item}"] form button'))
+        submit(browser, browser.find(f'[id="U-{telegram_item}"] form button'))
         assert "U-" in browser.text_of(browser.find(".flash"))
         # The web asker's: found by typing, answered in the office's own words.
         web_item = next(a for a in browser.find_all("article.item") if WEB_QUESTION in browser.text_of(a))
-        browser.click(browser.call("POST", f"/session/{browser.session}/element/{web_item}/element",
+        submit(browser, browser.call("POST", f"/session/{browser.session}/element/{web_item}/element",
                                    {"using": "css selector", "value": "a.button"})["element-6066-11e4-a52e-4f735466cecf"])
         browser.type(browser.find("#q"), "personal accounts")
-        browser.click(browser.find("form[role=search] button"))
+        submit(browser, browser.find("form[role=search] button"))
         assert "Answer with this" in page_text(browser)
         browser.type(browser.find("#answer"), "No: the school's channels only, with the head's approval.")
-        browser.click(browser.find("form textarea#answer ~ button"))
+        submit(browser, browser.find("form textarea#answer ~ button"))
         assert "No unanswered questions" in page_text(browser)
 
         # A case: closed with a note; the escalated one is not the office's to see.
@@ -93,9 +104,9 @@ def test_the_office_signs_in_answers_a_web_and_a_telegram_user_and_closes_a_case
         listing = page_text(browser)
         assert ours in listing and theirs not in listing
         screenshot(browser, "desk-cases")
-        browser.click(browser.find(f'a[href$="/cases/{ours}"]'))
+        submit(browser, browser.find(f'a[href$="/cases/{ours}"]'))
         browser.type(browser.find("#close-note"), "Photo taken down; names removed.")
-        browser.click(browser.find("#close-note ~ button"))
+        submit(browser, browser.find("#close-note ~ button"))
         assert browser.text_of(browser.find("#case-status")) == "Closed"
         browser.go(site + f"/desk/cases/{theirs}")
         assert "There is nothing here" in page_text(browser)
@@ -112,8 +123,8 @@ def test_the_office_signs_in_answers_a_web_and_a_telegram_user_and_closes_a_case
 
         # A reused link and an expired one are refused politely.
         browser.go(url)
-        browser.click(browser.find("#sign-in"))
+        submit(browser, browser.find("#sign-in"))
         assert "already been used" in page_text(browser)
         browser.go(link(settings, site, clock=lambda: utc_now() - timedelta(minutes=11)))
-        browser.click(browser.find("#sign-in"))
+        submit(browser, browser.find("#sign-in"))
         assert "has expired" in page_text(browser)
