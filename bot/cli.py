@@ -1,10 +1,10 @@
-"""`policybot`: the command line. With no subcommand it runs the main job — the Telegram bot when a token
-is set in `.env`, otherwise the console chat.
+"""`policybot`: the command line. With no subcommand it runs the main job, `serve`: the web chat on
+http://127.0.0.1:8080 (WEB_HOST, WEB_PORT), and the Telegram bot too when a token is set in `.env`.
 
   policybot ask "QUESTION" [--role staff|parent] [--json]   answer one question (no QUESTION: one per stdin line)
   policybot chat [--role staff|parent]                      the console chat
   policybot eval [FILE]                                     metrics on a labelled question file
-  policybot serve                                           the Telegram bot
+  policybot serve                                           the web chat, plus the Telegram bot with a token
   policybot web                                             the web chat alone (WEB_HOST:WEB_PORT)
   policybot ingest FILE --pack NAME                         turn a policy document into a pack
   policybot pack show NAME [--json]                         what the bot understood of a pack
@@ -88,23 +88,25 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    from dataclasses import replace
+
     from bot.serve import run_serve
 
-    return run_serve(args.settings)
+    # --pack / --packs-dir choose what the bot answers from, as POLICY_PACK / POLICY_PACKS_DIR would.
+    pack = getattr(args, "pack", None) or args.settings.policy_pack
+    packs_dir = getattr(args, "packs_dir", None) or args.settings.policy_packs_dir
+    return run_serve(replace(args.settings, policy_pack=pack, policy_packs_dir=packs_dir))
 
 
 def cmd_web(args) -> int:
-    from bot.web.serve import run_web
+    from bot.serve import run_web
 
-    return run_web(args.settings, lambda: _advisor(args))
+    return run_web(args.settings, lambda settings: _advisor(args))
 
 
 def cmd_main_job(args) -> int:
-    """No subcommand: the bot if a token is configured, else the console chat."""
-    if args.settings.telegram_bot_token:
-        return cmd_serve(args)
-    args.role, args.pack, args.packs_dir = "staff", None, None
-    return cmd_chat(args)
+    """No subcommand: `serve` (the web chat, and the Telegram bot when a token is set)."""
+    return cmd_serve(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     _pack_options(ev)
     ev.set_defaults(func=cmd_eval)
 
-    serve = sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN and the office settings)")
+    serve = sub.add_parser("serve", help="run the web chat (WEB_HOST:WEB_PORT, or WEB_PORT=off) and, with TELEGRAM_BOT_TOKEN, the Telegram bot, in one process")
     _pack_options(serve)
     serve.set_defaults(func=cmd_serve)
 

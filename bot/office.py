@@ -19,12 +19,12 @@ from datetime import datetime
 from bot.protocol import ACKNOWLEDGE, ANSWER_WITH, CLOSE, DISMISS, EVIDENCE, WRITE, office_button
 from bot.services import Learner
 from bot.store import CASE_KINDS, OPEN_STATUSES, Case, Store, stamp
+from bot.store.answers import ITEM_PREFIX  # U-12: one prefix for the store and the office
 from bot.texts import for_office, quoted_section
 from knowledge.office_answers import OfficeAnswer
 from knowledge.pack import Pack
 from knowledge.texts import Texts
 
-ITEM_PREFIX = "U-"
 ROUTE_FAILED_KIND = "route_failed"  # a reporter told their case has not reached its handler
 CASE_NOTICE_KIND = "case"  # a case's notice to its handler (on Telegram, on email, or both)
 OFFICE_ANSWER_PREFIX = "A-"  # an answer the office wrote, as the bot gives it again
@@ -135,6 +135,17 @@ class Office:
         rows.append([(t.get("write_answer"), office_button(WRITE, item["id"])), (t.get("dismiss"), office_button(DISMISS, item["id"]))])
         return text, rows
 
+    def grouped_notice(self, items: list[dict]) -> tuple[str, list[list[tuple[str, str]]]]:
+        """Several questions in one notice (a burst, bot/office_queue.py): each with its buttons, labelled U-n."""
+        notices = [self.unanswered_notice(item) for item in items]
+        text = "\n\n".join([self.texts.get("group_header", count=len(items))] + [body for body, _ in notices])
+        rows = [
+            [(self.texts.get("grouped_button", id=item["id"], label=label), action) for label, action in row]
+            for item, (_, item_rows) in zip(items, notices)
+            for row in item_rows
+        ]
+        return text, rows
+
     def case_notice(self, case: Case) -> tuple[str, list[list[tuple[str, str]]]]:
         t = self.texts
         row = dict(case.row)
@@ -189,7 +200,7 @@ class Office:
         if item is None:
             return Outcome(False, t.get("unknown_item", ref=f"{ITEM_PREFIX}{item_id}"))
         pt = self.person_texts
-        body = pt.get("conversation.office_answer_clause", question=item["text"])
+        body = pt.get("conversation.office_answer_clause", question=item["text"], section=clause.label)
         message = f"{body}\n\n{quoted_section(pt, clause)}"
         with self.store.transaction():
             if not self.store.unanswered.resolve(item_id, "answered", actor, clause_id=clause.id):
@@ -369,11 +380,14 @@ class Office:
             self.store.audit.record("bot", "route_failed", ref)
         return True
 
-    def evidence(self, ref: str) -> list[str]:
+    def evidence(self, ref: str) -> list:
+        """A breach report's screenshots: Telegram file ids, and the files of those sent through the web chat."""
         case = self.store.cases.get(ref)
         if case is None or case.kind != "breach":
             return []
-        return list(json.loads(case.row.get("evidence") or "[]"))
+        ids = [str(i) for i in json.loads(case.row.get("evidence") or "[]")]
+        files = [(i, self.store.evidence.path(i)) for i in ids]
+        return [path if path is not None else i for i, path in files if path is None or path.exists()]
 
     # --- statistics and export ------------------------------------------------------------------------
 

@@ -6,7 +6,10 @@
   policybot office answers                     the office's own answers the bot gives (A-3 …)
   policybot office unlearn A-3                 stop giving one of them
   policybot office reports                     open breach reports, referrals and alerts
-  policybot office export FOLDER|FILE.csv      CSV (pseudonymised) of the office's records
+  policybot office ack BR-2026-0001 [--by NAME]             acknowledge a case
+  policybot office close BR-2026-0001 "NOTE" [--by NAME]    close a case (a named reporter is sent the note)
+  policybot office export FOLDER|FILE.csv      CSV of the office's records, pseudonymised (names only with
+                                               --with-names), readable by you only
   policybot office backup FILE                 a consistent copy of the database, safe while the bot runs
   policybot office desk-link USER_ID|EMAIL     a single-use sign-in link to the office's desk (10 minutes)
 
@@ -37,7 +40,10 @@ def _office(settings):
     return Office(store, pack, settings, None, for_office(settings, pack), for_people(settings, pack))
 
 
-def _actor() -> str:
+def _actor(name: str | None = None) -> str:
+    """Who acted, for the audit log: the name given with --by, else the terminal's login."""
+    if name and name.strip():
+        return f"cli:{name.strip()[:60]}"
     import getpass
 
     try:
@@ -120,13 +126,33 @@ def cmd_reports(args) -> int:
     return 0
 
 
+def cmd_ack(args) -> int:
+    office = _office(args.settings)
+    try:
+        outcome = office.acknowledge(args.ref, _actor(args.by))
+    finally:
+        office.store.close()
+    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if outcome.ok else 1
+
+
+def cmd_close(args) -> int:
+    office = _office(args.settings)
+    try:
+        outcome = office.close(args.ref, args.note, _actor(args.by))
+    finally:
+        office.store.close()
+    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if outcome.ok else 1
+
+
 def cmd_export(args) -> int:
     from bot.export import export_csv
     from bot.store import Store
 
     store = Store(args.settings.database_path)
     try:
-        written = export_csv(store, args.destination, args.what)
+        written = export_csv(store, args.destination, args.what, with_names=args.with_names)
     finally:
         store.close()
     for path in written:
@@ -167,9 +193,9 @@ def cmd_desk_link(args) -> int:
 
 
 def register(subparsers) -> None:
-    """Add `office unanswered|answer|answers|unlearn|reports|export|backup` to the CLI."""
+    """Add `office unanswered|answer|answers|unlearn|reports|ack|close|export|backup` to the CLI."""
     office = subparsers.add_parser(
-        "office", help="the office's work from a terminal (unanswered, answer, answers, unlearn, reports, export, backup)"
+        "office", help="the office's work from a terminal (unanswered, answer, answers, unlearn, reports, ack, close, export, backup)"
     )
     sub = office.add_subparsers(dest="office_command", metavar="ACTION", required=True)
 
@@ -194,9 +220,21 @@ def register(subparsers) -> None:
     reports.add_argument("--all", action="store_true", help="include reports about the headteacher or the office (escalated)")
     reports.set_defaults(func=cmd_reports)
 
-    export = sub.add_parser("export", help="write CSV files (pseudonymised)")
+    ack = sub.add_parser("ack", help="acknowledge a case (breach report, complaint referral or safeguarding alert)")
+    ack.add_argument("ref", help="the case, e.g. BR-2026-0001")
+    ack.add_argument("--by", help="who is acting, for the audit log (default: your login)")
+    ack.set_defaults(func=cmd_ack)
+
+    close = sub.add_parser("close", help="close a case with a note (a reporter who gave their name is sent it)")
+    close.add_argument("ref", help="the case, e.g. BR-2026-0001")
+    close.add_argument("note", help="the closing note, in quotes")
+    close.add_argument("--by", help="who is acting, for the audit log (default: your login)")
+    close.set_defaults(func=cmd_close)
+
+    export = sub.add_parser("export", help="write CSV files (pseudonymised; mode 0600)")
     export.add_argument("destination", help="a folder (one CSV per table) or FILE.csv with --what")
     export.add_argument("--what", choices=EXPORTS, default="all", help="which records (default: all)")
+    export.add_argument("--with-names", action="store_true", help="include the names reporters gave (left out by default)")
     export.set_defaults(func=cmd_export)
 
     backup = sub.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")

@@ -1,5 +1,8 @@
-"""`policybot serve`: run the Telegram bot — long polling, or a webhook (with Telegram's secret token check)
-when WEBHOOK_URL is set."""
+"""`policybot serve` (also `policybot` alone and `./policybot.sh`): the web chat on WEB_HOST:WEB_PORT and, when
+TELEGRAM_BOT_TOKEN is set, the Telegram bot, in one process and one asyncio loop (bot/web/serve.py). With
+WEB_PORT=off, the Telegram bot alone, as before: long polling, or its own webhook server on
+WEBHOOK_LISTEN:WEBHOOK_PORT (with Telegram's secret token check) when WEBHOOK_URL is set.
+`policybot web`: the web chat alone."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import logging
 import sys
 from urllib.parse import urlsplit
 
-from bot.settings import SettingsError, check_serve_settings
+from bot.settings import SettingsError, check_serve_settings, check_web_settings
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +39,47 @@ def refused(command: str, check, settings) -> bool:
     return False
 
 
-def run_serve(settings) -> int:
+def _default_advisor(settings):
+    from bot.runtime import build_advisor
+
+    return build_advisor(settings)
+
+
+def run_serve(settings, advisor_factory=None) -> int:
+    """Check the settings (one line if wrong), load the advisor once, then serve both channels (or the one)."""
     if refused("serve", check_serve_settings, settings):
         return 2
     configure_logging(settings.log_level)
-    from bot.runtime import build_advisor
+    if not settings.web_on:
+        run_telegram_alone(settings, (advisor_factory or _default_advisor)(settings))
+        return 0
+    return _serve_web("serve", settings, advisor_factory, telegram=bool(settings.telegram_bot_token))
+
+
+def run_web(settings, advisor_factory=None) -> int:
+    """`policybot web`: the web chat alone (no Telegram, whatever the token)."""
+    if refused("web", check_web_settings, settings):
+        return 2
+    configure_logging(settings.log_level)
+    return _serve_web("web", settings, advisor_factory, telegram=False)
+
+
+def _serve_web(command: str, settings, advisor_factory, telegram: bool) -> int:
+    from bot.web.serve import bind, serve_web
+
+    try:
+        sock = bind(settings)  # a port in use is said now, not after loading the model
+    except SettingsError as exc:
+        print(f"policybot {command}: {exc}", file=sys.stderr)
+        return 2
+    advisor = (advisor_factory or _default_advisor)(settings)
+    return serve_web(settings, advisor, sock, telegram=telegram)
+
+
+def run_telegram_alone(settings, advisor) -> None:
+    """WEB_PORT=off: PTB runs its own loop, polling or with its own webhook server."""
     from bot.telegram.app import ALLOWED_UPDATES, build_application
 
-    advisor = build_advisor(settings)
     application = build_application(settings, advisor)
     if settings.webhook_url:
         path = urlsplit(settings.webhook_url).path.lstrip("/")
@@ -59,4 +95,3 @@ def run_serve(settings) -> int:
     else:
         log.info("starting the bot with long polling")
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    return 0

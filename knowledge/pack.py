@@ -11,6 +11,7 @@ A pack folder holds:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -77,8 +78,10 @@ class Pack:
         return self.folder / meta.get("source", "policy.txt")
 
 
-def _section_key(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum() or ch == "-").replace("section", "")
+def _section_key(text: str) -> tuple[str, ...]:
+    """A section number as its parts, so punctuation may differ ("A.4(c)", "a4c") but the parts may not
+    ("12" is not "1.2")."""
+    return tuple(part for part in re.findall(r"[a-z]+|\d+", text.lower()) if part != "section")
 
 
 def pack_folder(name: str, packs_dir: Path | str | None = None) -> Path:

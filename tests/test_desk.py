@@ -416,7 +416,7 @@ def test_a_database_from_before_the_desk_gets_its_tables_and_keeps_its_rows(tmp_
 
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
-    migrations.apply(old, stop_before="m005_desk")
+    migrations.apply(old, stop_before="m006_desk")
     old["unanswered"].insert({"id": 1, "text": "asked before the desk", "status": "open", "suggestions": "[]"})
     old.conn.close()
     store = Store(path)

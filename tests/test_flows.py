@@ -163,8 +163,8 @@ def test_complaint_suggests_the_personal_route_first(ctx):
 def test_complaint_referral_submission(ctx):
     outcomes = run(
         "complaint",
-        [A("f:route:continue"), T("Homework marking"), A("f:who:skip"), T("Spoke to the teacher"), T("Regular marking"),
-         T("jane@example.org"), T("send")],
+        [A("f:route:continue"), T("Homework marking"), A("f:who:skip"), T("Sam, Year 4"), T("Spoke to the teacher"),
+         T("Regular marking"), T("jane@example.org"), T("send")],
         ctx,
     )
     assert outcomes[-1].submission == {
@@ -172,11 +172,55 @@ def test_complaint_referral_submission(ctx):
         "route": "continue",
         "about": "Homework marking",
         "who": "",
+        "child": "Sam, Year 4",
         "tried": "Spoke to the teacher",
         "outcome": "Regular marking",
-        "contact": "jane@example.org",
+        "contact": "jane@example.org",  # typed: no need to ask again
     }
     assert "Route" not in outcomes[-2].prompts[-1].text
+
+
+COMPLAINT_TO_CONTACT = [A("f:route:continue"), T("Homework marking"), A("f:who:skip"), A("f:child:skip"), T("Spoke to the teacher"),
+                        T("Regular marking")]
+
+
+def test_complaint_asks_which_child_optionally(ctx):
+    asked = run("complaint", COMPLAINT_TO_CONTACT[:3], ctx)[-1]
+    assert "Which child" in asked.prompts[-1].text and any(b.action == "f:child:skip" for row in asked.prompts[-1].buttons for b in row)
+    skipped = run("complaint", COMPLAINT_TO_CONTACT, ctx)[-1]
+    assert skipped.state["step"] == "contact" and skipped.state["answers"]["child"] == ""
+
+
+@pytest.mark.parametrize("chosen, asked, detail", [(A("f:contact:phone"), "number", "07700 900123"),
+                                                    (T("by phone"), "number", "07700 900123"),
+                                                    (A("f:contact:email"), "email address", "jane@example.org")])
+def test_complaint_by_phone_or_email_asks_for_the_number_or_address(ctx, chosen, asked, detail):
+    outcomes = run("complaint", COMPLAINT_TO_CONTACT + [chosen, T(detail), T("send")], ctx)
+    assert asked in outcomes[-3].prompts[-1].text and outcomes[-3].state["step"] in ("phone", "email")
+    assert detail in outcomes[-2].prompts[-1].text  # in the summary
+    label = "By email" if "email" in asked else "By phone" if chosen.action else "by phone"  # as typed
+    assert outcomes[-1].submission["contact"] == f"{label}: {detail}"
+    assert "phone" not in outcomes[-1].submission and "email" not in outcomes[-1].submission
+
+
+def test_complaint_contact_changed_from_phone_drops_the_number(ctx):
+    by_phone = COMPLAINT_TO_CONTACT + [A("f:contact:phone"), T("07700 900123")]
+    edited = run("complaint", by_phone + [A("f:confirm:edit"), A("f:confirm:edit-contact"), A("f:contact:here")], ctx)[-1]
+    assert edited.state["step"] == "confirm" and "07700" not in edited.prompts[-1].text
+    to_email = run("complaint", by_phone + [A("f:confirm:edit"), A("f:confirm:edit-contact"), A("f:contact:email")], ctx)[-1]
+    assert to_email.state["step"] == "email"  # an edit that needs a detail asks for it, then returns to the summary
+    done = FLOWS["complaint"].handle(to_email.state, T("jane@example.org"), ctx)
+    assert done.state["step"] == "confirm" and "jane@example.org" in done.prompts[-1].text and "07700" not in done.prompts[-1].text
+    sent = FLOWS["complaint"].handle(done.state, T("send"), ctx)
+    assert sent.submission["contact"] == "By email: jane@example.org"
+
+
+def test_a_question_at_the_complaint_offer_is_handed_back_to_be_answered(ctx):
+    start = FLOWS["complaint"].start(ctx)
+    outcome = FLOWS["complaint"].handle(start.state, T("Can teachers post photos of my child on Facebook?"), ctx)
+    assert outcome.question == "Can teachers post photos of my child on Facebook?" and outcome.state["step"] == "route"
+    # A breach report's choices still insist on a button: a typed word there is no question to answer.
+    assert not run("breach", BREACH_INPUTS[:5] + [T("maybe, I am not sure what you mean")], ctx)[-1].question
 
 
 def test_texts_fill_settings_and_survive_odd_placeholders():

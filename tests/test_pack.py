@@ -36,6 +36,9 @@ def test_sections_are_found_as_printed():
     assert [c.id for c in pack.find_section("6.2")] == ["6.2", "6.2-2"]
     assert [c.id for c in pack.find_section("A.4(c)")] == ["A.4.c"]
     assert pack.find_section("6.7") == []
+    # The parts must match, not just the digits: there is no section 12, and 1.2 is not it.
+    assert pack.find_section("12") == [] and [c.id for c in pack.find_section("1.2")] == ["1.2"]
+    assert pack.find_section("613") == [] and [c.id for c in pack.find_section("section 6.13")] == ["6.13"]
     assert pack.clause("6.2-2").label == "6.2 (second 6.2)"
 
 

@@ -12,7 +12,7 @@ from bot.protocol import (
     is_safeguarding_button,
     office_button,
 )
-from bot.telegram.flood import FloodGate, Verdict
+from bot.flood import FloodGate, Verdict
 
 
 def test_office_buttons_round_trip_and_forged_data_reads_as_nothing():
@@ -57,3 +57,15 @@ def test_person_buttons_are_built_in_one_place():
         person_button("zz", 1)
     with pytest.raises(ValueError):
         person_button("sec", "x" * 80)
+
+
+def test_the_flood_gate_lets_idle_keys_go(monkeypatch):
+    import bot.flood
+
+    monkeypatch.setattr(bot.flood, "PRUNE_ABOVE", 3)
+    gate = FloodGate(per_minute=1)
+    for n in range(4):
+        assert gate.check(f"k{n}", now=0.0) is Verdict.ALLOWED
+    assert gate.check("k0", now=1.0) is Verdict.WARN  # still within its window: remembered
+    assert gate.check("new", now=200.0) is Verdict.ALLOWED  # past the window: the idle keys went
+    assert set(gate.seen) == {"new"}

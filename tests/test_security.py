@@ -312,12 +312,14 @@ async def test_serve_in_webhook_mode_rejects_requests_without_the_right_secret(f
         "OFFICE_CHAT_ID": str(OFFICE_CHAT),
         "ESCALATION_CHAT_ID": str(ESCALATION_CHAT),
         "ADMIN_USER_IDS": str(ADMIN),
+        "DSL_CONTACT": "Ms Rivera, 01234 567891",  # a live bot must name the school's DSL
         "DATABASE_PATH": str(telegram_settings.database_path),
         "CACHE_DIR": str(REPO / "data" / "cache"),
         "WEBHOOK_URL": "https://bot.example.org/telegram/hook",
         "WEBHOOK_SECRET": secret,
         "WEBHOOK_LISTEN": "127.0.0.1",
         "WEBHOOK_PORT": str(port),
+        "WEB_PORT": "off",  # WEBHOOK_LISTEN/PORT apply to the bot alone (with the web chat on, see test_web_serve.py)
     }
     fake.add_chat(STAFF, "private")  # the updates come straight to the webhook, not through the fake
     log = tmp_path / "serve.log"

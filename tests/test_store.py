@@ -24,13 +24,13 @@ def test_file_is_private_uses_wal_and_is_migrated(store, tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     applied = [r["name"] for r in store.db["_sqlite_migrations"].rows]
-    assert applied == ["m001_initial", "m002_office_answers", "m003_update_journal", "m004_answer_links", "m005_desk"]
+    assert applied == ["m001_initial", "m002_office_answers", "m003_update_journal", "m004_answer_links", "m005_complaint_child", "m006_desk"]
     # Opening again applies nothing twice and keeps the pseudonym key.
     key = store.people.user_key("telegram", 42)
     again = Store(path)
     try:
         assert again.people.user_key("telegram", 42) == key
-        assert [r["name"] for r in again.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_office_answers", "m003_update_journal", "m004_answer_links", "m005_desk"]
+        assert [r["name"] for r in again.db["_sqlite_migrations"].rows] == applied
     finally:
         again.close()
 

@@ -207,11 +207,14 @@ async def test_complaint_referral(fake_bot_api, start_bot, telegram_settings):
         assert "10.3" in route["text"] and "personally" in route["text"]
         [about] = await press(fake, PARENT, route, "f:route:continue")
         [who] = await say(fake, PARENT, "Homework feedback for my son has stopped")
-        [tried] = await press(fake, PARENT, who, "f:who:skip")
+        [child] = await press(fake, PARENT, who, "f:who:skip")
+        [tried] = await press(fake, PARENT, child, "f:child:skip")
         [outcome] = await say(fake, PARENT, "I spoke to the class teacher twice")
         [contact] = await say(fake, PARENT, "Regular feedback again")
-        [summary] = await press(fake, PARENT, contact, "f:contact:email")
-        assert "Homework feedback" in summary["text"] and "By email" in summary["text"]
+        [address] = await press(fake, PARENT, contact, "f:contact:email")
+        assert "email address" in address["text"]
+        [summary] = await say(fake, PARENT, "parent@example.org")
+        assert "Homework feedback" in summary["text"] and "By email" in summary["text"] and "parent@example.org" in summary["text"]
         [stored] = await press(fake, PARENT, summary, "f:confirm:send")
         ref = next(w.strip(".,") for w in stored["text"].split() if w.startswith("CR-"))
         [notice] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
@@ -238,13 +241,15 @@ async def test_safeguarding_in_the_middle_of_a_breach_report(fake_bot_api, start
         assert "A.2.3" in safeguarding["text"]
         # The report is not lost: the bot asks the same step again.
         assert "Where was it posted" in replies[-1]["text"]
-        # Accepting the offer sends an urgent alert to the office.
-        [alerted] = await press(fake, STAFF, safeguarding, button(safeguarding, "Alert"))
+        # Accepting the offer sends an urgent alert to the office…
+        alerted, back, step = await press(fake, STAFF, safeguarding, button(safeguarding, "Alert"))
         assert "SA-" in alerted["text"]
         [alert] = await fake.wait_for_messages(OFFICE_CHAT, 1, timeout=10)
         assert "URGENT" in alert["text"] and "groomed" in alert["text"]
-        # …and the report goes on from where it was.
-        [when] = await say(fake, STAFF, "Facebook")
+        # …and the report, still open, is shown again with its buttons (the ones above may be out of sight).
+        assert "Back to where you were" in back["text"] and "Where was it posted" in step["text"]
+        assert button(step, "Facebook") == "f:where:facebook" and button(step, "Cancel") == "cancel"
+        [when] = await press(fake, STAFF, step, "f:where:facebook")
         assert "When" in when["text"]
 
 
@@ -506,7 +511,7 @@ async def test_office_commands_and_buttons_for_an_admin(fake_bot_api, start_bot)
         await become(fake, PARENT, "parent")
         [route] = await say(fake, PARENT, "/complaint")
         [about] = await press(fake, PARENT, route, "f:route:continue")
-        for text in ["Photos of my daughter on the class page", "Year 1", "Asked the teacher", "Take them down"]:
+        for text in ["Photos of my daughter on the class page", "Year 1", "skip", "Asked the teacher", "Take them down"]:
             await say(fake, PARENT, text)
         [summary] = await press(fake, PARENT, fake.sent_messages(PARENT)[-1], "f:contact:here")
         [stored] = await press(fake, PARENT, summary, "f:confirm:send")
@@ -658,3 +663,39 @@ async def test_a_written_answer_is_bound_to_its_admin_ends_with_another_command_
         assert store.unanswered.item(1)["status"] == "open" and store.answers.office_answers() == []
     finally:
         store.close()
+
+
+async def test_a_burst_of_questions_is_capped_per_person_and_reaches_the_office_as_one_notice(fake_bot_api, start_bot, telegram_settings):
+    """Three new accounts asking over and over: each gets two questions to the office (the limit here) and is
+    told politely after that; the office gets the first at once and the rest together in one notice."""
+    from dataclasses import replace
+
+    fake = fake_bot_api
+    question = "Can I run a crypto trading channel?"
+    askers = (5101, 5102, 5103)
+    settings = replace(telegram_settings, office_queue_per_person_per_day=2, office_notice_window_seconds=2)
+    async with start_bot(settings):
+        for asker in askers:
+            await become(fake, asker, "parent")
+        for asker in askers:
+            replies = [(await say(fake, asker, question))[0]["text"] for _ in range(3)]
+            assert all("noted your question for the office" in r for r in replies[:2])
+            assert "haven't passed this one on" in replies[2] and "noted your question" not in replies[2]
+        first, together = await fake.wait_for_messages(OFFICE_CHAT, 2, timeout=15)
+        await asyncio.sleep(2.5)  # a further window: nothing else comes
+        assert len(fake.sent_messages(OFFICE_CHAT)) == 2
+        store = open_store(telegram_settings)
+        try:
+            items = [item["id"] for item in store.unanswered.items()]
+        finally:
+            store.close()
+        assert len(items) == 6 and f"U-{items[0]}" in first["text"]
+        assert "5 unanswered questions came in together" in together["text"]
+        assert all(f"U-{item}" in together["text"] for item in items[1:])
+        # Each button says which question it is for; dealing with one leaves the others' buttons.
+        dismiss = button(together, f"U-{items[1]} · Dismiss")
+        fake.press_button(ADMIN, together, dismiss)
+        await fake.wait_for(lambda c: c.method == "editMessageText" and "dismissed" in c.params.get("text", ""), timeout=10)
+        left = buttons(fake.message(OFFICE_CHAT, together["message_id"]))
+        assert left and not any(label.startswith(f"U-{items[1]} ") for label, _ in left)
+        assert {label.split(" ")[0] for label, _ in left} == {f"U-{item}" for item in items[2:]}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot import office_queue
 from bot.answer_links import LINK_CHANNELS, link_url, new_token, token_hash
 from bot.dialogue.outgoing import ButtonRows, Outgoing, short_label
-from bot.office_routes import queue_notice
 from bot.protocol import person_button
 from intents.advisor import Reply
 from intents.flows import Button
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.dialogue.turn import Turn
 
 SMALL_TALK = ("greeting", "thanks", "help")
+QUESTION_INTENTS = ("question", "out_of_scope")  # what answer_message answers in words (no flow, no small talk)
 
 
 def answer_message(turn: Turn, text: str, reply: Reply) -> list[Outgoing]:
@@ -65,26 +66,36 @@ def answered_buttons(turn: Turn, reply: Reply, question_id: int, top: str) -> Bu
 
 
 def unanswered(turn: Turn, text: str, reply: Reply, question_id: int) -> list[Outgoing]:
-    """Kept for the office (noticed at once, or in the daily digest); the person sees the nearest sections and,
-    on a channel that cannot reach them again, a private link where the answer will appear."""
+    """Kept for the office (noticed at once or with a burst, or in the daily digest), up to the person's daily
+    share; the person sees the nearest sections and, on a channel that cannot reach them again, a private link
+    where the answer will appear."""
     suggestions = list(reply.suggestions or reply.matches)[:3]
-    store, person = turn.store, turn.person
-    item_id = store.unanswered.add(
-        question_id, turn.user_key, person.channel, person.chat_id, turn.role or "staff", text, [m.clause.id for m in suggestions]
-    )
-    if turn.dialogue.settings.office_notify == "each":
-        notice, rows = turn.dialogue.office.unanswered_notice(store.unanswered.item(item_id))
-        queue_notice(store, turn.dialogue.settings, target="office", text=notice, buttons=rows, kind="unanswered", ref=f"U-{item_id}")
+    store, person, settings = turn.store, turn.person, turn.dialogue.settings
     buttons = tuple(
         (Button(short_label(f"{m.clause.label} {m.clause.heading or m.clause.title}"), person_button("sec", m.clause.id)),) for m in suggestions
     )
+    limit = settings.office_queue_per_person_per_day
+    if not reply.safeguarding and office_queue.at_daily_limit(store, turn.user_key, limit):
+        return [Outgoing(not_passed_on(turn, reply.reply, limit), buttons)]
+    item_id = store.unanswered.add(
+        question_id, turn.user_key, person.channel, person.chat_id, turn.role or "staff", text, [m.clause.id for m in suggestions]
+    )
+    if settings.office_notify == "each":
+        office_queue.notify_office(store, turn.dialogue.office, store.unanswered.item(item_id), settings)
     out = [Outgoing(reply.reply, buttons)]
     if person.channel in LINK_CHANNELS:
         token = new_token()  # shown this once; only its hash is kept
         store.unanswered.set_link(item_id, token_hash(token))
-        link = turn.texts.get("conversation.answer_link", url=link_url(turn.dialogue.settings, token))
+        link = turn.texts.get("conversation.answer_link", url=link_url(settings, token))
         out.append(Outgoing(link.rstrip(), kind="answer_link"))
     return out
+
+
+def not_passed_on(turn: Turn, reply_text: str, limit: int) -> str:
+    """The reply, saying the question was not passed to the office today instead of "I've noted it"."""
+    noted = turn.texts.get("responses.office_will_answer")
+    full = turn.texts.get("conversation.office_queue_full", limit=limit)
+    return reply_text.replace(noted, full) if noted in reply_text else f"{reply_text}\n\n{full}"
 
 
 def feedback(turn: Turn, rest: str) -> list[Outgoing]:

@@ -124,7 +124,7 @@ class Commands:
             return [turn.say("conversation.button_expired")]
         if not confirmed:
             return [turn.say("conversation.forget_kept")]
-        turn.store.privacy.forget(turn.user_key)
+        turn.store.privacy.forget(turn.user_key, erased=turn.dialogue.office.texts.get("erased_question"))
         turn.state = {}
         turn.role = None
         return [turn.say("conversation.forgotten")]

@@ -50,6 +50,7 @@ def complaint_fields(submission: dict, reporter: dict, role: str) -> dict:
         "urgent": False,
         "about": submission.get("about", ""),
         "who": submission.get("who", ""),
+        "child": submission.get("child", ""),
         "tried": submission.get("tried", ""),
         "outcome": submission.get("outcome", ""),
         "contact": submission.get("contact", ""),

@@ -97,6 +97,18 @@ class Dialogue:
         user_key = people.user_key(person.channel, person.user_id)
         return Turn(self, person, user_key, people.role_of(user_key), people.load_state(user_key)).resume_flow()
 
+    def awaiting(self, person: Person) -> tuple[str, int]:
+        """What the person's flow waits for now ("" outside a flow; "photos" at a report's evidence step, see
+        GuidedFlow.expects) and how many photos it holds: a channel offers the right input (the web, a file field)."""
+        people = self.store.people
+        flow = people.load_state(people.user_key(person.channel, person.user_id)).get("flow")
+        if not isinstance(flow, dict) or flow.get("flow") not in FLOWS:
+            return "", 0
+        guided = FLOWS[flow["flow"]]
+        answers = flow.get("answers") or {}
+        photos = sum(len(answers.get(s.key) or ()) for s in getattr(guided, "steps", ()) if s.kind == "photos")
+        return guided.expects(flow), photos
+
     # --- what the turn asks of the engine -----------------------------------------------------------
 
     def suggest_clauses(self, description: str) -> list[ClauseChoice]:

@@ -12,6 +12,7 @@ from bot.protocol import OFFICE_COMMANDS, ROLES, person_button
 from bot.texts import quoted_section
 from intents.advisor import Reply
 from intents.flows import ALERT_ACTION, DECLINE_ACTION, FLOWS, Button, FlowInput, FlowOutcome, Prompt, safeguarding_prompt
+from intents.flows.base import reads_as_question
 
 if TYPE_CHECKING:
     from bot.dialogue.service import Dialogue
@@ -79,7 +80,7 @@ class Turn:
         if self.at_risk(text, reply):
             return self.safeguarding_interrupt(text, reply)
         if self.flow_state():
-            return self.step(FlowInput(text=text))
+            return self.step(FlowInput(text=text), reply)
         return answering.answer_message(self, text, reply)
 
     def at_risk(self, text: str, reply: Reply | None) -> bool:
@@ -118,10 +119,21 @@ class Turn:
         prompts = FLOWS[flow["flow"]].ask(flow, self.dialogue.flow_context(self.role))
         return [self.prompt(p) for p in prompts]
 
-    def step(self, given: FlowInput) -> list[Outgoing]:
+    def step(self, given: FlowInput, reply: Reply | None = None) -> list[Outgoing]:
         flow = self.flow_state()
         outcome = FLOWS[flow["flow"]].handle(flow, given, self.dialogue.flow_context(self.role))
+        if outcome.question and self.is_new_question(outcome.question, reply):
+            # A question typed where the flow offered a choice: answered, and the offer made again.
+            self.apply(flow["flow"], FlowOutcome(outcome.state))
+            return answering.answer_message(self, outcome.question, reply) + self.resume_flow()
         return self.apply(flow["flow"], outcome)
+
+    @staticmethod
+    def is_new_question(text: str, reply: Reply | None) -> bool:
+        """A message the advisor read as a question, that asks something rather than misses a button."""
+        if reply is None or reply.intent not in answering.QUESTION_INTENTS:
+            return False
+        return reply.answered or reads_as_question(text)
 
     def apply(self, name: str, outcome: FlowOutcome) -> list[Outgoing]:
         answers = (outcome.state or self.flow_state() or {}).get("answers", {})
@@ -163,8 +175,9 @@ class Turn:
         if not pending:
             return [self.say("safeguarding.no_offer")]
         if not accepted:
-            return [self.say("safeguarding.declined")]
-        return [self.say("safeguarding.alerted", ref=records.raise_alert(self, pending))]
+            return [self.say("safeguarding.declined")] + self.resume_flow()
+        # A report or a complaint left open by the interruption is shown again, buttons and all.
+        return [self.say("safeguarding.alerted", ref=records.raise_alert(self, pending))] + self.resume_flow()
 
     # --- role --------------------------------------------------------------------------------------
 

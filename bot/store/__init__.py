@@ -1,7 +1,8 @@
 """The bot's memory: one SQLite file (WAL, mode 0600) holding questions, feedback, the office's work and cases.
 
 The store is a set of rooms over one shared connection: `store.people`, `store.updates`, `store.questions`,
-`store.unanswered`, `store.answers`, `store.cases`, `store.outbox`, `store.audit`, `store.privacy`, `store.desk`. Every
+`store.unanswered`, `store.answers`, `store.cases`, `store.outbox`, `store.audit`, `store.privacy`, `store.desk` (the
+office's desk) and `store.evidence` (the web's screenshots, files). Every
 write that matters is one transaction (`store.transaction()`; the rooms' own writes nest inside it), so a
 report is either stored whole or not at all. People are known only by a keyed hash of their channel and id
 (`user_key`); the raw chat id is kept only where the bot must reach the person again (an unanswered
@@ -19,6 +20,7 @@ from bot.store.audit import Audit
 from bot.store.cases import CASE_KINDS, CASE_STATUSES, OPEN_STATUSES, Case, CaseKind, Cases, kind_of_ref
 from bot.store.connection import Connection, create_private_file, stamp, utc_now
 from bot.store.desk import DeskRoom
+from bot.store.evidence import EvidenceFiles
 from bot.store.outbox import Outbox
 from bot.store.people import People, Updates
 from bot.store.privacy import Privacy
@@ -28,6 +30,8 @@ from bot.store.schema import migrations
 __all__ = [
     "CASE_KINDS", "CASE_STATUSES", "OPEN_STATUSES", "Case", "CaseKind", "Store", "kind_of_ref", "migrations", "stamp", "utc_now",
 ]
+
+EVIDENCE_FOLDER = "evidence"  # beside the database: screenshots sent with a web breach report
 
 
 class Store:
@@ -51,7 +55,8 @@ class Store:
         self.cases = Cases(self.connection)
         self.outbox = Outbox(self.connection)
         self.audit = Audit(self.connection)
-        self.privacy = Privacy(self.connection, self.cases)
+        self.evidence = EvidenceFiles(self.path.parent / EVIDENCE_FOLDER)
+        self.privacy = Privacy(self.connection, self.cases, self.evidence)
         self.desk = DeskRoom(self.connection)
 
     @property

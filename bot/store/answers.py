@@ -12,6 +12,8 @@ import json
 
 from bot.store.connection import Room, stamp
 
+ITEM_PREFIX = "U-"  # an unanswered item's reference (U-12), in the office's notices and the outbox
+
 
 class Unanswered(Room):
     """The open items the office sees (U-12), with the chat to send the answer to."""
@@ -93,6 +95,10 @@ class Unanswered(Room):
         with self.reading() as db:
             rows = list(db["unanswered"].rows_where("question_id = ? AND status = 'open'", [question_id], limit=1))
         return _decoded(rows[0]) if rows else None
+    def count_since(self, user_key: str, since: str) -> int:
+        """How many questions one person has put before the office since a moment (any status)."""
+        with self.reading() as db:
+            return db.execute("SELECT count(*) FROM unanswered WHERE user_key = ? AND created >= ?", [user_key, since]).fetchone()[0]
 
     def open_count(self) -> int:
         with self.reading() as db:

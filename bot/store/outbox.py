@@ -101,6 +101,27 @@ class Outbox(Room):
                 },
             )
 
+    def held(self, *, target: str, kinds: tuple[str, ...], now: datetime | None = None) -> list[dict]:
+        """Messages to `target` of these kinds not yet due nor tried: still free to change before they go."""
+        marks = ",".join("?" for _ in kinds)
+        with self.reading() as db:
+            return list(db["outbox"].rows_where(
+                f"status = 'pending' AND attempts = 0 AND target = ? AND kind IN ({marks}) AND next_attempt > ?",
+                [target, *kinds, stamp(now)], order_by="id",
+            ))
+
+    def last_due(self, *, target: str, kinds: tuple[str, ...]) -> str:
+        """When the latest message to `target` of these kinds was (or is) due to go; "" if there was none."""
+        marks = ",".join("?" for _ in kinds)
+        with self.reading() as db:
+            row = db.execute(f"SELECT max(next_attempt) FROM outbox WHERE target = ? AND kind IN ({marks})", [target, *kinds]).fetchone()
+        return row[0] or ""
+
+    def rewrite(self, outbox_id: int, *, text: str, buttons: Buttons, ref: str) -> None:
+        """Change a message that has not gone yet (see `held`)."""
+        with self.atomic() as db:
+            db["outbox"].update(outbox_id, {"text": text, "buttons": json.dumps([[list(b) for b in r] for r in buttons]), "ref": ref})
+
     def has(self, *, kind: str, ref: str) -> bool:
         """Whether a message of this kind about this reference was ever queued (delivered or not)."""
         with self.reading() as db:

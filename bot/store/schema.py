@@ -150,10 +150,18 @@ def m004_answer_links(db: sqlite_utils.Database) -> None:
     for column in ("link_hash", "email", "answer_message"):
         db["unanswered"].add_column(column, str, not_null_default="")
     db["unanswered"].create_index(["link_hash"])
+
+
+@migrations()
+def m005_complaint_child(db: sqlite_utils.Database) -> None:
+    # The child a complaint referral is about (name or class, optional), asked since a parent's first try.
+    db["complaint_referrals"].add_column("child", str)
+
+
 # The office's desk (bot/desk/). Numbered last when branches merge: only the function's place in this file
 # orders it, and its name is what a database records as applied.
 @migrations()
-def m005_desk(db: sqlite_utils.Database) -> None:
+def m006_desk(db: sqlite_utils.Database) -> None:
     # Sign-in links: only a hash of the token is kept; a link is used once, within minutes.
     db["desk_links"].create(
         {"token_hash": str, "identity": str, "created": str, "expires": str, "used_at": str}, pk="token_hash"

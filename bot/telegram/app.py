@@ -10,6 +10,7 @@ digest (OFFICE_NOTIFY=digest) and the daily retention purge.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import time as day_time
 from zoneinfo import ZoneInfo
@@ -35,7 +36,7 @@ from bot.telegram import people
 from bot.texts import command_menu
 from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.errors import on_error
-from bot.telegram.flood import FloodGate
+from bot.flood import FloodGate
 from bot.telegram.journal import JournallingQueue, JournallingRequest, UpdateJournal
 from bot.telegram.office import office_handlers
 from bot.telegram.outbox import Delivery
@@ -73,7 +74,7 @@ def build_application(
     office_reply_minutes: float = 5.0,
     relearn_interval: float = 10.0,
 ) -> Application:
-    """The bot, ready for `run_polling`, `run_webhook`, or `async with` in tests."""
+    """The bot, ready for `run_polling`, `run_webhook`, `running_in_this_loop`, or `async with` in tests."""
     store = store or Store(settings.database_path)
     triage = UrgencyTriage.for_classifier(advisor.classifier)  # what might be about a child at risk goes first
     answerer = BatchedAdvisor(advisor, triage=triage)  # questions asked at the same moment are answered in one batch
@@ -114,6 +115,35 @@ def build_application(
     add_handlers(application, office_reply_minutes)
     add_jobs(application, settings, outbox_interval, relearn_interval)
     return application
+
+
+@contextlib.asynccontextmanager
+async def running_in_this_loop(application: Application, settings):
+    """The bot, running for the body of an `async with` in a loop someone else runs (the web chat's uvicorn):
+    the same steps, in the same order, as PTB's `run_polling`/`run_webhook` — initialise, post_init, polling
+    (or the webhook registered with Telegram: its updates come to the web app's route), start; then stop,
+    shutdown, post_shutdown."""
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        if settings.webhook_url:
+            await application.bot.set_webhook(url=settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
+                                              secret_token=settings.webhook_secret)
+        else:
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await application.start()
+        try:
+            yield application
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+    finally:
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
 
 
 def add_handlers(application: Application, office_reply_minutes: float) -> None:

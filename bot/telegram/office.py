@@ -16,7 +16,7 @@ import asyncio
 import warnings
 from html import escape
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -41,6 +41,7 @@ from bot.protocol import (
     OFFICE_COMMANDS,
     SEND,
     WRITE,
+    decode,
     office_button,
     office_pattern,
 )
@@ -216,18 +217,30 @@ assert set(COMMAND_HANDLERS) == set(OFFICE_COMMANDS)
 
 
 async def show_outcome(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
-    """Tell the presser what happened; on success, say so under the notice and take its buttons off."""
+    """Tell the presser what happened; on success, say so under the notice and take off the buttons about
+    the same question or case (a notice of several questions keeps the others')."""
     query = update.callback_query
     await query.answer(text=outcome.message[:190])
     if outcome.ok and query.message is not None and query.message.text:
         try:
             await query.edit_message_text(
                 text=escape(query.message.text[:3000], quote=False) + "\n\n✅ " + escape(outcome.message[:500], quote=False),
-                reply_markup=None,
+                reply_markup=buttons_about_others(query.message.reply_markup, query.data),
             )
         except BadRequest:
             pass
     await flush_outbox(context)
+
+
+def buttons_about_others(markup: InlineKeyboardMarkup | None, pressed: str | None) -> InlineKeyboardMarkup | None:
+    """The keyboard without the buttons about what the pressed one was about (its question or case)."""
+    acted = decode(pressed)
+    if markup is None or acted is None:
+        return None
+    rows = [[b for b in row if (other := decode(b.callback_data)) is None or other.args[:1] != acted.args[:1]]
+            for row in markup.inline_keyboard]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def on_answer_with(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot.dialogue import Person
 from bot.protocol import decode, is_safeguarding_button
-from bot.telegram.flood import Verdict
+from bot.flood import Verdict
 from bot.telegram.services import flush_outbox, is_private, person_of, send_plain, services, take_turn
 
 

@@ -10,7 +10,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.dialogue import Outgoing
+from bot.dialogue import Outgoing, layout
 from intents.flows import Button
 
 TELEGRAM_LIMIT = 4096
@@ -33,49 +33,13 @@ def keyboard(rows) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(built) if built else None
 
 
-def answer_blocks(reply) -> list[Block]:
-    """The advisor's answer for a phone: verdict, section · heading, the quote, a note and related sections."""
-    answer = reply.answer
-    if answer is None and getattr(reply, "office", None) is not None:
-        return office_blocks(reply)
-    if answer is None:
-        return [("", reply.reply)]
-    blocks: list[Block] = [("b", answer.verdict_line), ("i", answer.section_line), ("blockquote", answer.quote)]
-    # "It depends": a line per situation; "what bears on this": a line per further clause.
-    blocks += [("", line) for line in getattr(answer, "details", ())]
-    if answer.note:
-        blocks.append(("", answer.note))
-    if answer.see_also_line:
-        blocks.append(("", answer.see_also_line))
-    if reply.contacts:  # the safeguarding contacts the advisor gives beneath an answer
-        blocks.append(("", reply.contacts))
-    return blocks
-
-
-def office_blocks(reply) -> list[Block]:
-    """The school office's own answer: who answered and when, their words set apart, and that it is not a
-    quote from the policy (so nobody mistakes it for the policy's wording)."""
-    office = reply.office
-    blocks: list[Block] = [("b", office.heading), ("blockquote", office.text), ("i", office.note)]
-    if reply.contacts:
-        blocks.append(("", reply.contacts))
-    return blocks
-
-
-def section_blocks(outgoing: Outgoing) -> list[Block]:
-    clause = outgoing.section
-    first_line = outgoing.text.split("\n", 1)[0]
-    return [("b", first_line), ("blockquote", clause.text)]
+# How each part of a reply's layout (bot.dialogue.layout) is marked up on Telegram; the rest is plain text.
+TAGS = {layout.VERDICT: "b", layout.SECTION: "i", layout.QUOTE: "blockquote", layout.HEADING: "b", layout.ATTRIBUTION: "i", layout.TITLE: "b"}
 
 
 def blocks_of(outgoing: Outgoing) -> list[Block]:
-    if outgoing.answer is not None and (
-        getattr(outgoing.answer, "answer", None) is not None or getattr(outgoing.answer, "office", None) is not None
-    ):
-        return answer_blocks(outgoing.answer)
-    if outgoing.section is not None:
-        return section_blocks(outgoing)
-    return [("", outgoing.text)]
+    """A reply as (tag, text) blocks, in the layout every channel shares."""
+    return [(TAGS.get(part.style, ""), part.text) for part in layout.parts_of(outgoing)]
 
 
 def size(text: str) -> int:

@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 from bot.dialogue import Dialogue, Outgoing, Person
 from bot.office import Office
 from bot.store import Store
-from bot.telegram.flood import FloodGate
+from bot.flood import FloodGate
 from bot.telegram.journal import UpdateJournal
 from bot.telegram.outbox import Delivery
 from bot.telegram.render import render, render_plain_text

@@ -1,6 +1,7 @@
 """The web chat's Starlette app: the chat page, one form POST per turn (then a redirect back: works with
-JavaScript off), the policy page and /health. Every message and button press goes to the same `Dialogue` as
-Telegram's and the console's; this module only turns HTTP into calls on it and renders what comes back.
+JavaScript off; `static/chat.js` only enhances), a report's screenshots, the policy, the parents' agreement,
+privacy and /health. Every message and button press goes to the same `Dialogue` as Telegram's and the
+console's; this module only turns HTTP into calls on it and renders what comes back.
 
   build_app(settings, advisor)    the ASGI app (uvicorn runs it: `policybot web`)
 """
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -27,20 +29,32 @@ from starlette.templating import Jinja2Templates
 from bot.desk.app import build_desk
 from bot.dialogue import ROLES, Person, build_dialogue
 from bot.email.delivery import delivering_email
-from bot.protocol import PERSON, decode, person_button
+from bot.flood import FloodGate, Verdict
+from bot.protocol import PERSON, decode, is_safeguarding_button, person_button
 from bot.services import Answerer
 from bot.store import Store
-from bot.texts import for_web
+from bot.store.evidence import image_type
+from bot.texts import for_people, for_web
 from bot.web.answers import ANSWER_ROUTES
-from bot.web.security import MAX_BODY_BYTES, SecurityHeaders, csrf_ok, csrf_token, secret_key
+from bot.web.security import (MAX_BODY_BYTES, ClientAddress, SecurityHeaders, client_address, csrf_ok, csrf_token,
+                              secret_key, session_cookie_options)
 from bot.web.transcripts import Transcripts
-from bot.web.view import Block, Entry, anchor, entry, said
+from bot.web.view import Block, Entry, anchor, entry, notice, said
+from intents.triage import UrgencyTriage
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 CHANNEL = "web"
 COOKIE = "policybot_session"
 SESSION_DAYS = 30
+
+MAX_IMAGES = 3  # screenshots a web report may carry
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_IMAGES * MAX_IMAGE_BYTES + MAX_BODY_BYTES  # three images and the form around them
+# The commands a menu button may send (a person's own: what is held about them, forget them, leave a flow).
+MENU_COMMANDS = ("mydata", "forget", "cancel", "help")
+# Per address: generous, as a school's parents may share one address (a school's own network, a mobile carrier).
+ADDRESS_FACTOR = 10
 
 
 def clean(text: str) -> str:
@@ -59,6 +73,25 @@ async def read_form(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, 
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=8))
 
 
+class TooLarge(Exception):
+    pass
+
+
+def capped(request: Request, limit: int) -> Request:
+    """The same request, whose body stops being read past `limit` bytes (TooLarge), whatever Content-Length says."""
+    seen = 0
+
+    async def receive():
+        nonlocal seen
+        message = await request.receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            raise TooLarge
+        return message
+
+    return Request(request.scope, receive)
+
+
 def session_id(request: Request) -> str:
     """The random id of this browser's session (made on first visit); the store knows it only as a pseudonym."""
     if "pid" not in request.session:
@@ -71,6 +104,17 @@ def person_of(request: Request) -> Person:
     return Person(channel=CHANNEL, user_id=pid, chat_id=pid)
 
 
+def back_to_chat(request: Request, first_new: int = 0):
+    """The chat page again (303), at the first entry this turn added: reading, and the next Tab, go on from there."""
+    web, person = request.app.state.web, person_of(request)
+    last = web.transcripts.last_number(person.user_id)
+    # The first reply (a person knows what they said themselves).
+    replies = [e.number for e in web.transcripts.entries(person.user_id, first_new - 1) if e.speaker == "bot"] if first_new else []
+    first = replies[0] if replies else first_new
+    target = f"n{first}" if 0 < first < last else "latest"
+    return RedirectResponse(request.url_for("chat").path + "#" + target, status_code=303)
+
+
 # --- endpoints ---------------------------------------------------------------------------------------
 
 
@@ -79,17 +123,20 @@ async def chat_page(request: Request):
     person = person_of(request)
     await run_in_threadpool(web.deliver_pending, person)
     role = await run_in_threadpool(web.role_of, person)
+    awaiting, photos = await run_in_threadpool(web.dialogue.awaiting, person)
     context = {
         "entries": web.transcripts.entries(person.user_id),
         "role": role,
         "role_buttons": [(web.texts.get(f"roles.{r}"), person_button("role", r)) for r in ROLES],
+        "evidence_room": MAX_IMAGES - photos if awaiting == "photos" else 0,
+        "menu": web.menu(bool(awaiting)),
         "csrf": csrf_token(request.session),
     }
     return web.page(request, "chat.html", context)
 
 
 async def send(request: Request):
-    """One turn: a typed message or a pressed button, then back to the page (303)."""
+    """One turn: a typed message, a pressed button or a menu command, then back to the page (303)."""
     web = request.app.state.web
     try:
         form = await read_form(request)
@@ -100,18 +147,74 @@ async def send(request: Request):
     if not csrf_ok(request.session, form.get("csrf")):
         return web.page(request, "forbidden.html", {}, status_code=403)
     person = person_of(request)
-    action, text = form.get("action"), form.get("text")
+    first_new = web.transcripts.last_number(person.user_id) + 1
+    action, command, text = form.get("action"), form.get("command"), clean(form.get("text") or "")
+    if not web.admitted(person, client_address(request), "" if action or command else text, action or command or ""):
+        return back_to_chat(request, first_new)
     if action:
         await run_in_threadpool(web.press, person, action)
+    elif command:
+        await run_in_threadpool(web.command, person, command)
     else:
-        await run_in_threadpool(web.say, person, clean(text or ""))
-    return RedirectResponse(request.url_for("chat").path + "#latest", status_code=303)
+        await run_in_threadpool(web.say, person, text)
+    return back_to_chat(request, first_new)
+
+
+async def evidence(request: Request):
+    """A report's screenshots (a multipart form): at most 3 images of at most 5 MB each, known by their bytes."""
+    web = request.app.state.web
+    try:
+        form = await capped(request, MAX_UPLOAD_BYTES).form(max_files=MAX_IMAGES + 1, max_fields=4)
+    except TooLarge:
+        return web.page(request, "message.html", {"message": web.texts.get("too_large")}, status_code=413)
+    except HTTPException:  # not a multipart form, or more files or fields than ours has
+        message = web.texts.get("evidence.too_many", limit=MAX_IMAGES)
+        return web.page(request, "message.html", {"message": message}, status_code=400)
+    if not csrf_ok(request.session, form.get("csrf")):
+        return web.page(request, "forbidden.html", {}, status_code=403)
+    try:
+        images, problem = [], ""
+        for upload in form.getlist("evidence"):
+            if isinstance(upload, str) or (not upload.filename and not upload.size):
+                continue  # the field sent empty (no file chosen)
+            data = await upload.read(MAX_IMAGE_BYTES + 1)
+            kind = image_type(data[:16])
+            if len(data) > MAX_IMAGE_BYTES:
+                problem = "evidence.too_big"
+            elif kind is None:
+                problem = "evidence.not_an_image"
+            else:
+                images.append((data, kind))
+    finally:
+        await form.close()
+    person = person_of(request)
+    first_new = web.transcripts.last_number(person.user_id) + 1
+    if web.admitted(person, client_address(request), pressed="evidence"):
+        await run_in_threadpool(web.attach, person, images, problem)
+    return back_to_chat(request, first_new)
 
 
 async def policy_page(request: Request):
     web = request.app.state.web
     clauses = [(anchor(c.id), c) for c in web.advisor.pack.clauses]
     return web.page(request, "policy.html", {"clauses": clauses, "pack": web.advisor.pack})
+
+
+async def agreement_page(request: Request):
+    """The parents' agreement as the pack marks it (a clause whose id ends in `-agreement`, with its lead-in),
+    each clause verbatim beside the school's plain-language summary (only a summary the school wrote)."""
+    web = request.app.state.web
+    clauses = web.advisor.pack.agreement_clauses()
+    if not clauses:
+        raise HTTPException(404)
+    shown = [(anchor(c.id), c, c.summary if c.curated else "") for c in clauses]
+    return web.page(request, "agreement.html", {"clauses": shown, "pack": web.advisor.pack})
+
+
+async def privacy_page(request: Request):
+    web = request.app.state.web
+    context = {"session_days": SESSION_DAYS}
+    return web.page(request, "privacy.html", context)
 
 
 async def health(request: Request):
@@ -141,7 +244,13 @@ class WebChannel:
         self.advisor = advisor
         self.templates = templates
         self.texts = for_web(settings, advisor.pack)
+        self.person_texts = for_people(settings, advisor.pack)
         self.transcripts = Transcripts()
+        self.triage = UrgencyTriage.for_classifier(getattr(advisor, "classifier", None))
+        per_minute = settings.rate_limit_per_minute
+        self.by_session = FloodGate(per_minute)
+        self.by_address = FloodGate(per_minute * ADDRESS_FACTOR)
+        self.has_agreement = bool(advisor.pack.agreement_clauses())
         self.store: Store | None = None
         self.dialogue = None
 
@@ -154,7 +263,17 @@ class WebChannel:
             self.store.close()
 
     def page(self, request: Request, name: str, context: dict, status_code: int = 200):
-        return self.templates.TemplateResponse(request, name, {"t": self.texts, **context}, status_code=status_code)
+        shared = {"t": self.texts, "has_agreement": self.has_agreement}
+        return self.templates.TemplateResponse(request, name, {**shared, **context}, status_code=status_code)
+
+    def menu(self, in_flow: bool) -> list[tuple[str, str, str]]:
+        """The chat's own buttons: (field, value, label): start a report or a complaint, leave one, see or erase
+        what is held."""
+        items = [("action", person_button("go", "breach"), "menu.report"), ("action", person_button("go", "complaint"), "menu.complaint")]
+        if in_flow:
+            items.append(("command", "cancel", "menu.cancel"))
+        items += [("command", "mydata", "menu.mydata"), ("command", "forget", "menu.forget"), ("command", "help", "menu.help")]
+        return [(field, value, self.texts.get(label)) for field, value, label in items]
 
     def user_key(self, person: Person) -> str:
         return self.store.people.user_key(person.channel, person.user_id)
@@ -162,23 +281,70 @@ class WebChannel:
     def role_of(self, person: Person) -> str | None:
         return self.store.people.role_of(self.user_key(person))
 
+    def admitted(self, person: Person, address: str, words: str = "", pressed: str = "") -> bool:
+        """Within the session's and the address's limits, or possibly about a child at risk (never held back:
+        typed words the triage flags, the safeguarding offer's buttons); over a limit, the page says to slow down.
+        Messages (`words`) and presses (`pressed`: a button's data, a menu command, an upload) are counted apart."""
+        if (words and self.triage.possible(words)) or is_safeguarding_button(pressed):
+            return True
+        kind = "b" if pressed else "m"
+        verdicts = (self.by_session.check(f"{kind}{person.user_id}"), self.by_address.check(f"{kind}{address}"))
+        if all(v is Verdict.ALLOWED for v in verdicts):
+            return True
+        self.transcripts.add(person.user_id, ([said(words)] if words.strip() else []) + [notice(self.person_texts.get("conversation.rate_limited"))])
+        return False
+
     def show(self, person: Person, outgoing) -> None:
         emergency = self.settings.emergency_text
-        self.transcripts.add(person.user_id, [entry(o, emergency) for o in outgoing])
+        words = {"fb:up": self.texts.get("feedback.up"), "fb:dn": self.texts.get("feedback.dn")}  # 👍/👎 in words too
+        self.transcripts.add(person.user_id, [entry(o, emergency, words) for o in outgoing])
 
-    def say(self, person: Person, text: str) -> None:
-        self.transcripts.add(person.user_id, [said(text)] if text.strip() else [])
+    def say(self, person: Person, text: str, shown: str = "") -> None:
+        shown = shown or text
+        self.transcripts.add(person.user_id, [said(shown)] if shown.strip() else [])
         self.show(person, self.dialogue.handle(person, text=text))
+
+    def command(self, person: Person, name: str) -> None:
+        """A menu button: the person's own command, shown as the button's words."""
+        if name not in MENU_COMMANDS:
+            self.transcripts.add(person.user_id, [notice(self.texts.get("button_not_valid"))])
+            return
+        self.say(person, f"/{name}", shown=self.texts.get(f"menu.{name}"))
 
     def press(self, person: Person, action: str) -> None:
         callback = decode(action)
         if callback is None or callback.audience != PERSON:  # forged, or an office button: never run here
-            self.transcripts.add(person.user_id, [Entry("bot", (Block("", self.texts.get("button_not_valid")),))])
+            self.transcripts.add(person.user_id, [Entry("bot", (Block("", self.texts.get("button_not_valid")),), kind="notice")])
             return
+        label = self.transcripts.latest_buttons(person.user_id).get(action) or self.role_label(action)
+        if label:  # what the person chose, in their words on the page
+            self.transcripts.add(person.user_id, [said(label)])
         out = self.dialogue.handle(person, action=action)
         if callback.kind == "fg" and callback.args == ("yes",):  # "forget me", confirmed: the page forgets too
             self.transcripts.forget(person.user_id)
         self.show(person, out)
+
+    def role_label(self, action: str) -> str:
+        kind, _, role = action.partition(":")
+        return self.texts.get(f"roles.{role}") if kind == "role" and role in ROLES else ""
+
+    def attach(self, person: Person, images: list[tuple[bytes, str]], problem: str) -> None:
+        """A report's screenshots, stored (0600) and given to the flow one by one, within the web's limits."""
+        awaiting, held = self.dialogue.awaiting(person)
+        if awaiting != "photos":
+            self.transcripts.add(person.user_id, [notice(self.texts.get("evidence.not_now"))])
+            return
+        notes = [problem] if problem else []
+        if held + len(images) > MAX_IMAGES:
+            notes.append("evidence.too_many")
+            images = images[: max(0, MAX_IMAGES - held)]
+        if not images and not notes:
+            notes.append("evidence.none_chosen")
+        self.transcripts.add(person.user_id, [notice(self.texts.get(n, limit=MAX_IMAGES, size=MAX_IMAGE_BYTES // 2**20)) for n in notes])
+        for data, kind in images:
+            evidence_id = self.store.evidence.save(data, kind)
+            self.transcripts.add(person.user_id, [said(self.texts.get("evidence.sent"))])
+            self.show(person, self.dialogue.handle(person, photo=evidence_id))
 
     def deliver_pending(self, person: Person) -> None:
         """What the office sent this person since (an answer to their question), shown once."""
@@ -204,17 +370,22 @@ def build_app(settings, advisor: Answerer) -> Starlette:
     routes = [
         Route("/", chat_page, methods=["GET"], name="chat"),
         Route("/send", send, methods=["POST"], name="send"),
+        Route("/evidence", evidence, methods=["POST"], name="evidence"),
         Route("/policy", policy_page, methods=["GET"], name="policy"),
+        Route("/agreement", agreement_page, methods=["GET"], name="agreement"),
+        Route("/privacy", privacy_page, methods=["GET"], name="privacy"),
         Route("/health", health, methods=["GET"], name="health"),
         Mount("/desk", app=build_desk(settings, lambda: web.dialogue.office), name="desk"),  # the office's desk (bot/desk/)
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         Mount("/a", routes=ANSWER_ROUTES),  # a web asker's private page for the office's answer (answers.py)
     ]
     middleware = [
-        Middleware(SecurityHeaders, too_large=web.texts.get("too_large")),
+        Middleware(ClientAddress, trusted=settings.web_trusted_proxies),
+        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), limits={"/evidence": MAX_UPLOAD_BYTES},
+                   embed_origins=settings.web_embed_origins),
         Middleware(
             SessionMiddleware, secret_key=secret_key(settings), session_cookie=COOKIE,
-            max_age=SESSION_DAYS * 24 * 3600, same_site="lax", https_only=False,
+            max_age=SESSION_DAYS * 24 * 3600, **session_cookie_options(settings),
         ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={404: not_found})

@@ -56,6 +56,9 @@ class FlowOutcome:
     submission: dict | None = None  # the finished record, for the caller to store and acknowledge
     safeguarding: bool = False  # show the safeguarding response now (the flow goes on)
     allegation: bool = False  # a concern that a member of staff poses a risk: guidance, never a breach report
+    # A typed message that answers no option of a step that welcomes questions: the caller may answer it as a
+    # question and ask the step again, instead of showing `prompts` ("please choose one of the buttons").
+    question: str = ""
 
 
 @dataclass
@@ -70,6 +73,11 @@ class FlowContext:
 
 YES_WORDS = {"yes", "y", "yeah", "yep", "true", "correct", "ok", "okay", "sure"}
 NO_WORDS = {"no", "n", "nope", "false", "none", "not really"}
+
+
+def reads_as_question(text: str) -> bool:
+    """A message that asks something rather than picks an answer: a question mark, or a sentence of some length."""
+    return "?" in text or len(text.split()) >= 4
 
 
 def yes_or_no(text: str) -> bool | None:

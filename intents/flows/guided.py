@@ -1,8 +1,9 @@
 """A guided conversation as a list of steps: ask, validate, store the answer, move on, confirm, submit.
 
-Each step is data (`Step`): its key, its kind (free text, a choice, photos, clauses), and whether it may be
-skipped. Texts live in `flows.yaml` under `<flow>.steps.<key>`. The state is a plain dict:
-`{"flow": name, "step": key, "answers": {...}, "editing": bool, ...}`.
+Each step is data (`Step`): its key, its kind (free text, a choice, photos, clauses), whether it may be
+skipped, and whether it is asked only after a given option of an earlier step ("By phone" → the number).
+Texts live in `flows.yaml` under `<flow>.steps.<key>`. The state is a plain dict:
+`{"flow": name, "step": key, "answers": {...}, "picked": {step: option}, "editing": bool, ...}`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ class Step:
     # What the step asks for: description | place | time | people | contact | sections | choice | photos
     # (intents.classify.interrupts_step weighs a typed answer by it).
     expects: str = "description"
+    # Asked only when the step named first was answered with one of the options after it: ("contact", "phone").
+    asked_if: tuple[str, ...] = ()
+    # A typed message that is none of a choice's options may be a new question: the caller may answer it and
+    # ask the step again (FlowOutcome.question), rather than insist on a button.
+    questions_welcome: bool = False
 
 
 def action(step: str, value: str) -> str:
@@ -115,9 +121,14 @@ class GuidedFlow:
         if step.kind == "choice":
             choice = value if value in step.options else self.match_option(step, given.text, ctx)
             if choice is None:
-                return FlowOutcome(state, [Prompt(texts.get("common.choose")), self.step_prompt(step, state, ctx)])
+                asked = given.text.strip() if step.questions_welcome else ""
+                return FlowOutcome(state, [Prompt(texts.get("common.choose")), self.step_prompt(step, state, ctx)], question=asked)
             answers[step.key] = choice
             return self.after_choice(step, choice, state, ctx)
+        picked = value if value in step.options else self.typed_option(step, given.text, ctx)
+        state.setdefault("picked", {}).pop(step.key, None)
+        if picked:
+            state["picked"][step.key] = picked
         text = texts.get(f"{base}.options.{value}") if value in step.options else given.text.strip()
         if len(text) < step.min_chars:
             if step.optional and text.lower() in ("skip", "-", ""):
@@ -150,6 +161,22 @@ class GuidedFlow:
             return step.options[int(typed) - 1]
         return None
 
+    def typed_option(self, step: Step, text: str, ctx: FlowContext) -> str | None:
+        """A typed answer to a text step that is exactly one of its quick answers ("by phone", "phone")."""
+        typed = text.strip().lower().rstrip(".!")
+        for option in step.options:
+            if typed in (option.lower(), ctx.texts.get(f"{self.name}.steps.{step.key}.options.{option}").lower()):
+                return option
+        return None
+
+    def applies(self, step: Step, state: dict) -> bool:
+        """Whether a step is asked, given the options picked so far (a step without `asked_if` always is)."""
+        if not step.asked_if:
+            return True
+        source, *options = step.asked_if
+        picked = state.get("picked", {}).get(source) or state.get("answers", {}).get(source)
+        return picked in options
+
     def after_choice(self, step: Step, choice: str, state: dict, ctx: FlowContext) -> FlowOutcome:
         """Hook for choices with consequences (escalation, safeguarding); by default just go on."""
         return self.advance(state, ctx)
@@ -171,13 +198,31 @@ class GuidedFlow:
 
     def next_step(self, state: dict) -> str:
         keys = [s.key for s in self.steps]
-        index = keys.index(state["step"])
-        return keys[index + 1] if index + 1 < len(keys) else "confirm"
+        for step in self.steps[keys.index(state["step"]) + 1 :]:
+            if self.applies(step, state):
+                return step.key
+        return "confirm"
 
     def advance(self, state: dict, ctx: FlowContext, extra: list[Prompt] | None = None, **flags) -> FlowOutcome:
-        state["step"] = "confirm" if state.get("editing") else self.next_step(state)
-        state["editing"] = False
+        following = self.next_step(state)
+        if state.get("editing") and not self.follows_from(following, state["step"]):
+            following = "confirm"  # an edit returns to the summary, unless it opened a step of its own ("By phone")
+        state["step"] = following
+        state["editing"] = following != "confirm" and bool(state.get("editing"))
         return FlowOutcome(state, [*(extra or []), *self.ask(state, ctx)], **flags)
+
+    def follows_from(self, key: str, source: str) -> bool:
+        """Whether step `key` is asked because of the answer to step `source`."""
+        return key != "confirm" and self.step(key).asked_if[:1] == (source,)
+
+    def answers_given(self, state: dict) -> dict:
+        """The answers of the steps that apply (an answer left from an edited-away choice is dropped)."""
+        applying = {s.key for s in self.steps if self.applies(s, state)}
+        return {key: value for key, value in state["answers"].items() if key in applying}
+
+    def submission(self, state: dict) -> dict:
+        """The finished record for the caller to store."""
+        return {"kind": self.name, **self.answers_given(state)}
 
     # --- confirm, edit, submit ----------------------------------------------------------------------
 
@@ -185,6 +230,8 @@ class GuidedFlow:
         texts = ctx.texts
         lines = []
         for step in self.steps:
+            if not self.in_summary(step, state):
+                continue
             answer = state["answers"].get(step.key, "")
             if step.kind == "choice":
                 shown = texts.get(f"{self.name}.steps.{step.key}.options.{answer}") if answer else "—"
@@ -196,6 +243,9 @@ class GuidedFlow:
                 shown = answer or "—"
             lines.append(f"• {texts.get(f'{self.name}.steps.{step.key}.short')}: {shown}")
         return lines
+
+    def in_summary(self, step: Step, state: dict) -> bool:
+        return self.applies(step, state)
 
     def summary(self, state: dict, ctx: FlowContext) -> Prompt:
         texts = ctx.texts
@@ -210,14 +260,13 @@ class GuidedFlow:
         )
 
     def editable_steps(self, state: dict) -> list[Step]:
-        return list(self.steps)
+        return [s for s in self.steps if self.applies(s, state)]
 
     def handle_confirm(self, state: dict, value: str, given: FlowInput, ctx: FlowContext) -> FlowOutcome:
         texts = ctx.texts
         typed = given.text.strip().lower().rstrip(".!")
         if value == "send" or typed in ("send", "yes", "confirm", "submit", "y"):
-            submission = {"kind": self.name, **state["answers"]}
-            return FlowOutcome(None, [], submission=submission)
+            return FlowOutcome(None, [], submission=self.submission(state))
         if value == "edit" or typed in ("edit", "change"):
             rows = [
                 (Button(texts.get(f"{self.name}.steps.{s.key}.short"), action("confirm", "edit-" + s.key)),)

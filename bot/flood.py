@@ -1,4 +1,4 @@
-"""The per-person rate limit: at most RATE_LIMIT_PER_MINUTE messages (and as many button presses) a minute.
+"""The per-person rate limit (Telegram and the web chat): at most RATE_LIMIT_PER_MINUTE messages (and as many button presses) a minute.
 
 Over the limit, a message is not answered; the person is told to slow down once per window, not once per
 message (a flood of "slow down" replies would itself hold up that chat's outgoing queue, and a safeguarding
@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from enum import Enum
 
 WINDOW_SECONDS = 60.0
+PRUNE_ABOVE = 20_000  # keys remembered before those idle for a whole window are let go (web sessions come and go)
 
 
 class Verdict(Enum):
@@ -31,6 +32,8 @@ class FloodGate:
 
     def check(self, key: str, now: float | None = None) -> Verdict:
         now = time.monotonic() if now is None else now
+        if len(self.seen) > PRUNE_ABOVE:
+            self.prune(now)
         seen = self.seen[key]
         while seen and now - seen[0] > self.window:
             seen.popleft()
@@ -41,6 +44,13 @@ class FloodGate:
             self.warned[key] = now
             return Verdict.WARN
         return Verdict.QUIET
+
+    def prune(self, now: float) -> None:
+        """Forget the keys with nothing in the window (and no recent warning): they are as good as new."""
+        for key in [k for k, seen in self.seen.items() if not seen or now - seen[-1] > self.window]:
+            del self.seen[key]
+            if now - self.warned.get(key, -self.window - 1) > self.window:
+                self.warned.pop(key, None)
 
     def allow(self, key: str, now: float | None = None) -> bool:
         return self.check(key, now) is Verdict.ALLOWED
