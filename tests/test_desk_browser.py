@@ -18,12 +18,23 @@ import pytest
 from bot.desk.access import DeskAccess
 from bot.store import Store, utc_now
 from bot.web.app import build_app
-from test_web_browser import browser, serving  # noqa: F401  (the browser fixture, shared)
+from tests.browser_helpers import Browser, chromedriver, serving
 
 pytestmark = pytest.mark.usefixtures("untaught_engine")
 WEB_QUESTION = "Can I run a crypto trading channel?"
 TELEGRAM_QUESTION = "Can I post a video of the school play on TikTok?"
 SCREENSHOTS = Path(os.environ.get("DESK_SCREENSHOTS", "")) if os.environ.get("DESK_SCREENSHOTS") else None
+
+
+@pytest.fixture
+def browser():
+    """Chromium with JavaScript off, for one test."""
+    with chromedriver() as driver:
+        opened = Browser(driver, javascript=False)
+        try:
+            yield opened
+        finally:
+            opened.close()
 
 
 def link(settings, site: str, user: str = "tg:900", clock=utc_now) -> str:
@@ -56,7 +67,7 @@ def screenshot(browser, name: str) -> None:
         (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(png))
 
 
-def test_the_office_signs_in_answers_a_web_and_a_telegram_user_and_closes_a_case(browser, advisor, bot_settings):  # noqa: F811
+def test_the_office_signs_in_answers_a_web_and_a_telegram_user_and_closes_a_case(browser, advisor, bot_settings):
     settings = replace(bot_settings, escalation_user_ids=(950,))
     store = Store(settings.database_path)
     key = store.people.user_key("telegram", "5002")
