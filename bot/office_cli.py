@@ -15,6 +15,7 @@
   policybot office roster status [--csv FILE]  who has signed which version, who has not, who asked first
   policybot office review --from 2025-09-01 --to 2026-08-31 --out review.pdf
                                                the governors' annual review (PDF)
+  policybot office desk-link USER_ID|EMAIL     a single-use sign-in link to the office's desk (10 minutes)
 
 Answers are queued in the outbox; the running bot delivers them and picks up what it learned (and what was
 unlearned) within its outbox interval.
@@ -259,6 +260,26 @@ def cmd_review(args) -> int:
     return 0
 
 
+def cmd_desk_link(args) -> int:
+    """A sign-in link for an admin (ADMIN_USER_IDS, ESCALATION_USER_IDS or OFFICE_ADMIN_EMAILS), printed here."""
+    from bot.desk.access import DeskAccess, identity_of
+    from bot.store import Store
+
+    identity = identity_of(args.user)
+    store = Store(args.settings.database_path)
+    try:
+        url = DeskAccess(args.settings, store).issue_link(identity, via=_actor())
+    finally:
+        store.close()
+    if url is None:
+        print(f"policybot office desk-link: {args.user!r} is not in ADMIN_USER_IDS, ESCALATION_USER_IDS or OFFICE_ADMIN_EMAILS",
+              file=sys.stderr)
+        return 1
+    print(url)
+    print("It works once, within 10 minutes. Give it only to that person.", file=sys.stderr)
+    return 0
+
+
 def register(subparsers) -> None:
     """Add `office unanswered|answer|answers|unlearn|reports|ack|close|export|backup|roster|review` to the CLI."""
     office = subparsers.add_parser(
@@ -325,3 +346,6 @@ def register(subparsers) -> None:
     review.add_argument("--hide", action="append", default=[], metavar="U-12",
                         help="an unanswered question not to show as an example (repeat for more)")
     review.set_defaults(func=cmd_review)
+    desk_link = sub.add_parser("desk-link", help="a single-use sign-in link to the office's desk (10 minutes)")
+    desk_link.add_argument("user", help="a Telegram user id in ADMIN_USER_IDS or ESCALATION_USER_IDS, or an OFFICE_ADMIN_EMAILS address")
+    desk_link.set_defaults(func=cmd_desk_link)

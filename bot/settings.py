@@ -142,6 +142,10 @@ class Settings:
     smtp_from: str = ""  # empty: SMTP_USER, when that is an address
     office_email: str = ""  # the office's notices (safeguarding alerts, reports, referrals, unanswered questions)
     escalation_email: str = ""  # reports about the headteacher or the office itself (the chair of governors)
+    # The office's desk (bot/desk/): who may sign in, and how long an idle session lasts.
+    escalation_user_ids: tuple[int, ...] = ()  # Telegram ids of the chair of governors & co: see escalated cases
+    office_admin_emails: tuple[str, ...] = ()  # a web-only school's office staff: sign-in links are emailed
+    desk_idle_minutes: int = 30
 
 
 _TEXT = {
@@ -204,11 +208,28 @@ def load_settings(env_file: Path | str | None = ".env", environ: dict | None = N
             raise SettingsError(f"OFFICE_NOTIFY must be 'each' or 'digest', not {notify!r}")
         kwargs["office_notify"] = notify
     kwargs.update(email_settings(values))
+    kwargs.update(_desk_values(values))
     kwargs.update(_web_values(values))
     settings = Settings(**kwargs)
     if for_serve:
         check_serve_settings(settings)
     return settings
+
+
+def _desk_values(values: dict) -> dict:
+    """ESCALATION_USER_IDS, OFFICE_ADMIN_EMAILS and DESK_IDLE_MINUTES, checked."""
+    out: dict = {}
+    if values.get("ESCALATION_USER_IDS", "").strip():
+        out["escalation_user_ids"] = _ids("ESCALATION_USER_IDS", values["ESCALATION_USER_IDS"])
+    emails = [e.strip().lower() for e in values.get("OFFICE_ADMIN_EMAILS", "").replace(";", ",").split(",") if e.strip()]
+    for email in emails:
+        if email.count("@") != 1 or " " in email or not email.split("@")[1]:
+            raise SettingsError(f"OFFICE_ADMIN_EMAILS: {email!r} is not an email address")
+    if emails:
+        out["office_admin_emails"] = tuple(emails)
+    if values.get("DESK_IDLE_MINUTES", "").strip():
+        out["desk_idle_minutes"] = _int("DESK_IDLE_MINUTES", values["DESK_IDLE_MINUTES"].strip(), minimum=1)
+    return out
 
 
 def _web_values(values: dict) -> dict:

@@ -105,4 +105,20 @@ def feedback(turn: Turn, rest: str) -> list[Outgoing]:
     if direction not in ("up", "dn") or not qid.isdigit():
         return [turn.say("conversation.button_expired")]
     ok = turn.store.questions.record_feedback(int(qid), turn.user_key, 1 if direction == "up" else -1)
+    if ok and direction == "dn":
+        disliked_to_office(turn, int(qid))
     return [turn.say("conversation.feedback_thanks" if ok else "conversation.feedback_unknown")]
+
+
+def disliked_to_office(turn: Turn, question_id: int) -> None:
+    """A 👎 puts the question before the office again (its unanswered queue), with the answer that was disliked;
+    once per question while it is open."""
+    store, person = turn.store, turn.person
+    question = store.questions.row("questions", question_id)
+    if not question or not question.get("text") or store.unanswered.open_for_question(question_id) is not None:
+        return
+    clause = question.get("top_clause") or ""
+    store.unanswered.add(
+        question_id, turn.user_key, person.channel, person.chat_id, question.get("role") or turn.role or "staff",
+        question["text"], [clause] if clause else [], disliked=clause or "?",
+    )

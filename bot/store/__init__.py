@@ -2,9 +2,9 @@
 
 The store is a set of rooms over one shared connection: `store.people`, `store.updates`, `store.questions`,
 `store.unanswered`, `store.answers`, `store.cases`, `store.outbox`, `store.audit`, `store.privacy`, `store.signatures`,
-`store.evidence` (the web's screenshots, files) and `store.weekly` (anonymous weekly counts, kept beyond retention
-for the governors' review). Every write that matters is one transaction (`store.transaction()`; the rooms' own
-writes nest inside it), so a report is either stored whole or not at all. People are known only by a keyed hash of their channel and id
+`store.desk` (the office's desk), `store.evidence` (the web's screenshots, files) and `store.weekly` (anonymous
+weekly counts, kept beyond retention for the governors' review). Every write that matters is one transaction
+(`store.transaction()`; the rooms' own writes nest inside it), so a report is either stored whole or not at all. People are known only by a keyed hash of their channel and id
 (`user_key`); the raw chat id is kept only where the bot must reach the person again (an unanswered
 question, a report they may be told about), and retention deletes it with the rest. Schema changes are
 recorded migrations (bot/store/schema.py).
@@ -19,6 +19,7 @@ from bot.store.answers import Answers, Unanswered
 from bot.store.audit import Audit
 from bot.store.cases import CASE_KINDS, CASE_STATUSES, OPEN_STATUSES, Case, CaseKind, Cases, kind_of_ref
 from bot.store.connection import Clock, Connection, create_private_file, stamp, utc_now
+from bot.store.desk import DeskRoom
 from bot.store.evidence import EvidenceFiles
 from bot.store.outbox import Outbox
 from bot.store.people import People, Updates
@@ -63,6 +64,7 @@ class Store:
         self.weekly = WeeklyCounts(self.connection)
         self.privacy = Privacy(self.connection, self.cases, self.evidence)
         self.signatures = Signatures(self.connection)
+        self.desk = DeskRoom(self.connection)
 
     @property
     def db(self):

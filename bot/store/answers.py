@@ -20,8 +20,10 @@ class Unanswered(Room):
     """The open items the office sees (U-12), with the chat to send the answer to."""
 
     def add(
-        self, question_id: int, user_key: str, channel: str, chat_id: str, role: str, text: str, suggestions: list[str]
+        self, question_id: int, user_key: str, channel: str, chat_id: str, role: str, text: str, suggestions: list[str],
+        disliked: str = "",
     ) -> int:
+        """A new open item; `disliked` is the clause of an answer the asker gave 👎 (the item is that question again)."""
         row = {
             "question_id": question_id,
             "user_key": user_key,
@@ -36,6 +38,7 @@ class Unanswered(Room):
             "resolved_by": "",
             "answer_clause": "",
             "answer_text": "",
+            "disliked": disliked,
         }
         with self.atomic() as db:
             return int(db["unanswered"].insert(row).last_pk)
@@ -101,6 +104,10 @@ class Unanswered(Room):
         with self.atomic() as db:
             db["unanswered"].update(item_id, {"answer_message": message})
 
+    def open_for_question(self, question_id: int) -> dict | None:
+        with self.reading() as db:
+            rows = list(db["unanswered"].rows_where("question_id = ? AND status = 'open'", [question_id], limit=1))
+        return _decoded(rows[0]) if rows else None
     def count_since(self, user_key: str, since: str) -> int:
         """How many questions one person has put before the office since a moment (any status)."""
         with self.reading() as db:

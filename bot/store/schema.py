@@ -194,3 +194,21 @@ def m007_weekly_counts(db: sqlite_utils.Database) -> None:
         asked = questions.get(row["question_id"])
         if asked is not None:
             add_count(db, row["created"], asked["top_clause"], asked["role"], "thumbs_up" if row["value"] > 0 else "thumbs_down")
+
+
+# The office's desk (bot/desk/). Numbered last when branches merge: only the function's place in this file
+# orders it, and its name is what a database records as applied.
+@migrations()
+def m008_desk(db: sqlite_utils.Database) -> None:
+    # Sign-in links: only a hash of the token is kept; a link is used once, within minutes.
+    db["desk_links"].create(
+        {"token_hash": str, "identity": str, "created": str, "expires": str, "used_at": str}, pk="token_hash"
+    )
+    # Signed-in sessions (the cookie holds the id, signed; only its hash is kept here), ended when idle.
+    db["desk_sessions"].create(
+        {"id_hash": str, "identity": str, "csrf": str, "created": str, "last_seen": str, "ended": str, "flash": str}, pk="id_hash"
+    )
+    db["case_notes"].create({"id": int, "ref": str, "at": str, "actor": str, "note": str}, pk="id")
+    db["case_notes"].create_index(["ref"])
+    # A 👎 on an answer puts the question back before the office with the answer that was disliked.
+    db["unanswered"].add_column("disliked", str, not_null_default="")

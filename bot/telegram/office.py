@@ -47,8 +47,8 @@ from bot.protocol import (
 )
 from bot.store import CASE_STATUSES
 from bot.telegram.render import render_plain_text
-from bot.telegram.replies import deliver
-from bot.telegram.services import actor_of, flush_outbox, send_plain, services
+from bot.telegram.replies import deliver, send_in_order
+from bot.telegram.services import actor_of, flush_outbox, is_private, send_plain, services
 
 WRITING, CONFIRMING, CLOSING = range(3)
 COMMANDS_ONLY = filters.UpdateType.MESSAGE
@@ -179,6 +179,31 @@ async def answer(office: Office, args, rest, update: Update) -> str:
     if item_id is None or not rest:
         return office.texts.get("answer_usage")
     return (await asyncio.to_thread(office.answer, item_id, rest, actor_of(update))).message
+
+
+async def desk(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/desk in a private chat: a single-use sign-in link to the office's desk (bot/desk/), for ADMIN_USER_IDS
+    and ESCALATION_USER_IDS only; with the web app off, the desk is not enabled."""
+    from bot.desk.access import DeskAccess, desk_enabled, desk_texts
+
+    office, user = office_of(context), update.effective_user
+    if update.effective_message is None:
+        return
+    access = DeskAccess(office.settings, office.store)
+    identity = f"tg:{user.id}" if user else None
+    if not access.may_sign_in(identity):
+        return await refuse(update, context)
+    texts = desk_texts(office.settings, office.pack)
+    if not desk_enabled(office.settings):
+        reply = texts.get("desk_not_enabled")
+    elif not is_private(update):
+        reply = texts.get("desk_private_only")
+    else:
+        url = await asyncio.to_thread(access.issue_link, identity, actor_of(update))
+        # Sent now or not at all: a sign-in link is never kept in the outbox (it would outlive its 10 minutes).
+        await send_in_order(context.bot, update.effective_chat.id, render_plain_text(texts.get("desk_link_message", url=url)))
+        return
+    await send_plain(context, update.effective_chat.id, reply)
 
 
 COMMAND_HANDLERS = {
@@ -403,4 +428,5 @@ def office_handlers(reply_minutes: float) -> dict[int, list]:
         CallbackQueryHandler(on_forged, pattern=OFFICE_ANY),
     ]
     commands = [CommandHandler(name, handler, filters=COMMANDS_ONLY) for name, handler in COMMAND_HANDLERS.items()]
+    commands.append(CommandHandler("desk", desk, filters=COMMANDS_ONLY))  # the office's desk: a sign-in link
     return {-1: [reply_conversation(reply_minutes)], 0: commands + buttons}

@@ -1,0 +1,82 @@
+"""The desk's room: single-use sign-in links and signed-in sessions (hashes of their secrets only), and notes
+the office adds to a case."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from bot.store.connection import Room, stamp
+
+
+def digest(secret: str) -> str:
+    """What the database keeps of a link's token or a session's id: a leaked copy signs nobody in."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class DeskRoom(Room):
+    def add_link(self, token: str, identity: str, now: datetime, expires: datetime) -> None:
+        with self.atomic() as db:
+            db["desk_links"].insert(
+                {"token_hash": digest(token), "identity": identity, "created": stamp(now), "expires": stamp(expires), "used_at": ""}
+            )
+
+    def tidy(self, before: datetime) -> None:
+        """Forget links that expired, and sessions last seen, before `before` (nothing in them is needed after)."""
+        with self.atomic() as db:
+            db.execute("DELETE FROM desk_links WHERE expires < ?", [stamp(before)])
+            db.execute("DELETE FROM desk_sessions WHERE last_seen < ?", [stamp(before)])
+
+    def use_link(self, token: str, now: datetime) -> tuple[str, dict | None]:
+        """Use a link once: ("ok", row), or ("unknown" | "used" | "expired", row or None)."""
+        with self.atomic() as db:
+            row = self.row("desk_links", digest(token))
+            if row is None:
+                return "unknown", None
+            if row["used_at"]:
+                return "used", row
+            if stamp(now) >= row["expires"]:
+                return "expired", row
+            changed = db.execute(
+                "UPDATE desk_links SET used_at = ? WHERE token_hash = ? AND used_at = ''", [stamp(now), row["token_hash"]]
+            )
+            return ("ok", row) if changed.rowcount == 1 else ("used", row)
+
+    def start_session(self, session_id: str, identity: str, csrf: str, now: datetime) -> None:
+        with self.atomic() as db:
+            db["desk_sessions"].insert(
+                {"id_hash": digest(session_id), "identity": identity, "csrf": csrf, "created": stamp(now), "last_seen": stamp(now), "ended": "", "flash": ""}
+            )
+
+    def session(self, session_id: str) -> dict | None:
+        row = self.row("desk_sessions", digest(session_id))
+        return row if row and not row["ended"] else None
+
+    def touch_session(self, session_id: str, now: datetime) -> None:
+        with self.atomic() as db:
+            db["desk_sessions"].update(digest(session_id), {"last_seen": stamp(now)})
+
+    def set_flash(self, session_id: str, message: str) -> None:
+        """What the next page tells the office (the outcome of what it just did), shown once."""
+        with self.atomic() as db:
+            db["desk_sessions"].update(digest(session_id), {"flash": message[:1000]})
+
+    def take_flash(self, session_id: str) -> str:
+        with self.atomic() as db:
+            row = self.row("desk_sessions", digest(session_id))
+            if not row or not row["flash"]:
+                return ""
+            db["desk_sessions"].update(digest(session_id), {"flash": ""})
+            return row["flash"]
+
+    def end_session(self, session_id: str, now: datetime) -> None:
+        with self.atomic() as db:
+            db.execute("UPDATE desk_sessions SET ended = ? WHERE id_hash = ? AND ended = ''", [stamp(now), digest(session_id)])
+
+    def add_note(self, ref: str, note: str, actor: str) -> None:
+        with self.atomic() as db:
+            db["case_notes"].insert({"ref": ref, "at": stamp(), "actor": actor, "note": note})
+
+    def notes(self, ref: str) -> list[dict]:
+        with self.reading() as db:
+            return list(db["case_notes"].rows_where("ref = ?", [ref], order_by="id"))

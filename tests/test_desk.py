@@ -1,0 +1,484 @@
+"""The office's desk (bot/desk/), driven as a browser would (Starlette's TestClient) over a fresh SQLite file
+and the real `Office` (no model: what the desk does needs none): sign-in links used once and only in time,
+sessions that end when idle, who may see what, answers reaching the asker through the outbox, CSRF."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from html import unescape
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.testclient import TestClient
+
+from bot.desk.access import DeskAccess, identity_of
+from bot.desk.app import build_desk
+from bot.office import Office
+from bot.settings import Settings, SettingsError, load_settings
+from bot.store import Store
+from bot.texts import for_office, for_people
+from knowledge.pack import load_pack
+
+ADMIN, OTHER_ADMIN, CHAIR, STRANGER = 900, 901, 950, 4242
+ASKER_CHAT = "55501"
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return load_pack("clearwell")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(
+        database_path=tmp_path / "policybot.db",
+        office_chat_id=-1001,
+        escalation_chat_id=-2002,
+        admin_user_ids=(ADMIN, OTHER_ADMIN),
+        escalation_user_ids=(CHAIR,),
+        office_admin_emails=("head.office@school.example",),
+        desk_idle_minutes=30,
+        web_secret_key="test-key-" + "x" * 40,
+    )
+
+
+@pytest.fixture
+def office(settings, pack):
+    store = Store(settings.database_path)
+    yield Office(store, pack, settings, None, for_office(settings, pack), for_people(settings, pack))
+    store.close()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def access(settings, office, clock):
+    return DeskAccess(settings, office.store, clock)
+
+
+@pytest.fixture
+def client(settings, office, clock):
+    app = Starlette(routes=[Mount("/desk", app=build_desk(settings, lambda: office, clock=clock), name="desk")])
+    with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+        yield client
+
+
+def token_of(url: str) -> str:
+    return url.split("token=", 1)[1]
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, url: str):
+    """Open the link (a page with one button), then press it."""
+    page = client.get(url.replace("http://127.0.0.1:8080", ""))
+    assert page.status_code == 200
+    return client.post("/desk/signin", data={"csrf": csrf(page.text), "token": token_of(url)})
+
+
+def signed_in(client, access, user_id=ADMIN):
+    response = sign_in(client, access.issue_link(identity_of(str(user_id)), via="test"))
+    assert response.status_code == 200 and response.history[0].status_code == 303
+    return response
+
+
+def text_of(response) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", response.text))
+
+
+def ask_unanswered(office, text="Can I post a video of the school play on TikTok?", channel="telegram", chat=ASKER_CHAT):
+    key = office.store.people.user_key(channel, chat)
+    qid = office.store.questions.record(key, "parent", text, "question", False, 0.2, "")
+    return office.store.unanswered.add(qid, key, channel, chat, "parent", text, ["6.5", "6.13"])
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+
+def test_desk_settings_are_read_and_checked():
+    s = load_settings(None, {"ESCALATION_USER_IDS": "950, 951", "OFFICE_ADMIN_EMAILS": "A@School.uk; b@school.uk", "DESK_IDLE_MINUTES": "15"})
+    assert s.escalation_user_ids == (950, 951)
+    assert s.office_admin_emails == ("a@school.uk", "b@school.uk")
+    assert s.desk_idle_minutes == 15
+    with pytest.raises(SettingsError, match="OFFICE_ADMIN_EMAILS"):
+        load_settings(None, {"OFFICE_ADMIN_EMAILS": "not an email"})
+    with pytest.raises(SettingsError, match="DESK_IDLE_MINUTES"):
+        load_settings(None, {"DESK_IDLE_MINUTES": "0"})
+
+
+# --- links and sessions ------------------------------------------------------------------------------
+
+
+def test_a_link_signs_in_once_and_its_token_is_stored_hashed(client, access, office):
+    url = access.issue_link("tg:900", via="cli:test")
+    assert url.startswith("http://127.0.0.1:8080/desk/signin?token=")
+    token = token_of(url)
+    rows = list(office.store.db["desk_links"].rows)
+    assert len(rows) == 1 and token not in str(rows)  # only a hash is kept
+
+    response = sign_in(client, url)
+    assert response.history[0].status_code == 303
+    cookie = response.history[0].headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/desk" in cookie
+    assert "Unanswered questions" in response.text
+
+    client.cookies.clear()
+    again = sign_in(client, url)
+    assert again.status_code == 403
+    assert "already been used" in text_of(again)
+    assert client.get("/desk/unanswered").status_code == 401
+    actions = [(e["actor"], e["action"]) for e in office.store.audit.entries()]
+    assert ("cli:test", "desk_link") in actions and ("tg:900", "desk_sign_in") in actions
+    assert ("tg:900", "desk_sign_in_refused") in actions
+
+
+def test_opening_the_link_does_not_spend_it(client, access):
+    """A mail scanner or a link preview opens the link (GET): only pressing the button signs in."""
+    url = access.issue_link("tg:900", via="test")
+    client.get(url)
+    client.get(url)
+    assert sign_in(client, url).history[0].status_code == 303
+
+
+def test_a_link_expires_after_ten_minutes(client, access, clock):
+    url = access.issue_link("tg:900", via="test")
+    clock.advance(minutes=10, seconds=1)
+    response = sign_in(client, url)
+    assert response.status_code == 403 and "has expired" in text_of(response)
+    fresh = access.issue_link("tg:900", via="test")
+    clock.advance(minutes=9)
+    assert sign_in(client, fresh).history[0].status_code == 303
+
+
+def test_a_forged_link_is_refused_politely(client):
+    page = client.get("/desk/signin?token=made-up")
+    response = client.post("/desk/signin", data={"csrf": csrf(page.text), "token": "made-up"})
+    assert response.status_code == 403 and "not valid" in text_of(response)
+    assert client.get("/desk/signin").status_code == 400
+
+
+def test_only_admins_escalation_and_office_emails_get_a_link(access):
+    assert access.issue_link(identity_of(str(STRANGER)), via="test") is None
+    assert access.issue_link(identity_of("someone@else.example"), via="test") is None
+    assert access.issue_link(identity_of(str(OTHER_ADMIN)), via="test")
+    assert access.issue_link(identity_of(str(CHAIR)), via="test")
+    assert access.issue_link(identity_of("Head.Office@school.example"), via="test")
+    refused = [e for e in access.store.audit.entries() if e["action"] == "desk_link_refused"]
+    assert [e["target"] for e in refused] == [f"tg:{STRANGER}", "email:someone@else.example"]
+
+
+def test_a_session_ends_after_the_idle_minutes(client, access, clock):
+    signed_in(client, access)
+    clock.advance(minutes=29)
+    assert client.get("/desk/unanswered").status_code == 200  # activity keeps it going
+    clock.advance(minutes=29)
+    assert client.get("/desk/cases").status_code == 200
+    clock.advance(minutes=31)
+    response = client.get("/desk/unanswered")
+    assert response.status_code == 401 and "sign in first" in text_of(response)
+
+
+def test_a_forged_session_cookie_is_ignored(client, access):
+    client.cookies.set("policybot_desk", "abc.def", path="/desk")
+    assert client.get("/desk/unanswered").status_code == 401
+
+
+def test_signing_out_ends_the_session(client, access, office):
+    page = signed_in(client, access)
+    response = client.post("/desk/signout", data={"csrf": csrf(page.text)})
+    assert "signed out" in text_of(response)
+    assert client.get("/desk/unanswered").status_code == 401
+
+
+def test_an_emailed_link_needs_an_email_sender(settings, office, clock):
+    sent = []
+    access = DeskAccess(settings, office.store, clock, email_sender=lambda to, subject, body: sent.append((to, subject, body)))
+    assert access.email_link("head.office@school.example", "Your link", "Use {url} once")
+    assert sent[0][0] == "head.office@school.example" and "/desk/signin?token=" in sent[0][2]
+    assert not access.email_link("stranger@school.example", "Your link", "{url}")
+    assert not DeskAccess(settings, office.store, clock).email_link("head.office@school.example", "s", "{url}")
+    assert len(sent) == 1
+
+
+def test_asking_for_an_emailed_link_says_the_same_whoever_asks(client):
+    page = client.get("/desk/")
+    assert 'name="email"' in page.text
+    for email in ("head.office@school.example", "nobody@example.com"):
+        response = client.post("/desk/request-link", data={"csrf": csrf(page.text), "email": email})
+        assert response.status_code == 200 and "If that address belongs to the office" in text_of(response)
+
+
+# --- CSRF and headers ------------------------------------------------------------------------------
+
+
+def test_every_form_needs_the_csrf_token(client, access, office):
+    item = ask_unanswered(office)
+    page = signed_in(client, access)
+    assert csrf(page.text) in page.text
+    for data in ({"clause": "6.5"}, {"clause": "6.5", "csrf": "wrong"}):
+        response = client.post(f"/desk/unanswered/{item}/clause", data=data)
+        assert response.status_code == 403
+    assert office.store.unanswered.item(item)["status"] == "open"
+    assert not office.store.outbox.has(kind="answer", ref=f"U-{item}")
+    # the sign-in form too: a POST without the sign-in page's token is refused before the link is looked at
+    url = access.issue_link("tg:901", via="test")
+    client.cookies.clear()
+    assert client.post("/desk/signin", data={"token": token_of(url)}).status_code == 403
+
+
+def test_pages_have_no_inline_script_and_forms_post(client, access, office):
+    ask_unanswered(office)
+    page = signed_in(client, access)
+    assert "<script" not in page.text and " style=" not in page.text and "onclick" not in page.text
+    assert re.findall(r'<form method="(\w+)"', page.text) and set(re.findall(r'<form method="(\w+)"', page.text)) == {"post"}
+
+
+# --- the unanswered queue ------------------------------------------------------------------------------
+
+
+def test_answering_with_a_clause_reaches_a_telegram_asker_through_the_outbox(client, access, office):
+    item = ask_unanswered(office)
+    page = signed_in(client, access)
+    assert "Can I post a video of the school play on TikTok?" in text_of(page)
+    assert "Answer with this (6.5)" in text_of(page)  # the bot's best guesses, one press away
+    response = client.post(f"/desk/unanswered/{item}/clause", data={"csrf": csrf(page.text), "clause": "6.13"})
+    assert response.status_code == 200 and "U-" in text_of(response)
+    [message] = [m for m in office.store.db["outbox"].rows if m["kind"] == "answer"]
+    assert (message["target"], message["channel"], message["chat_id"]) == ("user", "telegram", ASKER_CHAT)
+    assert "6.13" in message["text"]
+    assert office.store.unanswered.item(item)["status"] == "answered"
+    assert ("6.13", "Can I post a video of the school play on TikTok?") in office.store.answers.taught_questions()
+    assert any(e["action"] == "answer" and e["actor"] == "tg:900" for e in office.store.audit.entries())
+
+
+def test_a_clause_is_found_by_typing_with_a_get_form(client, access, office):
+    item = ask_unanswered(office)
+    signed_in(client, access)
+    page = client.get(f"/desk/unanswered/{item}", params={"q": "friend request"})
+    assert page.status_code == 200 and 'method="get"' in page.text
+    assert "Answer with this" in page.text
+    by_number = client.get(f"/desk/unanswered/{item}", params={"q": "6.13"})
+    assert "Answer with this (6.13)" in text_of(by_number)
+
+
+def test_answering_in_the_offices_words_reaches_a_web_asker_and_is_kept(client, access, office):
+    item = ask_unanswered(office, "Can the PTA run a Facebook page?", channel="web", chat="session-abc")
+    page = signed_in(client, access)
+    client.post(f"/desk/unanswered/{item}/text", data={"csrf": csrf(page.text), "answer": "Yes, with the head's approval."})
+    key = office.store.people.user_key("web", "session-abc")
+    [message] = office.store.outbox.messages_for(key, "web")
+    assert "Yes, with the head's approval." in message["text"]
+    learned = client.get("/desk/learned")
+    assert "Can the PTA run a Facebook page?" in text_of(learned)
+    [entry] = office.office_answers()
+    undo = client.post(f"/desk/learned/{entry.id}/undo", data={"csrf": csrf(learned.text)})
+    assert undo.status_code == 200 and office.office_answers() == []
+
+
+def test_dismissing_an_item(client, access, office):
+    item = ask_unanswered(office)
+    page = signed_in(client, access)
+    client.post(f"/desk/unanswered/{item}/dismiss", data={"csrf": csrf(page.text)})
+    assert office.store.unanswered.item(item)["status"] == "dismissed"
+    assert "No unanswered questions" in text_of(client.get("/desk/unanswered"))
+
+
+def test_a_thumbs_down_shows_with_the_disliked_answer(client, access, office):
+    key = office.store.people.user_key("telegram", ASKER_CHAT)
+    qid = office.store.questions.record(key, "parent", "May I friend a teacher?", "question", True, 0.9, "6.5")
+    office.store.unanswered.add(qid, key, "telegram", ASKER_CHAT, "parent", "May I friend a teacher?", ["6.5"], disliked="6.5")
+    page = signed_in(client, access)
+    shown = text_of(page)
+    assert "gave 👎 to this answer" in shown and "May I friend a teacher?" in shown
+    assert office.pack.clause("6.5").text[:40] in shown
+
+
+def test_the_escalations_people_do_not_see_the_offices_queue(client, access):
+    response = signed_in(client, access, CHAIR)
+    assert response.url.path == "/desk/cases"
+    assert client.get("/desk/unanswered").status_code == 403
+
+
+# --- cases ---------------------------------------------------------------------------------------------
+
+
+def new_case(office, kind="breach", route="office", **fields):
+    base = {"reporter_key": "", "reporter_channel": "telegram", "reporter_chat": "", "reporter_name": "", "role": "staff",
+            "routed_to": route, "urgent": 0}
+    if kind == "breach":
+        base.update(anonymous=1, what="A photo of a pupil posted", where_="Instagram", when_="today", who="a teacher",
+                    about_leadership=int(route == "escalation"), pupil_risk="identifiable", data_protection=0, evidence="[]", clauses='["6.5"]')
+    return office.store.cases.create(kind, {**base, **fields})
+
+
+def test_an_escalated_case_is_invisible_to_an_admin_and_visible_to_the_escalation(client, access, office):
+    ours = new_case(office)
+    theirs = new_case(office, route="escalation", what="The head posted a pupil's photo")
+    signed_in(client, access, ADMIN)
+    listing = text_of(client.get("/desk/cases"))
+    assert ours in listing and theirs not in listing
+    assert client.get(f"/desk/cases/{theirs}").status_code == 404
+    page = client.get(f"/desk/cases/{ours}")
+    response = client.post(f"/desk/cases/{theirs}/acknowledge", data={"csrf": csrf(page.text)})
+    assert response.status_code == 404 and office.store.cases.get(theirs).status == "open"
+
+    client.cookies.clear()
+    signed_in(client, access, CHAIR)
+    listing = text_of(client.get("/desk/cases"))
+    assert theirs in listing and ours not in listing
+    assert "The head posted a pupil's photo" in text_of(client.get(f"/desk/cases/{theirs}"))
+
+
+def test_a_case_is_acknowledged_noted_and_closed_with_history(client, access, office, clock):
+    ref = new_case(office)
+    signed_in(client, access)
+    page = client.get(f"/desk/cases/{ref}")
+    assert "New" in text_of(page)
+    client.post(f"/desk/cases/{ref}/acknowledge", data={"csrf": csrf(page.text)})
+    assert office.store.cases.get(ref).status == "acknowledged"
+    client.post(f"/desk/cases/{ref}/note", data={"csrf": csrf(page.text), "note": "Rang the teacher."})
+    closed = client.post(f"/desk/cases/{ref}/close", data={"csrf": csrf(page.text), "note": "Photo taken down."})
+    shown = text_of(closed)
+    assert office.store.cases.get(ref).status == "closed"
+    assert "Rang the teacher." in shown and "acknowledge" in shown and "close" in shown and "Time taken" in shown
+    assert [e["actor"] for e in office.store.audit.entries() if e["target"] == ref] == ["tg:900"] * 3
+    assert ref in text_of(client.get("/desk/cases", params={"status": "closed"}))
+    assert ref not in text_of(client.get("/desk/cases", params={"status": "open"}))
+    assert ref not in text_of(client.get("/desk/cases", params={"kind": "complaint"}))
+
+
+def test_stats_are_svg_bars(client, access, office):
+    ask_unanswered(office)
+    signed_in(client, access)
+    page = client.get("/desk/stats")
+    assert page.status_code == 200 and page.text.count("<svg") == 3 and "<script" not in page.text
+
+
+# --- links from the terminal and from the bot -------------------------------------------------------------
+
+
+def test_desk_link_from_the_terminal(settings, capsys, monkeypatch):
+    from bot.cli import main
+
+    monkeypatch.setattr("bot.cli.load_settings", lambda *a, **k: settings)
+    assert main(["office", "desk-link", str(ADMIN)]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url.startswith("http://127.0.0.1:8080/desk/signin?token=")
+    assert main(["office", "desk-link", str(STRANGER)]) == 1
+    assert "not in ADMIN_USER_IDS" in capsys.readouterr().err
+    store = Store(settings.database_path)
+    try:
+        assert [e["action"] for e in store.audit.entries()] == ["desk_link", "desk_link_refused"]
+    finally:
+        store.close()
+
+
+async def test_desk_in_a_private_chat_gives_an_admin_a_link(fake_bot_api, start_bot, telegram_settings):
+    from bot_fixtures import ADMIN as BOT_ADMIN, CHAIR as NOT_ESCALATION, OFFICE_CHAT
+    from telegram_helpers import office_says, say
+
+    fake = fake_bot_api
+    async with start_bot():
+        [reply] = await say(fake, BOT_ADMIN, "/desk")
+        assert "/desk/signin?token=" in reply["text"] and "works once" in reply["text"]
+        in_group = await office_says(fake, BOT_ADMIN, OFFICE_CHAT, "/desk")
+        assert "private chat" in in_group["text"] and "token=" not in in_group["text"]
+        [refused] = await say(fake, NOT_ESCALATION, "/desk")  # not in ADMIN_USER_IDS nor ESCALATION_USER_IDS here
+        assert "token=" not in refused["text"]
+    async with start_bot(replace(telegram_settings, web_port=None)):  # WEB_PORT=off: no web app, so no desk
+        [reply] = await say(fake, BOT_ADMIN, "/desk", count_before=len(fake.sent_messages(BOT_ADMIN)))
+        assert "not enabled" in reply["text"] and "token=" not in reply["text"]
+
+
+def test_a_database_from_before_the_desk_gets_its_tables_and_keeps_its_rows(tmp_path):
+    import sqlite_utils
+
+    from bot.store.schema import migrations
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m008_desk")
+    old["unanswered"].insert({"id": 1, "text": "asked before the desk", "status": "open", "suggestions": "[]"})
+    old.conn.close()
+    store = Store(path)
+    try:
+        assert {"desk_links", "desk_sessions", "case_notes"} <= set(store.db.table_names())
+        assert store.unanswered.item(1)["text"] == "asked before the desk"
+        assert not store.unanswered.item(1)["disliked"]
+    finally:
+        store.close()
+
+
+def test_old_links_and_sessions_are_forgotten(client, access, office, clock):
+    signed_in(client, access)
+    access.issue_link("tg:901", via="test")
+    clock.advance(days=2)
+    access.issue_link("tg:901", via="test")
+    assert office.store.db["desk_links"].count == 1 and office.store.db["desk_sessions"].count == 0
+
+
+# --- 👎 through the real dialogue, and the desk in the web app -------------------------------------------------
+
+
+def test_a_thumbs_down_in_the_dialogue_puts_the_question_in_the_desk_queue(dialogue, store, bot_settings):
+    from bot.dialogue import Person
+
+    parent = Person("telegram", "8002", "8002", "Parent")
+    dialogue.handle(parent, action="role:parent")
+    question = "Can I message my child's teacher on Facebook?"
+    dialogue.handle(parent, text=question)
+    [asked] = [q for q in store.db["questions"].rows if q["text"] == question]
+    assert asked["answered"] and asked["top_clause"]
+    for _ in range(2):  # pressed twice: one item
+        dialogue.handle(parent, action=f"fb:dn:{asked['id']}")
+    [item] = [i for i in dialogue.office.unanswered() if i["text"] == question]
+    assert item["disliked"] == asked["top_clause"] and (item["channel"], item["chat_id"]) == ("telegram", "8002")
+    outcome = dialogue.office.answer_with_clause(item["id"], "6.13", "tg:900")
+    assert outcome.ok and store.outbox.has(kind="answer", ref=f"U-{item['id']}")
+    dialogue.handle(parent, action=f"fb:up:{asked['id']}")  # a 👍 puts nothing before the office
+    assert [i for i in dialogue.office.unanswered() if i["text"] == question] == []
+
+
+def test_the_desk_is_mounted_in_the_web_app_with_its_security_headers(advisor, bot_settings, untaught_engine):
+    from bot.web.app import build_app
+
+    with TestClient(build_app(bot_settings, advisor), base_url="http://127.0.0.1:8080") as web:
+        page = web.get("/desk/")
+        assert page.status_code == 200 and "Sign in to the office's desk" in text_of(page)
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert web.get("/desk/unanswered").status_code == 401
+        assert web.get("/desk/static/desk.css").status_code == 200
+
+
+def test_a_link_asked_for_on_the_desk_is_emailed_by_the_schools_mail_server(settings, office, clock, smtp_server):
+    mailing = replace(settings, smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_from="policybot@clearwell.example")
+    app = Starlette(routes=[Mount("/desk", app=build_desk(mailing, lambda: office, clock=clock), name="desk")])
+    with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+        page = client.get("/desk/")
+        for email in ("Head.Office@school.example", "nobody@example.com"):
+            client.post("/desk/request-link", data={"csrf": csrf(page.text), "email": email})
+        [message] = smtp_server.messages
+        assert smtp_server.recipients == [["head.office@school.example"]]
+        body = message.get_content()
+        url = re.search(r"http://\S+/desk/signin\?token=\S+", body).group(0)
+        assert "policybot office desk-link" not in body and "{url}" not in body
+        assert sign_in(client, url).history[0].status_code == 303
