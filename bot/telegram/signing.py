@@ -18,7 +18,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 from bot.dialogue import Person
 from bot.protocol import decode
 from bot.signatures import CODE, TEXT_STEPS, Signing
-from bot.telegram.flood import Verdict
+from bot.flood import Verdict
 from bot.telegram.people import admitted, answer
 from bot.telegram.render import render
 from bot.telegram.replies import Journal
