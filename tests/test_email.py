@@ -58,7 +58,8 @@ async def test_an_office_notice_is_emailed_after_the_server_refused_it_once(stor
     assert set(rows) == {"telegram", "email"}  # Telegram's office chat as well: one row for each route
     smtp_server.refuse = 1
     async with delivering_email(email_settings, store, interval=0.1, backoff_base=0.05):
-        await wait_for(lambda: smtp_server.messages)
+        # The server has it, and then the outbox row says so (marked just after the server's reply).
+        await wait_for(lambda: smtp_server.messages and store.db["outbox"].get(rows["email"]["id"])["status"] == "delivered")
     assert smtp_server.refused == 1
     row = store.db["outbox"].get(rows["email"]["id"])
     assert row["status"] == "delivered" and row["attempts"] == 1 and row["last_error"] == ""
