@@ -80,6 +80,9 @@ def ask_in_the_chat(browser: Browser) -> str:
     """Inside the chat: choose "parent", send the question, read the latest reply."""
     roles = browser.find_all("form.roles button")
     browser.click(roles[1])
+    # The role is taken when the chat says so (with JavaScript the page is not reloaded, so wait for the words).
+    browser.wait_for(lambda: browser.execute(
+        "const e = document.getElementById('latest'); return !!e && e.textContent.includes('parents');"), "the role to be taken")
     browser.type(browser.find("#text"), QUESTION)
     browser.click(browser.find("form.ask button"))
     # The answer's quote (with JavaScript the page is not reloaded: the reply is added to it when it comes).
