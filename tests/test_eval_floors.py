@@ -20,6 +20,7 @@ LABELLED = [
     "../../../bench/trust/dev/long.yaml",
     "../../../bench/trust/dev/safeguarding.yaml",
     "../../../bench/trust/dev/safeguarding_multilingual.yaml",
+    "../../../bench/trust/dev/safeguarding_multilingual_2.yaml",
 ]
 
 
