@@ -27,7 +27,7 @@ def expander(table: dict[str, str]):
     def expand(text: str) -> str:
         def word(m: re.Match) -> str:
             # "my own kid" is family, not "my own pupil": a word after "own" keeps its everyday sense.
-            if OWN.search(text, 0, m.start()):
+            if OWN.search(text, max(0, m.start() - 12), m.start()):  # (a short look back: long messages stay linear)
                 return m.group(0)
             return table.get(m.group(0).lower(), m.group(0))
 
