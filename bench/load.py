@@ -27,7 +27,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))  # the fake Bot API lives with the tests
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # this checkout's code (not an installed copy); the fake Bot API
 
 from fake_bot_api import FakeBotApi, running  # noqa: E402
 
