@@ -1,13 +1,23 @@
 """Load benchmark: the real bot (real model, real SQLite, real PTB Application over HTTP) under a burst of
-questions from many people at once, through the fake Telegram Bot API on 127.0.0.1.
+questions from many people at once, through the fake Telegram Bot API on 127.0.0.1 — and, with --mode web or
+--mode mixed, the web chat too, in one `policybot serve`-style server process (bot/web/serve.py build_server on
+uvicorn, run as a subprocess of this script) that this script drives from outside.
 
-    python bench/load.py                 # 200 people, 3 questions each, all sent at once
-    python bench/load.py --users 400 --questions 3
+    python bench/load.py                                  # Telegram alone: 200 people × 3 questions at once
+    python bench/load.py --mode mixed                     # 300 Telegram users + 300 web sessions × 3 questions
+    python bench/load.py --mode web --sessions 50 --questions 2
+    python bench/load.py --mode mixed --steady 30 --seconds 60 [--profile]
 
-Each simulated person sends all their questions at the same moment. While the burst is being worked
-through, a newcomer sends /start and someone reports a child at risk: their latencies are printed too, to
-show the event loop stays responsive. Prints answers per second, p50/p95/max latency from update to reply,
-and how many questions went unanswered (must be 0; the exit status is 1 otherwise).
+Web and mixed modes ask the 800-odd distinct questions of the Clearwell question sets (the pack's eval and
+heldout sets, bench/trust/*/). A web session is a browser with forms: GET / (cookie, CSRF token), a role
+(POST /send action=role:…), then its questions one by one (POST /send text=…, following the redirect); a
+question counts as answered when the page after the redirect holds a reply to it. Telegram users send all
+their questions at once; each distinct Telegram question is asked once beforehand, to learn how many messages
+its reply takes. Midway a safeguarding message goes in on each channel. Printed, next to the targets (burst:
+≥ 200 answers/s, nothing lost, safeguarding ≤ 1 s; steady 30/s mixed: p95 ≤ 1 s): answers per second, drain
+time, p50/p95/max per answer, what was lost and why, the safeguarding latency, and with --profile the server's
+cProfile (every thread) top functions. It prints numbers, it is not a test; the exit status is 1 when
+anything was lost.
 """
 
 from __future__ import annotations
@@ -280,7 +290,7 @@ def child(config_path: str) -> int:
                 pass
         stats.dump_stats(cfg["profile"])
     try:
-        batches = application.bot_data["dialogue"].advisor.batches_run if application else 0
+        batches = application.bot_data["answerer"].batches_run if application else 0
     except (KeyError, AttributeError):
         batches = 0
     Path(cfg["stats"]).write_text(json.dumps({"model_seconds": model_seconds[0], "batches": batches, "cpu": cpu}))
@@ -299,6 +309,7 @@ class WebSession:
                                         headers={"X-Forwarded-For": address})
         self.csrf = ""
         self.last = 0
+        self.why = ""  # why the last question counted as lost
 
     def read(self, html: str) -> list[tuple[str, str, int]]:
         found = CSRF.search(html)
@@ -317,13 +328,15 @@ class WebSession:
         sent = time.time()
         try:
             response = await self.client.post("/send", data={"csrf": self.csrf, "text": text})
-        except Exception:  # a timeout, a refused connection: lost
+        except Exception as exc:  # a timeout, a refused connection: lost
+            self.why = type(exc).__name__
             return "lost", sent, time.time()
         done = time.time()
         entries = [e for e in self.read(response.text) if e[2] > self.last]
         self.last = max([self.last] + [n for _, _, n in entries])
         replies = [kind for speaker, kind, _ in entries if speaker == "bot"]
         if response.status_code != 200 or not replies:
+            self.why = f"HTTP {response.status_code}, new entries {[(s, k) for s, k, _ in entries]}"
             return "lost", sent, done
         if all(kind == "notice" for kind in replies):
             return "held", sent, done
@@ -352,7 +365,8 @@ def print_profile(path: Path, top: int = 25) -> None:
         pstats.Stats(str(path), stream=out).strip_dirs().sort_stats(order).print_stats(top)
         lines = out.getvalue().splitlines()
         start = next((i for i, l in enumerate(lines) if l.lstrip().startswith("ncalls")), 0)
-        print(f"\nprofile of the server, all threads, top {top} by {order}:")
+        print(f"\nprofile of the server, all threads, top {top} by {order} "
+              "(lock acquire, queue get and epoll poll are threads waiting):")
         print("\n".join(lines[start:start + top + 1]))
 
 
@@ -427,10 +441,16 @@ async def bench_web(mode: str, users: int, sessions: int, questions_each: int, s
             except subprocess.TimeoutExpired:
                 server.kill()
             log.close()
+        errors = (tmp / "server.log").read_text(errors="replace")
+        if "Traceback" in errors:  # what the server logged: the first error's last lines
+            first = errors[errors.index("Traceback"):].split("\n\n")[0].splitlines()
+            print(f"the server logged {errors.count('Traceback')} tracebacks; the first ends:")
+            print("\n".join("  " + line for line in first[-6:]))
         stats_path = tmp / "stats.json"
         if stats_path.exists():
             stats = json.loads(stats_path.read_text())
-            print(f"server: answer batches run {stats['batches']}, model busy {stats['model_seconds']:.1f}s, "
+            print(f"server: Telegram answer batches run {stats['batches']}, model busy {stats['model_seconds']:.1f}s "
+                  "(summed over the threads running it at once), "
                   f"server CPU {stats['cpu']:.1f}s while serving")
         if profile:
             print_profile(tmp / "server.prof")
@@ -467,9 +487,17 @@ async def drive(fake, site, questions, tg_asks, warm, at_risk, newcomer, session
         outcome, sent, done = await alarm.ask(SAFEGUARDING)
         probe["web"] = done - sent if outcome == "safeguarding" else float("nan")
 
+    lost_why: dict[str, int] = {}
+
+    async def ask(session: WebSession, question: str) -> None:
+        result = await session.ask(question)
+        web_results.append(result)
+        if result[0] == "lost":
+            lost_why[session.why] = lost_why.get(session.why, 0) + 1
+
     async def session_run(session: WebSession, asks: list[str]):
         for question in asks:
-            web_results.append(await session.ask(question))
+            await ask(session, question)
 
     burst_start = time.time()
     tasks = []
@@ -502,7 +530,7 @@ async def drive(fake, site, questions, tg_asks, warm, at_risk, newcomer, session
                 web_sessions.append(fresh)
                 idle.put_nowait(fresh)
             session = await idle.get()
-            web_results.append(await session.ask(pick()))
+            await ask(session, pick())
             idle.put_nowait(session)
 
         people = iter(tg_asks)
@@ -566,6 +594,8 @@ async def drive(fake, site, questions, tg_asks, warm, at_risk, newcomer, session
         print(summary("Telegram (update → last message of the reply)", tg_lat))
     lost = web_lost + tg_lost
     print(f"lost: {lost} (web {web_lost}, Telegram {tg_lost}); held back by a rate limit: {held}   target 0")
+    for why, count in sorted(lost_why.items(), key=lambda item: -item[1])[:5]:
+        print(f"  web lost ×{count}: {why[:300]}")
     show = lambda t: f"{t:.2f}s" if t == t else "NO SAFEGUARDING REPLY"  # noqa: E731
     line = f"safeguarding sent mid-run: web answered in {show(probe.get('web', float('nan')))}"
     if fake is not None:
