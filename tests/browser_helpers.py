@@ -44,9 +44,10 @@ def need_browser() -> None:
 
 
 @contextlib.contextmanager
-def serving(app):
-    """The app on a free loopback port, in a thread, while the block runs."""
-    port = free_port()
+def serving(app, port: int | None = None):
+    """The app on a loopback port (a free one unless given: an embedding page must name the chat's origin
+    beforehand), in a thread, while the block runs."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,18 +11,15 @@ contexts), so this runs without certificates; elsewhere the chat must be behind 
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import time
 from dataclasses import replace
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from bot.web.app import build_app
-from browser_helpers import CHROMEDRIVER, ELEMENT, Browser, free_port, need_browser, serving
+from browser_helpers import ELEMENT, Browser, chromedriver, free_port, serving
 
 pytestmark = pytest.mark.usefixtures("untaught_engine")
 QUESTION = "Can I message my child's teacher on Facebook?"
@@ -31,22 +28,8 @@ QUESTION = "Can I message my child's teacher on Facebook?"
 @pytest.fixture
 def driver_url():
     """chromedriver on a free port, for the test's length."""
-    need_browser()
-    port = free_port()
-    driver = subprocess.Popen([CHROMEDRIVER, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/status", timeout=2).json()["value"]["ready"]:
-                    break
-            assert time.monotonic() < deadline, "chromedriver did not start"
-            time.sleep(0.1)
+    with chromedriver() as url:
         yield url
-    finally:
-        driver.terminate()
-        driver.wait(10)
 
 
 @contextlib.contextmanager
@@ -98,7 +81,7 @@ def test_the_chat_in_an_iframe_on_the_schools_site_answers_a_question(driver_url
     settings = replace(bot_settings, web_embed_origins=(school_origin,))
     with serving(build_app(settings, advisor)) as chat:
         snippet = f'<iframe src="{chat}/" title="Questions about our social media policy" width="400" height="600"></iframe>'
-        with serving_on(school_site(snippet), site_port), browser_at(driver_url, javascript=False) as browser:
+        with serving(school_site(snippet), site_port), browser_at(driver_url, javascript=False) as browser:
             browser.go(school_origin + "/")
             into_frame(browser, "iframe")
             latest = ask_in_the_chat(browser)
@@ -113,7 +96,7 @@ def test_the_launcher_opens_the_chat_and_gives_focus_back_when_closed(driver_url
     settings = replace(bot_settings, web_embed_origins=(school_origin,))
     with serving(build_app(settings, advisor)) as chat:
         snippet = f'<p>Our policies.</p><script src="{chat}/static/embed.js" defer></script>'
-        with serving_on(school_site(snippet), site_port), browser_at(driver_url, javascript=True) as browser:
+        with serving(school_site(snippet), site_port), browser_at(driver_url, javascript=True) as browser:
             browser.go(school_origin + "/")
             launcher = browser.find("#policybot-launcher")
             assert browser.text_of(launcher) == "Questions about our social media policy?"
@@ -136,29 +119,8 @@ def test_a_site_not_in_web_embed_origins_cannot_show_the_chat(driver_url, adviso
     settings = replace(bot_settings, web_embed_origins=("http://localhost:1",))  # some other site
     with serving(build_app(settings, advisor)) as chat:
         snippet = f'<iframe src="{chat}/" title="Policy chat"></iframe>'
-        with serving_on(school_site(snippet), site_port), browser_at(driver_url, javascript=False) as browser:
+        with serving(school_site(snippet), site_port), browser_at(driver_url, javascript=False) as browser:
             browser.go(f"http://localhost:{site_port}/")
             into_frame(browser, "iframe")
             browser.call("POST", f"/session/{browser.session}/timeouts", {"implicit": 2_000})
             assert browser.find_all("#text") == []  # the browser refused to show it (frame-ancestors)
-
-
-@contextlib.contextmanager
-def serving_on(app, port: int):
-    """Like browser_helpers.serving, on a port chosen beforehand (the chat must name this origin)."""
-    import threading
-
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert time.monotonic() < deadline, "the school's page did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
