@@ -388,6 +388,7 @@ def build_app(settings, advisor: Answerer, store: Store | None = None) -> Starle
     closes it), answering with `advisor` (loaded once, shared), in batches: an advisor that is not a
     `BatchedAdvisor` already is wrapped in one, closed with the app."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape on for .html
+    templates.env.auto_reload = False  # templates ship with the code: no stat of each file on every page
     # Already batched (the Telegram bot's, in one process) or unable to batch (a stand-in that only has a pack).
     batched = advisor if isinstance(advisor, BatchedAdvisor) or not hasattr(advisor, "respond_many") else None
     answerer = batched or BatchedAdvisor(advisor, triage=UrgencyTriage.for_classifier(getattr(advisor, "classifier", None)))
