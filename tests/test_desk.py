@@ -366,6 +366,37 @@ def test_a_case_is_acknowledged_noted_and_closed_with_history(client, access, of
     assert ref not in text_of(client.get("/desk/cases", params={"kind": "complaint"}))
 
 
+def test_cases_download_as_csv_with_the_filters_names_only_when_ticked_and_audited(client, access, office):
+    import csv as csv_module
+
+    named = new_case(office, reporter_name="Mrs Named", anonymous=0)
+    complaint = new_case(office, kind="complaint", about="Photos on the class page", reporter_name="Mr Parent")
+    theirs = new_case(office, route="escalation", what="The head posted a pupil's photo", reporter_name="Ms Whistle")
+    signed_in(client, access)
+    page = client.get("/desk/cases", params={"kind": "breach"})
+    assert 'name="kind" value="breach"' in page.text  # the download keeps the filters shown
+    response = client.post("/desk/cases/export", data={"csrf": csrf(page.text), "kind": "breach", "status": ""})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv_module.DictReader(response.text.splitlines()))
+    assert [r["ref"] for r in rows] == [named]  # the complaint is filtered out, the escalated case never shown
+    assert "reporter_name" not in rows[0] and "Mrs Named" not in response.text and "reporter_chat" not in rows[0]
+
+    everything = client.post("/desk/cases/export", data={"csrf": csrf(page.text), "kind": "", "status": "", "names": "yes"})
+    rows = list(csv_module.DictReader(everything.text.splitlines()))
+    assert {r["ref"] for r in rows} == {named, complaint} and "Mrs Named" in everything.text
+    assert theirs not in everything.text and "Ms Whistle" not in everything.text
+    exports = [e for e in office.store.audit.entries() if e["action"] == "desk_export"]
+    assert [(e["actor"], e["detail"].split(";")[1].strip()) for e in exports] == [("tg:900", "no names"), ("tg:900", "with names")]
+    assert client.post("/desk/cases/export", data={"kind": ""}).status_code == 403  # no CSRF token
+
+    client.cookies.clear()
+    signed_in(client, access, CHAIR)
+    page = client.get("/desk/cases")
+    chair = client.post("/desk/cases/export", data={"csrf": csrf(page.text), "names": "yes"})
+    assert [r["ref"] for r in csv_module.DictReader(chair.text.splitlines())] == [theirs]
+
+
 def test_stats_are_svg_bars(client, access, office):
     ask_unanswered(office)
     signed_in(client, access)
