@@ -397,6 +397,107 @@ def test_cases_download_as_csv_with_the_filters_names_only_when_ticked_and_audit
     assert [r["ref"] for r in csv_module.DictReader(chair.text.splitlines())] == [theirs]
 
 
+# --- the roster and signatures --------------------------------------------------------------------------
+
+ROSTER_CSV = "kind,name,email,class\nparent,Ada Parent,ada@example.com,3B; 5A\nparent,Ben Parent,,4C\nstaff,Cy Teacher,cy@school.example,\n"
+
+
+def upload_roster(client, page_html, content, name="people.csv", content_type="text/csv", token=None):
+    files = {"roster": (name, content.encode() if isinstance(content, str) else content, content_type)}
+    return client.post("/desk/roster/upload", data={"csrf": token if token is not None else csrf(page_html)}, files=files)
+
+
+def test_a_roster_is_uploaded_checked_whole_and_imported_once(client, access, office):
+    signed_in(client, access)
+    page = client.get("/desk/roster")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    response = upload_roster(client, page.text, ROSTER_CSV)
+    assert response.history[0].status_code == 303 and "3 people on the roster (3 new)" in text_of(response)
+    roster = office.store.signatures.roster()
+    assert [(r["kind"], r["name"], r["classes"]) for r in roster] == [
+        ("parent", "Ada Parent", "3B, 5A"), ("parent", "Ben Parent", "4C"), ("staff", "Cy Teacher", "")]
+    again = upload_roster(client, page.text, ROSTER_CSV)
+    assert "3 people on the roster (0 new)" in text_of(again) and len(office.store.signatures.roster()) == 3
+    imports = [e for e in office.store.audit.entries() if e["action"] == "roster_import"]
+    assert [e["actor"] for e in imports] == ["tg:900", "tg:900"] and "people.csv: 3 people, 3 new" == imports[0]["detail"]
+
+
+def test_a_roster_with_problems_is_not_imported_and_says_which_lines(client, access, office):
+    signed_in(client, access)
+    page = client.get("/desk/roster")
+    bad = "kind,name,email,class\nparent,Ada Parent,,3B\nteacher,Dee Wrong,,\nstaff,,x@school.example,\n"
+    response = upload_roster(client, page.text, bad, name="term 1.csv")
+    shown = text_of(response)
+    assert response.status_code == 400
+    assert "term 1.csv, line 3: kind must be staff or parent, not “teacher”" in shown
+    assert "term 1.csv, line 4: no name" in shown and "Nothing was imported" in shown
+    assert office.store.signatures.roster() == []
+    assert "first row must name the columns" in text_of(upload_roster(client, page.text, "who,what\nx,y\n"))
+    assert "is not a CSV file" in text_of(upload_roster(client, page.text, ROSTER_CSV, name="people.xlsx"))
+    assert "is not a CSV file" in text_of(upload_roster(client, page.text, ROSTER_CSV, content_type="image/png"))
+    assert "not in UTF-8" in text_of(upload_roster(client, page.text, "kind,name\nparent,Zo\xeb\n".encode("latin-1")))
+    too_big = upload_roster(client, page.text, "kind,name\n" + "parent,Someone\n" * 80_000)
+    assert too_big.status_code == 413
+    assert upload_roster(client, page.text, ROSTER_CSV, token="forged").status_code == 403
+    assert office.store.signatures.roster() == []
+
+    client.cookies.clear()
+    signed_in(client, access, CHAIR)  # the escalation's people: not the office's roster
+    assert client.get("/desk/roster").status_code == 403
+    assert upload_roster(client, page.text, ROSTER_CSV).status_code == 403
+    assert office.store.signatures.roster() == []
+
+
+def sign(office, kind, name, digest, roster_id=None, outcome="signed", key="k", classes=""):
+    return office.store.signatures.record(kind=kind, outcome=outcome, user_key=key, digest=digest, channel="telegram",
+                                          chat_id="77", name=name, classes=classes, roster_id=roster_id)
+
+
+def test_the_signatures_page_shows_who_stands_where_and_matches_by_hand(client, access, office):
+    from knowledge.signing import signed_text
+
+    rows = [office.store.signatures.add_to_roster(kind, name, "", classes) for kind, name, classes in (
+        ("parent", "Ada Parent", "3B"), ("parent", "Ben Parent", "4C"), ("parent", "Cat Parent", ""), ("parent", "Dot Parent", ""),
+        ("staff", "Cy Teacher", ""))]
+    agreement = signed_text(office.pack, "agreement").digest
+    sign(office, "agreement", "Ada Parent", agreement, rows[0]["id"], key="ada")
+    sign(office, "agreement", "Ben Parent", "0" * 64, rows[1]["id"], key="ben")  # an earlier version
+    sign(office, "agreement", "", agreement, rows[2]["id"], outcome="asked", key="cat")
+    loose = sign(office, "agreement", "Dorothy P.", agreement, key="dot", classes="1A")
+    staff_loose = sign(office, "acknowledgement", "Mr Unknown", signed_text(office.pack, "acknowledgement").digest, key="cy")
+    signed_in(client, access)
+    page = client.get("/desk/roster")
+    shown = text_of(page)
+    assert "Parents: 1 signed the current version, 1 signed an earlier one (asked to confirm again), 1 asked a question first, 1 not signed, of 4" in shown
+    assert "Staff: 0 signed the current version" in shown
+    for expected in ("Ada Parent", "signed the current version", "signed an earlier version", "asked a question first", "not signed",
+                     "Dorothy P.", "Mr Unknown"):
+        assert expected in shown
+    # A parent's signature is matched to a parent's row only; the match is audited and the row now counts.
+    assert f'id="match-{loose}"' in page.text
+    refused = client.post("/desk/roster/match", data={"csrf": csrf(page.text), "signature": loose, "roster": rows[4]["id"]})
+    assert "cannot be matched" in text_of(refused)
+    matched = client.post("/desk/roster/match", data={"csrf": csrf(page.text), "signature": loose, "roster": rows[3]["id"]})
+    assert "Dorothy P.'s signature now counts for Dot Parent" in text_of(matched)
+    assert "Parents: 2 signed the current version" in text_of(matched)
+    assert office.store.signatures.row("signatures", loose)["roster_id"] == rows[3]["id"]
+    assert office.store.signatures.row("roster", rows[3]["id"])["user_key"] == "dot"
+    again = client.post("/desk/roster/match", data={"csrf": csrf(page.text), "signature": loose, "roster": rows[2]["id"]})
+    assert "cannot be matched" in text_of(again)
+    assert [(e["actor"], e["target"]) for e in office.store.audit.entries() if e["action"] == "roster_match"] == [("tg:900", f"S-{loose}")]
+    assert f'id="match-{staff_loose}"' in matched.text  # still to match
+
+    # Everyone still to sign, with their codes, as a download (audited).
+    download = client.post("/desk/roster/still-to-sign", data={"csrf": csrf(page.text)})
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    import csv as csv_module
+
+    listed = list(csv_module.DictReader(download.text.splitlines()))
+    assert [r["name"] for r in listed] == ["Ben Parent", "Cat Parent", "Cy Teacher"]
+    assert listed[0]["code"] == rows[1]["code"] and listed[0]["status"] == "signed an earlier version"
+    assert [e["detail"] for e in office.store.audit.entries() if e["action"] == "roster_rest_csv"] == ["3 people"]
+
+
 def test_stats_are_svg_bars(client, access, office):
     ask_unanswered(office)
     signed_in(client, access)

@@ -33,6 +33,7 @@ from knowledge.texts import Texts
 HERE = Path(__file__).resolve().parent
 COOKIE = "policybot_desk"  # the session: a signed random id, HttpOnly, SameSite=Strict, path /desk
 PRE_COOKIE = "policybot_desk_signin"  # the sign-in form's CSRF token, before there is a session
+ROSTER_MAX_BYTES = 1024 * 1024  # a roster upload: a CSV of a few thousand people, and the form around it
 
 
 class Desk:
@@ -409,6 +410,8 @@ def build_desk(
 ) -> Starlette:
     """The desk, for mounting at /desk (name "desk"); `office_of` gives the web app's Office once it has started.
     Sign-in links are emailed with `email_sender`, by default the school's mail server when SMTP_HOST is set."""
+    from bot.desk.roster import ROSTER_ROUTES
+
     routes = [
         Route("/", home, methods=["GET"], name="home"),
         Route("/signin", signin, methods=["GET", "POST"], name="signin"),
@@ -429,6 +432,7 @@ def build_desk(
         Route("/learned/{answer_id:int}/undo", unlearn, methods=["POST"], name="unlearn"),
         Route("/stats", stats, methods=["GET"], name="stats"),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        *ROSTER_ROUTES,
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.state.desk = Desk(settings, office_of, clock, email_sender or smtp_email_sender(settings))

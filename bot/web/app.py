@@ -26,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot.desk.app import build_desk
+from bot.desk.app import ROSTER_MAX_BYTES, build_desk
 from bot.dialogue import ROLES, Person, build_dialogue
 from bot.email.delivery import delivering_email
 from bot.flood import FloodGate, Verdict
@@ -381,7 +381,7 @@ def build_app(settings, advisor: Answerer) -> Starlette:
     ]
     middleware = [
         Middleware(ClientAddress, trusted=settings.web_trusted_proxies),
-        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), limits={"/evidence": MAX_UPLOAD_BYTES},
+        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), limits={"/evidence": MAX_UPLOAD_BYTES, "/desk/roster/upload": ROSTER_MAX_BYTES},
                    embed_origins=settings.web_embed_origins),
         Middleware(
             SessionMiddleware, secret_key=secret_key(settings), session_cookie=COOKIE,
