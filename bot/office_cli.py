@@ -255,7 +255,8 @@ def cmd_review(args) -> int:
     advisor = build_advisor(args.settings, office_answers=False)
     store = Store(args.settings.database_path)
     try:
-        path = write_review(store, advisor.engine, args.settings, start, end, args.out, frozenset(hidden))
+        # The examples hidden on the desk stay hidden here too.
+        path = write_review(store, advisor.engine, args.settings, start, end, args.out, frozenset(hidden) | store.desk.hidden_examples())
     finally:
         store.close()
     print(path)

@@ -498,6 +498,67 @@ def test_the_signatures_page_shows_who_stands_where_and_matches_by_hand(client, 
     assert [e["detail"] for e in office.store.audit.entries() if e["action"] == "roster_rest_csv"] == ["3 people"]
 
 
+# --- the governors' review ------------------------------------------------------------------------------
+
+REVIEW_QUESTIONS = ["Can I run a crypto trading channel on my own time?", "May staff promote crypto trading channels?",
+                    "Is running a crypto trading group allowed for teachers?", "Can I sell my own cakes to parents on Facebook?"]
+
+
+def test_the_review_page_shows_the_review_hides_an_example_and_downloads_the_pdf(settings, office, clock, access, untaught_engine):
+    desk = build_desk(settings, lambda: office, clock=clock, engine_of=lambda: untaught_engine)
+    items = []
+    for n, text in enumerate(REVIEW_QUESTIONS):
+        key = office.store.people.user_key("telegram", str(700 + n))
+        qid = office.store.questions.record(key, "staff", text, "question", False, 0.2, "", nearest="6.13")
+        items.append(office.store.unanswered.add(qid, key, "telegram", str(700 + n), "staff", text, ["6.13"]))
+    new_case(office)
+    app = Starlette(routes=[Mount("/desk", app=desk, name="desk")])
+    with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+        signed_in(client, access)
+        page = client.get("/desk/review")
+        assert page.status_code == 200
+        shown = text_of(page)
+        for heading in ("In brief", "What people asked about", "What the policy could not answer", "Clauses people found confusing",
+                        "Breach reports, complaint referrals and safeguarding alerts", "The policy's own health",
+                        "Signatures and acknowledgements", "How this review was made"):
+            assert heading in shown, heading
+        assert "<svg" in page.text and "Insert school name" in shown and "6.7 is missing" in " ".join(shown.split())
+        assert 'value="2025-12-01"' in page.text and 'value="2026-11-30"' in page.text  # the last 12 months
+        assert "crypto" in shown and "Hide this example" in shown
+        cakes = next(i for i, text in zip(items, REVIEW_QUESTIONS) if "cakes" in text)
+        hidden = client.post("/desk/review/hide", data={"csrf": csrf(page.text), "item": f"U-{cakes}", "from": "2025-12-01", "to": "2026-11-30"})
+        assert hidden.url.path == "/desk/review" and f"U-{cakes} is hidden" in text_of(hidden)
+        themes = text_of(hidden).split("Examples the office hid")[0]
+        assert "cakes" not in themes and f"U-{cakes}" in text_of(hidden).split("Examples the office hid")[1]
+        assert office.store.desk.hidden_examples() == frozenset({cakes})
+        assert [(e["actor"], e["action"], e["target"]) for e in office.store.audit.entries() if e["action"].startswith("review_")] == [
+            ("tg:900", "review_hide", f"U-{cakes}")]
+
+        pdf = client.get("/desk/review.pdf", params={"from": "2025-12-01", "to": "2026-11-30"})
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
+        import io
+
+        from pypdf import PdfReader
+
+        text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "What the policy could not answer" in text and "cakes" not in text  # hidden in the PDF too
+
+        shown_again = client.post("/desk/review/show", data={"csrf": csrf(page.text), "item": f"U-{cakes}"})
+        assert "cakes" in text_of(shown_again) and office.store.desk.hidden_examples() == frozenset()
+        assert "do not make a period" in text_of(client.get("/desk/review", params={"from": "2026-05-01", "to": "2026-01-01"}))
+
+        client.cookies.clear()
+        signed_in(client, access, CHAIR)  # governors read it; hiding is the office's
+        assert client.get("/desk/review").status_code == 200
+        assert client.post("/desk/review/hide", data={"csrf": csrf(page.text), "item": f"U-{cakes}"}).status_code == 403
+
+
+def test_without_the_model_the_review_page_says_so(client, access):
+    signed_in(client, access)
+    response = client.get("/desk/review")
+    assert response.status_code == 503 and "model" in text_of(response)
+
+
 def test_stats_are_svg_bars(client, access, office):
     ask_unanswered(office)
     signed_in(client, access)

@@ -39,9 +39,11 @@ ROSTER_MAX_BYTES = 1024 * 1024  # a roster upload: a CSV of a few thousand peopl
 class Desk:
     """What the endpoints share: the settings, the office (the web app's, made when it starts), access, texts."""
 
-    def __init__(self, settings, office_of: Callable[[], Office], clock, email_sender: EmailSender | None):
+    def __init__(self, settings, office_of: Callable[[], Office], clock, email_sender: EmailSender | None,
+                 engine_of: Callable[[], object] | None = None):
         self.settings = settings
         self.office_of = office_of
+        self.engine_of = engine_of  # the advisor's engine, for the review's themes (None: no review page)
         self.clock = clock
         self.email_sender = email_sender
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape on for .html
@@ -51,6 +53,10 @@ class Desk:
     @property
     def office(self) -> Office:
         return self.office_of()
+
+    @property
+    def engine(self):
+        return self.engine_of() if self.engine_of is not None else None
 
     @property
     def access(self) -> DeskAccess:
@@ -406,10 +412,13 @@ async def not_found(request: Request, exc):
 
 
 def build_desk(
-    settings, office_of: Callable[[], Office], clock: Callable[[], datetime] = utc_now, email_sender: EmailSender | None = None
+    settings, office_of: Callable[[], Office], clock: Callable[[], datetime] = utc_now, email_sender: EmailSender | None = None,
+    engine_of: Callable[[], object] | None = None,
 ) -> Starlette:
-    """The desk, for mounting at /desk (name "desk"); `office_of` gives the web app's Office once it has started.
-    Sign-in links are emailed with `email_sender`, by default the school's mail server when SMTP_HOST is set."""
+    """The desk, for mounting at /desk (name "desk"); `office_of` gives the web app's Office once it has started,
+    `engine_of` its engine (for the governors' review). Sign-in links are emailed with `email_sender`, by
+    default the school's mail server when SMTP_HOST is set."""
+    from bot.desk.review import REVIEW_ROUTES
     from bot.desk.roster import ROSTER_ROUTES
 
     routes = [
@@ -433,7 +442,8 @@ def build_desk(
         Route("/stats", stats, methods=["GET"], name="stats"),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *ROSTER_ROUTES,
+        *REVIEW_ROUTES,
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
-    app.state.desk = Desk(settings, office_of, clock, email_sender or smtp_email_sender(settings))
+    app.state.desk = Desk(settings, office_of, clock, email_sender or smtp_email_sender(settings), engine_of)
     return app

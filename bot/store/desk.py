@@ -99,3 +99,17 @@ class DeskRoom(Room):
                 [signature["user_key"], signature["channel"], signature["chat_id"], stamp(self.now()), roster_id],
             )
             return True
+
+    # The review's examples the office hid (`policybot office review --hide`, the desk's "hide this example"):
+    # kept as the audit log's own lines (review_hide / review_show of U-12), so who hid what, and when, is
+    # recorded once, and an example stays hidden as long as the audit log is kept (longer than the question).
+
+    def hidden_examples(self) -> frozenset[int]:
+        """The unanswered items whose last review_hide / review_show is a hide."""
+        state: dict[int, bool] = {}
+        with self.reading() as db:
+            for row in db["audit_log"].rows_where("action IN ('review_hide', 'review_show')", order_by="id"):
+                target = (row["target"] or "").upper().removeprefix("U-")
+                if target.isdigit():
+                    state[int(target)] = row["action"] == "review_hide"
+        return frozenset(item for item, hidden in state.items() if hidden)

@@ -375,7 +375,7 @@ def build_app(settings, advisor: Answerer) -> Starlette:
         Route("/agreement", agreement_page, methods=["GET"], name="agreement"),
         Route("/privacy", privacy_page, methods=["GET"], name="privacy"),
         Route("/health", health, methods=["GET"], name="health"),
-        Mount("/desk", app=build_desk(settings, lambda: web.dialogue.office), name="desk"),  # the office's desk (bot/desk/)
+        Mount("/desk", app=build_desk(settings, lambda: web.dialogue.office, engine_of=lambda: web.advisor.engine), name="desk"),  # the office's desk (bot/desk/)
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         Mount("/a", routes=ANSWER_ROUTES),  # a web asker's private page for the office's answer (answers.py)
     ]
