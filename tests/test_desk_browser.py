@@ -244,10 +244,11 @@ def test_every_desk_page_passes_axe_as_the_office_and_as_the_escalation(advisor,
 
             # The review: an example hidden by the office.
             browser.go(site + "/desk/review")
+            screenshot(browser, "desk-review")
+            browser.go(site + "/desk/review")
             submit(browser, browser.find_button("Hide this example"))
             assert "is hidden from the review" in page_text(browser)
             no_serious_violations(browser, "review after hiding")
-            screenshot(browser, "desk-review")
 
             # The escalation's people: only the escalated case; the office's work is not theirs.
             browser.call("DELETE", browser.s("/cookie"))
