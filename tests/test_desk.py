@@ -660,6 +660,12 @@ def test_the_desk_is_mounted_in_the_web_app_with_its_security_headers(advisor, b
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert web.get("/desk/unanswered").status_code == 401
         assert web.get("/desk/static/desk.css").status_code == 200
+        # A roster upload may be larger than a chat message (up to 1 MB), and no larger; any other desk form may not.
+        big = {"content-type": "multipart/form-data; boundary=x", "content-length": str(300 * 1024)}
+        assert web.post("/desk/roster/upload", content=b"x" * 300 * 1024, headers=big).status_code == 401  # reached the desk
+        huge = {"content-type": "multipart/form-data; boundary=x", "content-length": str(2 * 1024 * 1024)}
+        assert web.post("/desk/roster/upload", content=b"x" * 2 * 1024 * 1024, headers=huge).status_code == 413
+        assert web.post("/desk/roster/match", content=b"x" * 300 * 1024, headers=big).status_code == 413
 
 
 def test_a_link_asked_for_on_the_desk_is_emailed_by_the_schools_mail_server(settings, office, clock, smtp_server):
