@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 COOKIE = "policybot_desk"  # the session: a signed random id, HttpOnly, SameSite=Strict, path /desk
 PRE_COOKIE = "policybot_desk_signin"  # the sign-in form's CSRF token, before there is a session
 ROSTER_MAX_BYTES = 1024 * 1024  # a roster upload: a CSV of a few thousand people, and the form around it
+DESK_UPLOAD_LIMITS = {"/desk/roster/upload": ROSTER_MAX_BYTES}  # for the web app's request size limit, by path
 
 
 class Desk:

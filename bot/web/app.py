@@ -26,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot.desk.app import ROSTER_MAX_BYTES, build_desk
+from bot.desk.app import build_desk
 from bot.dialogue import ROLES, Person, build_dialogue
 from bot.email.delivery import delivering_email
 from bot.flood import FloodGate, Verdict
@@ -367,6 +367,8 @@ def build_app(settings, advisor: Answerer) -> Starlette:
         finally:
             web.close()
 
+    from bot.desk.app import DESK_UPLOAD_LIMITS  # the desk's roster upload: larger than a chat message
+
     routes = [
         Route("/", chat_page, methods=["GET"], name="chat"),
         Route("/send", send, methods=["POST"], name="send"),
@@ -381,7 +383,7 @@ def build_app(settings, advisor: Answerer) -> Starlette:
     ]
     middleware = [
         Middleware(ClientAddress, trusted=settings.web_trusted_proxies),
-        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), limits={"/evidence": MAX_UPLOAD_BYTES, "/desk/roster/upload": ROSTER_MAX_BYTES},
+        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), limits={"/evidence": MAX_UPLOAD_BYTES, **DESK_UPLOAD_LIMITS},
                    embed_origins=settings.web_embed_origins),
         Middleware(
             SessionMiddleware, secret_key=secret_key(settings), session_cookie=COOKIE,
