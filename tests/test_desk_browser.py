@@ -123,6 +123,10 @@ def test_the_office_signs_in_answers_a_web_and_a_telegram_user_and_closes_a_case
         assert "not valid" in page_text(browser)
         browser.go(site + "/desk/cases")
         assert "Please sign in first" in page_text(browser)
+        # A link made for someone who is not an admin of this server (here: one made with other settings) is refused.
+        browser.go(link(replace(settings, admin_user_ids=(*settings.admin_user_ids, 4242)), site, user="tg:4242"))
+        submit(browser, browser.find("#sign-in"))
+        assert "no longer valid for you" in page_text(browser)
 
         # The office signs in with its link: opening it shows one button; pressing it signs in.
         url = link(settings, site)
