@@ -553,6 +553,22 @@ def test_the_review_page_shows_the_review_hides_an_example_and_downloads_the_pdf
         assert client.post("/desk/review/hide", data={"csrf": csrf(page.text), "item": f"U-{cakes}"}).status_code == 403
 
 
+def test_the_terminal_review_hides_what_the_desk_hid(settings, office, monkeypatch, tmp_path, capsys):
+    import bot.review
+    import bot.runtime
+    from bot.cli import main
+
+    item = ask_unanswered(office)
+    office.store.audit.record("tg:900", "review_hide", f"U-{item}")
+    passed = {}
+    monkeypatch.setattr(bot.runtime, "build_advisor", lambda *a, **k: type("Advisor", (), {"engine": None})())
+    monkeypatch.setattr(bot.review, "write_review", lambda store, engine, s, start, end, out, hidden: passed.update(hidden=hidden) or out)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    assert main(["office", "review", "--from", "2026-01-01", "--to", "2026-11-30", "--hide", "U-99"]) == 0
+    assert passed["hidden"] == frozenset({99, item})
+
+
 def test_without_the_model_the_review_page_says_so(client, access):
     signed_in(client, access)
     response = client.get("/desk/review")
