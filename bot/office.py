@@ -103,13 +103,27 @@ class Office:
             return False
         return chat_id is None or int(chat_id) == int(user_id) or int(chat_id) == self.settings.office_chat_id
 
+    def is_escalation(self, user_id: int | None, chat_id: int | None) -> bool:
+        """ESCALATION_USER_IDS (never office staff), in the escalation chat or in private with the bot: the
+        people who see cases about the headteacher or the office (and only those)."""
+        if user_id is None or int(user_id) not in getattr(self.settings, "escalation_user_ids", ()):
+            return False
+        if int(user_id) in self.settings.admin_user_ids:
+            return False
+        escalation = self.settings.escalation_chat_id
+        return chat_id is None or int(chat_id) == int(user_id) or (escalation is not None and int(chat_id) == int(escalation))
+
     def may_handle(self, case: Case, user_id: int | None, chat_id: int | None) -> bool:
-        """A case about the headteacher or the office is handled in the escalation chat only; others by the office."""
+        """A case about the headteacher or the office is handled in the escalation chat only (by ESCALATION_USER_IDS
+        when they are set); others by the office."""
         if case.route == "escalation":
             # Office staff never handle a report about themselves, even if they sit in the escalation chat.
             escalation = self.settings.escalation_chat_id
             in_chat = escalation is not None and chat_id is not None and int(chat_id) == int(escalation)
-            return in_chat and (user_id is None or int(user_id) not in self.settings.admin_user_ids)
+            if not in_chat or (user_id is not None and int(user_id) in self.settings.admin_user_ids):
+                return False
+            named = getattr(self.settings, "escalation_user_ids", ())
+            return not named or (user_id is not None and int(user_id) in named)
         return self.is_admin(user_id, chat_id)
 
     # --- notices (what the office chat is sent) -----------------------------------------------------
@@ -293,13 +307,14 @@ class Office:
 
     # --- cases --------------------------------------------------------------------------------------
 
-    def reports(self, include_escalated: bool = False) -> list[Case]:
-        """Open cases; those about the headteacher or the office only when asked (never in the office chat)."""
-        cases = self.store.cases.with_status(OPEN_STATUSES)
-        return cases if include_escalated else [c for c in cases if c.route != "escalation"]
+    def reports(self, include_escalated: bool = False, *, audience: str = "", statuses: tuple[str, ...] = OPEN_STATUSES) -> list[Case]:
+        """Cases in these statuses (open ones by default) that `audience` may see (`visible_to`); without an
+        audience, the office's, plus those about the headteacher or the office when asked (the terminal)."""
+        audience = audience or ("all" if include_escalated else "office")
+        return [c for c in self.store.cases.with_status(statuses) if visible_to(c, audience)]
 
-    def reports_listing(self, include_escalated: bool = False) -> str:
-        cases = self.reports(include_escalated)
+    def reports_listing(self, include_escalated: bool = False, *, audience: str = "", statuses: tuple[str, ...] = OPEN_STATUSES) -> str:
+        cases = self.reports(include_escalated, audience=audience, statuses=statuses)
         if not cases:
             return self.texts.get("none_open")
         return "\n".join(self.case_line(c) for c in cases)
@@ -315,9 +330,9 @@ class Office:
             urgent=t.get("urgent_tag") if case.row.get("urgent") else "",
         )
 
-    def case_detail(self, ref: str, include_escalated: bool = False) -> Outcome:
+    def case_detail(self, ref: str, include_escalated: bool = False, *, audience: str = "") -> Outcome:
         case = self.store.cases.get(ref)
-        if case is None or (case.route == "escalation" and not include_escalated):
+        if case is None or not visible_to(case, audience or ("all" if include_escalated else "office")):
             return Outcome(False, self.texts.get("unknown_case", ref=(ref or "")[:20]))
         text, _ = self.case_notice(case)
         extra = [self.case_line(case)]
@@ -426,6 +441,18 @@ class Office:
         if not items:
             return []
         return [(self.texts.get("digest_header", count=len(items)), [])] + [self.unanswered_notice(i) for i in items]
+
+
+AUDIENCES = ("office", "escalation", "all")
+
+
+def visible_to(case: Case, audience: str) -> bool:
+    """Who sees which case, in every channel: the office sees the cases routed to it; ESCALATION_USER_IDS (the
+    escalation) see only those about the headteacher or the office; "all" is the terminal, which holds the
+    database anyway."""
+    if audience == "all":
+        return True
+    return (case.route == "escalation") == (audience == "escalation")
 
 
 def tell_reporter(store: Store, case: Case, kind: str, message: str) -> None:

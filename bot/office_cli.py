@@ -9,7 +9,8 @@
   policybot office ack BR-2026-0001 [--by NAME]             acknowledge a case
   policybot office close BR-2026-0001 "NOTE" [--by NAME]    close a case (a named reporter is sent the note)
   policybot office export FOLDER|FILE.csv      CSV of the office's records, pseudonymised (names only with
-                                               --with-names), readable by you only
+                                               --with-names; cases about the head or the office only with
+                                               --with-escalated), readable by you only
   policybot office backup FILE                 a consistent copy of the database, safe while the bot runs
   policybot office roster import FILE.csv      the people asked to sign (kind staff|parent, name, email, class)
   policybot office roster status [--csv FILE]  who has signed which version, who has not, who asked first
@@ -156,7 +157,8 @@ def cmd_export(args) -> int:
 
     store = Store(args.settings.database_path)
     try:
-        written = export_csv(store, args.destination, args.what, with_names=args.with_names)
+        audience = "all" if args.with_escalated else "office"
+        written = export_csv(store, args.destination, args.what, with_names=args.with_names, audience=audience)
     finally:
         store.close()
     for path in written:
@@ -253,7 +255,8 @@ def cmd_review(args) -> int:
     advisor = build_advisor(args.settings, office_answers=False)
     store = Store(args.settings.database_path)
     try:
-        path = write_review(store, advisor.engine, args.settings, start, end, args.out, frozenset(hidden))
+        # The examples hidden on the desk stay hidden here too.
+        path = write_review(store, advisor.engine, args.settings, start, end, args.out, frozenset(hidden) | store.desk.hidden_examples())
     finally:
         store.close()
     print(path)
@@ -323,6 +326,8 @@ def register(subparsers) -> None:
     export.add_argument("destination", help="a folder (one CSV per table) or FILE.csv with --what")
     export.add_argument("--what", choices=EXPORTS, default="all", help="which records (default: all)")
     export.add_argument("--with-names", action="store_true", help="include the names reporters gave (left out by default)")
+    export.add_argument("--with-escalated", action="store_true",
+                        help="include the cases about the headteacher or the office, and their audit lines (left out by default)")
     export.set_defaults(func=cmd_export)
 
     backup = sub.add_parser("backup", help="a consistent copy of the database, safe while the bot runs")

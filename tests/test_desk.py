@@ -366,6 +366,215 @@ def test_a_case_is_acknowledged_noted_and_closed_with_history(client, access, of
     assert ref not in text_of(client.get("/desk/cases", params={"kind": "complaint"}))
 
 
+def test_cases_download_as_csv_with_the_filters_names_only_when_ticked_and_audited(client, access, office):
+    import csv as csv_module
+
+    named = new_case(office, reporter_name="Mrs Named", anonymous=0)
+    complaint = new_case(office, kind="complaint", about="Photos on the class page", reporter_name="Mr Parent")
+    theirs = new_case(office, route="escalation", what="The head posted a pupil's photo", reporter_name="Ms Whistle")
+    signed_in(client, access)
+    page = client.get("/desk/cases", params={"kind": "breach"})
+    assert 'name="kind" value="breach"' in page.text  # the download keeps the filters shown
+    response = client.post("/desk/cases/export", data={"csrf": csrf(page.text), "kind": "breach", "status": ""})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv_module.DictReader(response.text.splitlines()))
+    assert [r["ref"] for r in rows] == [named]  # the complaint is filtered out, the escalated case never shown
+    assert "reporter_name" not in rows[0] and "Mrs Named" not in response.text and "reporter_chat" not in rows[0]
+
+    everything = client.post("/desk/cases/export", data={"csrf": csrf(page.text), "kind": "", "status": "", "names": "yes"})
+    rows = list(csv_module.DictReader(everything.text.splitlines()))
+    assert {r["ref"] for r in rows} == {named, complaint} and "Mrs Named" in everything.text
+    assert theirs not in everything.text and "Ms Whistle" not in everything.text
+    exports = [e for e in office.store.audit.entries() if e["action"] == "desk_export"]
+    assert [(e["actor"], e["detail"].split(";")[1].strip()) for e in exports] == [("tg:900", "no names"), ("tg:900", "with names")]
+    assert client.post("/desk/cases/export", data={"kind": ""}).status_code == 403  # no CSRF token
+
+    client.cookies.clear()
+    signed_in(client, access, CHAIR)
+    page = client.get("/desk/cases")
+    chair = client.post("/desk/cases/export", data={"csrf": csrf(page.text), "names": "yes"})
+    assert [r["ref"] for r in csv_module.DictReader(chair.text.splitlines())] == [theirs]
+
+
+# --- the roster and signatures --------------------------------------------------------------------------
+
+ROSTER_CSV = "kind,name,email,class\nparent,Ada Parent,ada@example.com,3B; 5A\nparent,Ben Parent,,4C\nstaff,Cy Teacher,cy@school.example,\n"
+
+
+def upload_roster(client, page_html, content, name="people.csv", content_type="text/csv", token=None):
+    files = {"roster": (name, content.encode() if isinstance(content, str) else content, content_type)}
+    return client.post("/desk/roster/upload", data={"csrf": token if token is not None else csrf(page_html)}, files=files)
+
+
+def test_a_roster_is_uploaded_checked_whole_and_imported_once(client, access, office):
+    signed_in(client, access)
+    page = client.get("/desk/roster")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    response = upload_roster(client, page.text, ROSTER_CSV)
+    assert response.history[0].status_code == 303 and "3 people on the roster (3 new)" in text_of(response)
+    roster = office.store.signatures.roster()
+    assert [(r["kind"], r["name"], r["classes"]) for r in roster] == [
+        ("parent", "Ada Parent", "3B, 5A"), ("parent", "Ben Parent", "4C"), ("staff", "Cy Teacher", "")]
+    again = upload_roster(client, page.text, ROSTER_CSV)
+    assert "3 people on the roster (0 new)" in text_of(again) and len(office.store.signatures.roster()) == 3
+    imports = [e for e in office.store.audit.entries() if e["action"] == "roster_import"]
+    assert [e["actor"] for e in imports] == ["tg:900", "tg:900"] and "people.csv: 3 people, 3 new" == imports[0]["detail"]
+
+
+def test_a_roster_with_problems_is_not_imported_and_says_which_lines(client, access, office):
+    signed_in(client, access)
+    page = client.get("/desk/roster")
+    bad = "kind,name,email,class\nparent,Ada Parent,,3B\nteacher,Dee Wrong,,\nstaff,,x@school.example,\n"
+    response = upload_roster(client, page.text, bad, name="term 1.csv")
+    shown = text_of(response)
+    assert response.status_code == 400
+    assert "term 1.csv, line 3: kind must be staff or parent, not “teacher”" in shown
+    assert "term 1.csv, line 4: no name" in shown and "Nothing was imported" in shown
+    assert office.store.signatures.roster() == []
+    assert "first row must name the columns" in text_of(upload_roster(client, page.text, "who,what\nx,y\n"))
+    assert "is not a CSV file" in text_of(upload_roster(client, page.text, ROSTER_CSV, name="people.xlsx"))
+    assert "is not a CSV file" in text_of(upload_roster(client, page.text, ROSTER_CSV, content_type="image/png"))
+    assert "not in UTF-8" in text_of(upload_roster(client, page.text, "kind,name\nparent,Zo\xeb\n".encode("latin-1")))
+    too_big = upload_roster(client, page.text, "kind,name\n" + "parent,Someone\n" * 80_000)
+    assert too_big.status_code == 413
+    assert upload_roster(client, page.text, ROSTER_CSV, token="forged").status_code == 403
+    assert office.store.signatures.roster() == []
+
+    client.cookies.clear()
+    signed_in(client, access, CHAIR)  # the escalation's people: not the office's roster
+    assert client.get("/desk/roster").status_code == 403
+    assert upload_roster(client, page.text, ROSTER_CSV).status_code == 403
+    assert office.store.signatures.roster() == []
+
+
+def sign(office, kind, name, digest, roster_id=None, outcome="signed", key="k", classes=""):
+    return office.store.signatures.record(kind=kind, outcome=outcome, user_key=key, digest=digest, channel="telegram",
+                                          chat_id="77", name=name, classes=classes, roster_id=roster_id)
+
+
+def test_the_signatures_page_shows_who_stands_where_and_matches_by_hand(client, access, office):
+    from knowledge.signing import signed_text
+
+    rows = [office.store.signatures.add_to_roster(kind, name, "", classes) for kind, name, classes in (
+        ("parent", "Ada Parent", "3B"), ("parent", "Ben Parent", "4C"), ("parent", "Cat Parent", ""), ("parent", "Dot Parent", ""),
+        ("staff", "Cy Teacher", ""))]
+    agreement = signed_text(office.pack, "agreement").digest
+    sign(office, "agreement", "Ada Parent", agreement, rows[0]["id"], key="ada")
+    sign(office, "agreement", "Ben Parent", "0" * 64, rows[1]["id"], key="ben")  # an earlier version
+    sign(office, "agreement", "", agreement, rows[2]["id"], outcome="asked", key="cat")
+    loose = sign(office, "agreement", "Dorothy P.", agreement, key="dot", classes="1A")
+    staff_loose = sign(office, "acknowledgement", "Mr Unknown", signed_text(office.pack, "acknowledgement").digest, key="cy")
+    signed_in(client, access)
+    page = client.get("/desk/roster")
+    shown = text_of(page)
+    assert "Parents: 1 signed the current version, 1 signed an earlier one (asked to confirm again), 1 asked a question first, 1 not signed, of 4" in shown
+    assert "Staff: 0 signed the current version" in shown
+    for expected in ("Ada Parent", "signed the current version", "signed an earlier version", "asked a question first", "not signed",
+                     "Dorothy P.", "Mr Unknown"):
+        assert expected in shown
+    # A parent's signature is matched to a parent's row only; the match is audited and the row now counts.
+    assert f'id="match-{loose}"' in page.text
+    refused = client.post("/desk/roster/match", data={"csrf": csrf(page.text), "signature": loose, "roster": rows[4]["id"]})
+    assert "cannot be matched" in text_of(refused)
+    matched = client.post("/desk/roster/match", data={"csrf": csrf(page.text), "signature": loose, "roster": rows[3]["id"]})
+    assert "Dorothy P.'s signature now counts for Dot Parent" in text_of(matched)
+    assert "Parents: 2 signed the current version" in text_of(matched)
+    assert office.store.signatures.row("signatures", loose)["roster_id"] == rows[3]["id"]
+    assert office.store.signatures.row("roster", rows[3]["id"])["user_key"] == "dot"
+    again = client.post("/desk/roster/match", data={"csrf": csrf(page.text), "signature": loose, "roster": rows[2]["id"]})
+    assert "cannot be matched" in text_of(again)
+    assert [(e["actor"], e["target"]) for e in office.store.audit.entries() if e["action"] == "roster_match"] == [("tg:900", f"S-{loose}")]
+    assert f'id="match-{staff_loose}"' in matched.text  # still to match
+
+    # Everyone still to sign, with their codes, as a download (audited).
+    download = client.post("/desk/roster/still-to-sign", data={"csrf": csrf(page.text)})
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    import csv as csv_module
+
+    listed = list(csv_module.DictReader(download.text.splitlines()))
+    assert [r["name"] for r in listed] == ["Ben Parent", "Cat Parent", "Cy Teacher"]
+    assert listed[0]["code"] == rows[1]["code"] and listed[0]["status"] == "signed an earlier version"
+    assert [e["detail"] for e in office.store.audit.entries() if e["action"] == "roster_rest_csv"] == ["3 people"]
+
+
+# --- the governors' review ------------------------------------------------------------------------------
+
+REVIEW_QUESTIONS = ["Can I run a crypto trading channel on my own time?", "May staff promote crypto trading channels?",
+                    "Is running a crypto trading group allowed for teachers?", "Can I sell my own cakes to parents on Facebook?"]
+
+
+def test_the_review_page_shows_the_review_hides_an_example_and_downloads_the_pdf(settings, office, clock, access, untaught_engine):
+    desk = build_desk(settings, lambda: office, clock=clock, engine_of=lambda: untaught_engine)
+    items = []
+    for n, text in enumerate(REVIEW_QUESTIONS):
+        key = office.store.people.user_key("telegram", str(700 + n))
+        qid = office.store.questions.record(key, "staff", text, "question", False, 0.2, "", nearest="6.13")
+        items.append(office.store.unanswered.add(qid, key, "telegram", str(700 + n), "staff", text, ["6.13"]))
+    new_case(office)
+    app = Starlette(routes=[Mount("/desk", app=desk, name="desk")])
+    with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+        signed_in(client, access)
+        page = client.get("/desk/review")
+        assert page.status_code == 200
+        shown = text_of(page)
+        for heading in ("In brief", "What people asked about", "What the policy could not answer", "Clauses people found confusing",
+                        "Breach reports, complaint referrals and safeguarding alerts", "The policy's own health",
+                        "Signatures and acknowledgements", "How this review was made"):
+            assert heading in shown, heading
+        assert "<svg" in page.text and "Insert school name" in shown and "6.7 is missing" in " ".join(shown.split())
+        assert 'value="2025-12-01"' in page.text and 'value="2026-11-30"' in page.text  # the last 12 months
+        assert "crypto" in shown and "Hide this example" in shown
+        cakes = next(i for i, text in zip(items, REVIEW_QUESTIONS) if "cakes" in text)
+        hidden = client.post("/desk/review/hide", data={"csrf": csrf(page.text), "item": f"U-{cakes}", "from": "2025-12-01", "to": "2026-11-30"})
+        assert hidden.url.path == "/desk/review" and f"U-{cakes} is hidden" in text_of(hidden)
+        themes = text_of(hidden).split("Examples the office hid")[0]
+        assert "cakes" not in themes and f"U-{cakes}" in text_of(hidden).split("Examples the office hid")[1]
+        assert office.store.desk.hidden_examples() == frozenset({cakes})
+        assert [(e["actor"], e["action"], e["target"]) for e in office.store.audit.entries() if e["action"].startswith("review_")] == [
+            ("tg:900", "review_hide", f"U-{cakes}")]
+
+        pdf = client.get("/desk/review.pdf", params={"from": "2025-12-01", "to": "2026-11-30"})
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
+        import io
+
+        from pypdf import PdfReader
+
+        text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "What the policy could not answer" in text and "cakes" not in text  # hidden in the PDF too
+
+        shown_again = client.post("/desk/review/show", data={"csrf": csrf(page.text), "item": f"U-{cakes}"})
+        assert "cakes" in text_of(shown_again) and office.store.desk.hidden_examples() == frozenset()
+        assert "do not make a period" in text_of(client.get("/desk/review", params={"from": "2026-05-01", "to": "2026-01-01"}))
+
+        client.cookies.clear()
+        signed_in(client, access, CHAIR)  # governors read it; hiding is the office's
+        assert client.get("/desk/review").status_code == 200
+        assert client.post("/desk/review/hide", data={"csrf": csrf(page.text), "item": f"U-{cakes}"}).status_code == 403
+
+
+def test_the_terminal_review_hides_what_the_desk_hid(settings, office, monkeypatch, tmp_path, capsys):
+    import bot.review
+    import bot.runtime
+    from bot.cli import main
+
+    item = ask_unanswered(office)
+    office.store.audit.record("tg:900", "review_hide", f"U-{item}")
+    passed = {}
+    monkeypatch.setattr(bot.runtime, "build_advisor", lambda *a, **k: type("Advisor", (), {"engine": None})())
+    monkeypatch.setattr(bot.review, "write_review", lambda store, engine, s, start, end, out, hidden: passed.update(hidden=hidden) or out)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    assert main(["office", "review", "--from", "2026-01-01", "--to", "2026-11-30", "--hide", "U-99"]) == 0
+    assert passed["hidden"] == frozenset({99, item})
+
+
+def test_without_the_model_the_review_page_says_so(client, access):
+    signed_in(client, access)
+    response = client.get("/desk/review")
+    assert response.status_code == 503 and "model" in text_of(response)
+
+
 def test_stats_are_svg_bars(client, access, office):
     ask_unanswered(office)
     signed_in(client, access)
@@ -467,6 +676,12 @@ def test_the_desk_is_mounted_in_the_web_app_with_its_security_headers(advisor, b
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert web.get("/desk/unanswered").status_code == 401
         assert web.get("/desk/static/desk.css").status_code == 200
+        # A roster upload may be larger than a chat message (up to 1 MB), and no larger; any other desk form may not.
+        big = {"content-type": "multipart/form-data; boundary=x", "content-length": str(300 * 1024)}
+        assert web.post("/desk/roster/upload", content=b"x" * 300 * 1024, headers=big).status_code == 401  # reached the desk
+        huge = {"content-type": "multipart/form-data; boundary=x", "content-length": str(2 * 1024 * 1024)}
+        assert web.post("/desk/roster/upload", content=b"x" * 2 * 1024 * 1024, headers=huge).status_code == 413
+        assert web.post("/desk/roster/match", content=b"x" * 300 * 1024, headers=big).status_code == 413
 
 
 def test_a_link_asked_for_on_the_desk_is_emailed_by_the_schools_mail_server(settings, office, clock, smtp_server):

@@ -505,6 +505,33 @@ async def test_webhook_mode_rejects_requests_without_the_secret_token(fake_bot_a
             await application.stop()
 
 
+async def test_reports_about_the_head_are_listed_to_the_escalation_users_only(fake_bot_api, start_bot, telegram_settings):
+    from dataclasses import replace
+
+    fake = fake_bot_api
+    settings = replace(telegram_settings, escalation_user_ids=(CHAIR,))
+    store = open_store(settings)
+    try:
+        case = {"reporter_key": "", "reporter_channel": "telegram", "reporter_chat": "", "reporter_name": "", "role": "staff",
+                "urgent": 0, "anonymous": 1, "where_": "Instagram", "when_": "today", "who": "a teacher", "pupil_risk": "none",
+                "data_protection": 0, "evidence": "[]", "clauses": "[]"}
+        ours = store.cases.create("breach", {**case, "routed_to": "office", "what": "A class photo", "about_leadership": 0})
+        theirs = store.cases.create("breach", {**case, "routed_to": "escalation", "what": "The head's post", "about_leadership": 1})
+    finally:
+        store.close()
+    async with start_bot(settings):
+        [office_list] = await say(fake, ADMIN, "/reports")
+        assert ours in office_list["text"] and theirs not in office_list["text"]
+        [chair_list] = await say(fake, CHAIR, "/reports")  # in private with the bot
+        assert theirs in chair_list["text"] and ours not in chair_list["text"]
+        [detail] = await say(fake, CHAIR, f"/case {theirs}")
+        assert "The head's post" in detail["text"]
+        [not_theirs] = await say(fake, CHAIR, f"/case {ours}")
+        assert "There is no case" in not_theirs["text"]
+        [refused] = await say(fake, STRANGER, "/reports")
+        assert "only available to the school office" in refused["text"]
+
+
 async def test_office_commands_and_buttons_for_an_admin(fake_bot_api, start_bot):
     fake = fake_bot_api
     async with start_bot():

@@ -122,8 +122,13 @@ class DeskAccess:
         return bool(identity) and (self.is_office(identity) or self.is_escalation(identity))
 
     def may_see(self, user: DeskUser, case) -> bool:
-        """A case about the headteacher or the office: the escalation's people only; any other: the office only."""
-        return user.escalation if case.route == "escalation" else user.office
+        """A case about the headteacher or the office: the escalation's people only; any other: the office only
+        (the one rule of every channel, bot/office.py `visible_to`)."""
+        from bot.office import visible_to
+
+        if not (user.office or user.escalation):
+            return False
+        return visible_to(case, "escalation" if user.escalation else "office")
 
     # --- links -------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Callable
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from bot.desk.access import CookieSigner, DeskAccess, DeskUser, EmailSender, desk_texts, smtp_email_sender
 from bot.desk.charts import bar_chart
 from bot.desk.search import find_clauses
+from bot.export import cases_csv
 from bot.office import Office, short_time
 from bot.store import CASE_KINDS, CASE_STATUSES, utc_now
 from bot.web.security import csrf_ok, secret_key
@@ -32,14 +33,18 @@ from knowledge.texts import Texts
 HERE = Path(__file__).resolve().parent
 COOKIE = "policybot_desk"  # the session: a signed random id, HttpOnly, SameSite=Strict, path /desk
 PRE_COOKIE = "policybot_desk_signin"  # the sign-in form's CSRF token, before there is a session
+ROSTER_MAX_BYTES = 1024 * 1024  # a roster upload: a CSV of a few thousand people, and the form around it
+DESK_UPLOAD_LIMITS = {"/desk/roster/upload": ROSTER_MAX_BYTES}  # for the web app's request size limit, by path
 
 
 class Desk:
     """What the endpoints share: the settings, the office (the web app's, made when it starts), access, texts."""
 
-    def __init__(self, settings, office_of: Callable[[], Office], clock, email_sender: EmailSender | None):
+    def __init__(self, settings, office_of: Callable[[], Office], clock, email_sender: EmailSender | None,
+                 engine_of: Callable[[], object] | None = None):
         self.settings = settings
         self.office_of = office_of
+        self.engine_of = engine_of  # the advisor's engine, for the review's themes (None: no review page)
         self.clock = clock
         self.email_sender = email_sender
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape on for .html
@@ -49,6 +54,10 @@ class Desk:
     @property
     def office(self) -> Office:
         return self.office_of()
+
+    @property
+    def engine(self):
+        return self.engine_of() if self.engine_of is not None else None
 
     @property
     def access(self) -> DeskAccess:
@@ -277,18 +286,34 @@ def case_view(desk: Desk, case) -> dict:
     }
 
 
+def filtered_cases(desk: Desk, user: DeskUser, kind: str, status: str) -> list:
+    """The cases this user may see, of this kind and status ("" for any)."""
+    every = desk.office.store.cases.with_status(CASE_STATUSES)
+    return [c for c in every if desk.access.may_see(user, c) and (not kind or c.kind == kind) and (not status or c.status == status)]
+
+
 @signed_in
 async def cases(request: Request, desk: Desk, user: DeskUser, form):
     kind = request.query_params.get("kind", "")
     status = request.query_params.get("status", "")
-    every = await run_in_threadpool(desk.office.store.cases.with_status, CASE_STATUSES)
-    shown = [
-        case_view(desk, c)
-        for c in every
-        if desk.access.may_see(user, c) and (not kind or c.kind == kind) and (not status or c.status == status)
-    ]
-    context = {"cases": shown, "kinds": list(CASE_KINDS), "statuses": CASE_STATUSES, "kind": kind, "status": status}
+    shown = [case_view(desk, c) for c in await run_in_threadpool(filtered_cases, desk, user, kind, status)]
+    context = {"cases": shown, "kinds": list(CASE_KINDS), "statuses": CASE_STATUSES, "kind": kind, "status": status,
+               "csrf": user.csrf}
     return desk.page(request, "cases.html", context, user=user)
+
+
+@signed_in
+async def export_cases(request: Request, desk: Desk, user: DeskUser, form):
+    """The cases shown with the same filters, as a CSV download: names only with the tick box, audited with who."""
+    kind = form.get("kind", "") if form.get("kind", "") in CASE_KINDS else ""
+    status = form.get("status", "") if form.get("status", "") in CASE_STATUSES else ""
+    with_names = form.get("names") == "yes"
+    chosen = await run_in_threadpool(filtered_cases, desk, user, kind, status)
+    detail = f"{len(chosen)} cases; {'with names' if with_names else 'no names'}; kind={kind or 'all'}; status={status or 'all'}"
+    await run_in_threadpool(desk.office.store.audit.record, user.identity, "desk_export", "cases", detail)
+    name = f"cases-{desk.clock().date().isoformat()}.csv"
+    headers = {"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"}
+    return Response(cases_csv(chosen, with_names), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def visible_case(desk: Desk, user: DeskUser, ref: str):
@@ -388,10 +413,15 @@ async def not_found(request: Request, exc):
 
 
 def build_desk(
-    settings, office_of: Callable[[], Office], clock: Callable[[], datetime] = utc_now, email_sender: EmailSender | None = None
+    settings, office_of: Callable[[], Office], clock: Callable[[], datetime] = utc_now, email_sender: EmailSender | None = None,
+    engine_of: Callable[[], object] | None = None,
 ) -> Starlette:
-    """The desk, for mounting at /desk (name "desk"); `office_of` gives the web app's Office once it has started.
-    Sign-in links are emailed with `email_sender`, by default the school's mail server when SMTP_HOST is set."""
+    """The desk, for mounting at /desk (name "desk"); `office_of` gives the web app's Office once it has started,
+    `engine_of` its engine (for the governors' review). Sign-in links are emailed with `email_sender`, by
+    default the school's mail server when SMTP_HOST is set."""
+    from bot.desk.review import REVIEW_ROUTES
+    from bot.desk.roster import ROSTER_ROUTES
+
     routes = [
         Route("/", home, methods=["GET"], name="home"),
         Route("/signin", signin, methods=["GET", "POST"], name="signin"),
@@ -403,6 +433,7 @@ def build_desk(
         Route("/unanswered/{item_id:int}/text", answer_with_text, methods=["POST"], name="answer_text"),
         Route("/unanswered/{item_id:int}/dismiss", dismiss, methods=["POST"], name="dismiss"),
         Route("/cases", cases, methods=["GET"], name="cases"),
+        Route("/cases/export", export_cases, methods=["POST"], name="export_cases"),
         Route("/cases/{ref}", case_page, methods=["GET"], name="case"),
         Route("/cases/{ref}/acknowledge", acknowledge, methods=["POST"], name="acknowledge"),
         Route("/cases/{ref}/close", close, methods=["POST"], name="close"),
@@ -411,7 +442,9 @@ def build_desk(
         Route("/learned/{answer_id:int}/undo", unlearn, methods=["POST"], name="unlearn"),
         Route("/stats", stats, methods=["GET"], name="stats"),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        *ROSTER_ROUTES,
+        *REVIEW_ROUTES,
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
-    app.state.desk = Desk(settings, office_of, clock, email_sender or smtp_email_sender(settings))
+    app.state.desk = Desk(settings, office_of, clock, email_sender or smtp_email_sender(settings), engine_of)
     return app

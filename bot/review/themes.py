@@ -30,6 +30,7 @@ class Theme:
     closeness: float
     office_answered: int  # how many the office answered (with a clause or its own words)
     by_office: bool = False  # the clause is the one the office answered most of them with
+    example_ids: tuple[int, ...] = ()  # the unanswered items shown: the title's first, then each example's
 
     @property
     def short_action(self) -> str:
@@ -84,16 +85,19 @@ def _theme(engine, rows, centre, entry_vectors, clause_of_entry, known_words, hi
         clause = engine.pack.clause(office_clause)
     shown = [r for r in rows if r.get("id") not in hidden]
     examples: list[str] = []
+    ids: list[int] = []
     for row in shown:
         text = _short(redact(row["text"], known_words))
         if text not in examples:
             examples.append(text)
+            ids.append(row.get("id"))
     # The theme is named by its most central question that needed nothing taken out, when there is one.
     clean = [e for e in examples if "[" not in e and len(e) <= 120]
     if clean:
-        examples.remove(clean[0])
-        examples.insert(0, clean[0])
-    examples = examples[:EXAMPLES]
+        first = examples.index(clean[0])
+        examples.insert(0, examples.pop(first))
+        ids.insert(0, ids.pop(first))
+    examples, ids = examples[:EXAMPLES], ids[:EXAMPLES]
     near = by_office or closeness >= CLOSE_CLAUSE
     return Theme(
         title=essence(examples[0]) if examples else "(examples hidden by the office)",
@@ -105,6 +109,7 @@ def _theme(engine, rows, centre, entry_vectors, clause_of_entry, known_words, hi
         closeness=round(closeness, 2),
         office_answered=sum(1 for r in rows if r.get("status") == "answered"),
         by_office=by_office,
+        example_ids=tuple(ids),
     )
 
 

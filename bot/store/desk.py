@@ -1,5 +1,6 @@
-"""The desk's room: single-use sign-in links and signed-in sessions (hashes of their secrets only), and notes
-the office adds to a case."""
+"""The desk's room: single-use sign-in links and signed-in sessions (hashes of their secrets only), notes
+the office adds to a case, signatures the office matches to the roster by hand, and the review's examples
+the office hid."""
 
 from __future__ import annotations
 
@@ -80,3 +81,35 @@ class DeskRoom(Room):
     def notes(self, ref: str) -> list[dict]:
         with self.reading() as db:
             return list(db["case_notes"].rows_where("ref = ?", [ref], order_by="id"))
+
+    def match_signature(self, signature_id: int, roster_id: int) -> bool:
+        """A signature given by name alone, tied by hand to a roster row (as if the person had used their code),
+        with the same signer's other unmatched signatures of that kind; the row's person is then known by the
+        signer's key, so what they sign later is theirs too. False if the signature was matched already."""
+        with self.atomic() as db:
+            signature = self.row("signatures", signature_id)
+            if signature is None or signature["roster_id"] is not None:
+                return False
+            db.execute(
+                "UPDATE signatures SET roster_id = ? WHERE roster_id IS NULL AND (id = ? OR (user_key = ? AND user_key != '' AND kind = ?))",
+                [roster_id, signature_id, signature["user_key"], signature["kind"]],
+            )
+            db.execute(
+                "UPDATE roster SET user_key = ?, channel = ?, chat_id = ?, linked_at = ? WHERE id = ? AND user_key = ''",
+                [signature["user_key"], signature["channel"], signature["chat_id"], stamp(self.now()), roster_id],
+            )
+            return True
+
+    # The review's examples the office hid (`policybot office review --hide`, the desk's "hide this example"):
+    # kept as the audit log's own lines (review_hide / review_show of U-12), so who hid what, and when, is
+    # recorded once, and an example stays hidden as long as the audit log is kept (longer than the question).
+
+    def hidden_examples(self) -> frozenset[int]:
+        """The unanswered items whose last review_hide / review_show is a hide."""
+        state: dict[int, bool] = {}
+        with self.reading() as db:
+            for row in db["audit_log"].rows_where("action IN ('review_hide', 'review_show')", order_by="id"):
+                target = (row["target"] or "").upper().removeprefix("U-")
+                if target.isdigit():
+                    state[int(target)] = row["action"] == "review_hide"
+        return frozenset(item for item, hidden in state.items() if hidden)

@@ -45,7 +45,7 @@ from bot.protocol import (
     office_button,
     office_pattern,
 )
-from bot.store import CASE_STATUSES
+from bot.store import CASE_STATUSES, OPEN_STATUSES
 from bot.telegram.render import render_plain_text
 from bot.telegram.replies import deliver, send_in_order
 from bot.telegram.services import actor_of, flush_outbox, is_private, send_plain, services
@@ -104,6 +104,36 @@ def admins_only(action):
     return command
 
 
+def audience_here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """Whose cases the caller sees here: "office" (an admin), "escalation" (one of ESCALATION_USER_IDS, in the
+    escalation chat or in private), or "" (nobody's)."""
+    if is_admin_here(update, context):
+        return "office"
+    user, chat = update.effective_user, update.effective_chat
+    return "escalation" if office_of(context).is_escalation(user.id if user else None, chat.id if chat else None) else ""
+
+
+def cases_command(action):
+    """A command about cases, for admins (the office's cases) and ESCALATION_USER_IDS (only the cases about the
+    headteacher or the office); refused to anyone else."""
+
+    async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_message is None:
+            return
+        audience = audience_here(update, context)
+        if not audience:
+            await refuse(update, context)
+            return
+        reply = await action(office_of(context), context.args or [], audience)
+        if reply:
+            await send_plain(context, update.effective_chat.id, reply)
+        await flush_outbox(context)
+
+    command.__name__ = action.__name__
+    command.__doc__ = action.__doc__
+    return command
+
+
 def rest_of(update: Update, count: int) -> str:
     """The text after the command and its first word, as typed (line breaks kept): a note or an answer."""
     parts = (update.effective_message.text or "").split(None, 2)
@@ -122,22 +152,20 @@ async def unanswered(office: Office, args, rest, update: Update) -> str:
     return ""
 
 
-@admins_only
-async def reports(office: Office, args, rest, update: Update) -> str:
-    """/reports, or /reports --all with the closed ones too (never those about the headteacher or the office)."""
-    if "--all" not in args:
-        return await asyncio.to_thread(office.reports_listing)
-    cases = await asyncio.to_thread(office.store.cases.with_status, CASE_STATUSES)
-    visible = [c for c in cases if c.route != "escalation"]
-    return "\n".join(office.case_line(c) for c in visible) or office.texts.get("none_open")
+@cases_command
+async def reports(office: Office, args, audience: str) -> str:
+    """/reports, or /reports --all with the closed ones too: the office's cases to an admin, those about the
+    headteacher or the office to ESCALATION_USER_IDS (never to the office)."""
+    statuses = CASE_STATUSES if "--all" in args else OPEN_STATUSES
+    return await asyncio.to_thread(lambda: office.reports_listing(audience=audience, statuses=statuses))
 
 
-@admins_only
-async def case(office: Office, args, rest, update: Update) -> str:
-    """/case REF"""
+@cases_command
+async def case(office: Office, args, audience: str) -> str:
+    """/case REF (a case the caller may see; any other is "no such case")"""
     if not args:
         return office.texts.get("case_usage")
-    return (await asyncio.to_thread(office.case_detail, args[0])).message
+    return (await asyncio.to_thread(lambda: office.case_detail(args[0], audience=audience))).message
 
 
 @admins_only

@@ -413,6 +413,8 @@ def build_app(settings, advisor: Answerer, store: Store | None = None) -> Starle
                 await anyio.to_thread.run_sync(answerer.close)
             web.close()
 
+    from bot.desk.app import DESK_UPLOAD_LIMITS  # the desk's roster upload: larger than a chat message
+
     routes = [
         Route("/", chat_page, methods=["GET"], name="chat"),
         Route("/send", send, methods=["POST"], name="send"),
@@ -421,13 +423,13 @@ def build_app(settings, advisor: Answerer, store: Store | None = None) -> Starle
         Route("/agreement", agreement_page, methods=["GET"], name="agreement"),
         Route("/privacy", privacy_page, methods=["GET"], name="privacy"),
         Route("/health", health, methods=["GET"], name="health"),
-        Mount("/desk", app=build_desk(settings, lambda: web.dialogue.office), name="desk"),  # the office's desk (bot/desk/)
+        Mount("/desk", app=build_desk(settings, lambda: web.dialogue.office, engine_of=lambda: web.advisor.engine), name="desk"),  # the office's desk (bot/desk/)
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         Mount("/a", routes=ANSWER_ROUTES),  # a web asker's private page for the office's answer (answers.py)
     ]
     middleware = [
         Middleware(ClientAddress, trusted=settings.web_trusted_proxies),
-        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), limits={"/evidence": MAX_UPLOAD_BYTES},
+        Middleware(SecurityHeaders, too_large=web.texts.get("too_large"), limits={"/evidence": MAX_UPLOAD_BYTES, **DESK_UPLOAD_LIMITS},
                    embed_origins=settings.web_embed_origins),
         Middleware(
             SessionMiddleware, secret_key=secret_key(settings), session_cookie=COOKIE,
