@@ -25,7 +25,8 @@ from bot.desk.charts import bar_chart
 from bot.office import parse_item_ref
 from bot.review import build_review, write_review
 from bot.review.gather import CaseSummary
-from bot.review.pdf import _change, _day, _duration, _Filled, _who, brief, decisions
+from bot.review.pdf import brief, decisions
+from bot.review.wording import FilledTexts, change, day_text, duration, who
 from bot.review.redact import redact
 from bot.texts import for_review
 
@@ -56,10 +57,10 @@ def review_url(request: Request, start: date, end: date) -> str:
     return request.url_for("desk:review").path + "?" + urlencode({"from": start.isoformat(), "to": end.isoformat()})
 
 
-def filled_texts(desk: Desk, review) -> _Filled:
+def filled_texts(desk: Desk, review) -> FilledTexts:
     """The review's texts (bot/data/review.yaml) with its own values, as the PDF fills them."""
-    values = {"start": _day(review.start), "end": _day(review.end), "policy_title": review.policy_title, "today": _day(desk.clock().date())}
-    return _Filled(for_review(desk.settings, desk.office.pack), values)
+    values = {"start": day_text(review.start), "end": day_text(review.end), "policy_title": review.policy_title, "today": day_text(desk.clock().date())}
+    return FilledTexts(for_review(desk.settings, desk.office.pack), values)
 
 
 def by_month(review) -> list[tuple[str, int]]:
@@ -88,8 +89,8 @@ def review_context(desk: Desk, start: date, end: date) -> dict:
         charts["cases"] = bar_chart([(t(f"kinds.{kind}"), round((CaseSummary.middle(s.hours_to_close) or 0) / 24)) for kind, s in counted],
                                     t("charts.cases"))
     cases = [
-        {"kind": t(f"kinds.{kind}"), "count": s.count, "open": s.open, "acknowledge": _duration(s.middle(s.hours_to_acknowledge)),
-         "close": _duration(s.middle(s.hours_to_close)), "by_clause": s.by_clause if kind in ("breach", "complaint") else []}
+        {"kind": t(f"kinds.{kind}"), "count": s.count, "open": s.open, "acknowledge": duration(s.middle(s.hours_to_acknowledge)),
+         "close": duration(s.middle(s.hours_to_close)), "by_clause": s.by_clause if kind in ("breach", "complaint") else []}
         for kind, s in review.cases.items()
     ]
     hidden_items = []
@@ -107,12 +108,12 @@ def review_context(desk: Desk, start: date, end: date) -> dict:
         "shared": shared[:10],
         "once": once[:8],
         "more_once": max(0, len(once) - 8),
-        "clause_rows": [(c.label, c.title, c.by_role.get("staff", 0), c.by_role.get("parent", 0), c.total, c.halves[0], _change(*c.halves))
+        "clause_rows": [(c.label, c.title, c.by_role.get("staff", 0), c.by_role.get("parent", 0), c.total, c.halves[0], change(*c.halves))
                         for c in review.clauses[:10]],
         "cases": cases,
-        "gone": _day(date.fromisoformat(oldest)) if oldest and oldest > review.start.isoformat() else "",
+        "gone": day_text(date.fromisoformat(oldest)) if oldest and oldest > review.start.isoformat() else "",
         "hidden_items": hidden_items,
-        "roles_of": lambda theme: ", ".join(f"{count} {_who(role, count)}" for role, count in sorted(theme.roles.items())),
+        "roles_of": lambda theme: ", ".join(f"{count} {who(role, count)}" for role, count in sorted(theme.roles.items())),
     }
 
 

@@ -14,6 +14,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from bot.review import charts
+from bot.review.wording import FilledTexts, change, cut, day_text, duration, share, who
 from bot.review.gather import CaseSummary, Review
 
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -140,13 +141,13 @@ def _HeadingStyle():
 def render_review(review: Review, texts, path: Path | str, settings_values: dict | None = None) -> Path:
     """Write the review to `path` (a PDF) and return it."""
     values = {
-        "start": _day(review.start),
-        "end": _day(review.end),
+        "start": day_text(review.start),
+        "end": day_text(review.end),
         "policy_title": review.policy_title,
-        "today": _day(date.today()),
+        "today": day_text(date.today()),
         **(settings_values or {}),
     }
-    t = _Filled(texts, values)
+    t = FilledTexts(texts, values)
     pdf = ReviewPDF(texts, t("footer"))
     pdf.set_title(t("title"))
     pdf.set_author(review.school)
@@ -173,16 +174,6 @@ def render_review(review: Review, texts, path: Path | str, settings_values: dict
         pdf.output(str(tmp))
         os.replace(tmp, path)
     return path
-
-
-class _Filled:
-    """texts.get with the review's own values filled in too."""
-
-    def __init__(self, texts, values: dict):
-        self.texts, self.values = texts, values
-
-    def __call__(self, key: str, **more) -> str:
-        return self.texts.get(key, **{**self.values, **{k: str(v) for k, v in more.items()}})
 
 
 # --- pages -------------------------------------------------------------------------------------------------
@@ -220,7 +211,7 @@ def brief(review: Review, t) -> list[str]:
     parents = sum(review.questions_by_week.get("parent", []))
     lines = [
         t("brief.questions", questions=review.questions, staff=staff, parents=parents,
-          answered_share=_share(review.answered, review.questions)),
+          answered_share=share(review.answered, review.questions)),
     ]
     if review.clauses:
         top = review.clauses[0]
@@ -239,12 +230,12 @@ def brief(review: Review, t) -> list[str]:
     if sum(s.count for s in counted):
         closing = [h for s in counted for h in s.hours_to_close]
         lines.append(t("brief.cases", breaches=breaches.count if breaches else 0, complaints=complaints.count if complaints else 0,
-                       close=_duration(CaseSummary.middle(closing))))
+                       close=duration(CaseSummary.middle(closing))))
     else:
         lines.append(t("brief.no_cases"))
     alerts = review.cases.get("safeguarding")
     if alerts and alerts.count:
-        lines.append(t("brief.safeguarding", alerts=alerts.count, acknowledge=_duration(alerts.middle(alerts.hours_to_acknowledge))))
+        lines.append(t("brief.safeguarding", alerts=alerts.count, acknowledge=duration(alerts.middle(alerts.hours_to_acknowledge))))
     if review.health is not None:
         lines.append(t("brief.health", findings=review.health.findings))
     if review.coverage is None:
@@ -279,7 +270,7 @@ def _asked(pdf: ReviewPDF, review: Review, t, folder: Path) -> None:
     if review.clauses:
         pdf.image_full(charts.top_clauses(review, pdf.texts, folder / "top.png"))
     rows = [
-        [c.label, _cut(c.title, 40), c.by_role.get("staff", 0), c.by_role.get("parent", 0), c.total, c.halves[0], _change(*c.halves)]
+        [c.label, cut(c.title, 40), c.by_role.get("staff", 0), c.by_role.get("parent", 0), c.total, c.halves[0], change(*c.halves)]
         for c in review.clauses[:10]
     ]
     h = "headers."
@@ -291,7 +282,7 @@ def _unanswered(pdf: ReviewPDF, review: Review, t) -> None:
     pdf.heading(t("sections.unanswered"))
     pdf.para(t("intro.unanswered"))
     if review.oldest_question and review.oldest_question[:10] > review.start.isoformat():
-        pdf.para(t("intro.unanswered_gone", oldest=_day(date.fromisoformat(review.oldest_question[:10]))), size=9, muted=True)
+        pdf.para(t("intro.unanswered_gone", oldest=day_text(date.fromisoformat(review.oldest_question[:10]))), size=9, muted=True)
     if not review.themes:
         pdf.para(t("brief.no_unanswered"))
     shared = [theme for theme in review.themes if theme.size > 1][:MAX_SHOWN_THEMES]
@@ -300,7 +291,7 @@ def _unanswered(pdf: ReviewPDF, review: Review, t) -> None:
             pdf.add_page()
         pdf.set_font(FONT, "B", 10.5)
         pdf.multi_cell(0, 5.4, f"{n}. “{theme.title}”", new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-        roles = ", ".join(f"{count} {_who(role, count)}" for role, count in sorted(theme.roles.items()))
+        roles = ", ".join(f"{count} {who(role, count)}" for role, count in sorted(theme.roles.items()))
         asked = t("theme.asked", size=theme.size, roles=roles) + (t("theme.office", answered=theme.office_answered) if theme.office_answered else "")
         pdf.para(asked, size=8.5, muted=True)
         if theme.examples:
@@ -328,7 +319,7 @@ def _confusing(pdf: ReviewPDF, review: Review, t) -> None:
         pdf.para(t("intro.no_confusing"))
         return
     h = "headers."
-    rows = [[c.label, _cut(c.title, 34), c.asked, c.hedged, c.thumbs_down, c.redirected] for c in review.confusing[:15]]
+    rows = [[c.label, cut(c.title, 34), c.asked, c.hedged, c.thumbs_down, c.redirected] for c in review.confusing[:15]]
     pdf.grid([t(h + "clause"), t(h + "about"), t(h + "asked"), t(h + "unsure"), t(h + "thumbs_down"), t(h + "redirected")],
              rows, (24, 60, 14, 18, 20, 28))
 
@@ -338,7 +329,7 @@ def _cases(pdf: ReviewPDF, review: Review, t, folder: Path) -> None:
     pdf.para(t("intro.cases"))
     h = "headers."
     rows = [
-        [t(f"kinds.{kind}"), s.count, s.open, _duration(s.middle(s.hours_to_acknowledge)), _duration(s.middle(s.hours_to_close))]
+        [t(f"kinds.{kind}"), s.count, s.open, duration(s.middle(s.hours_to_acknowledge)), duration(s.middle(s.hours_to_close))]
         for kind, s in review.cases.items()
     ]
     pdf.grid([t(h + "kind"), t(h + "cases"), t(h + "still_open"), t(h + "acknowledge"), t(h + "close")], rows, (50, 20, 25, 39, 40))
@@ -389,41 +380,11 @@ def _health(pdf: ReviewPDF, review: Review, t) -> None:
         pdf.set_font(FONT, "B", 9.5)
         pdf.multi_cell(0, 5, f"{pair.first} ({verdict(pair.first_verdict)})  ↔  {pair.second} ({verdict(pair.second_verdict)})",
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-        pdf.para(f"{pair.first}: {_cut(pair.first_text, 180)}", size=8.5)
-        pdf.para(f"{pair.second}: {_cut(pair.second_text, 180)}", size=8.5)
+        pdf.para(f"{pair.first}: {cut(pair.first_text, 180)}", size=8.5)
+        pdf.para(f"{pair.second}: {cut(pair.second_text, 180)}", size=8.5)
         pdf.ln(1)
 
 
 # --- formatting --------------------------------------------------------------------------------------------
 
 
-def _who(role: str, count: int) -> str:
-    return ("parent" if count == 1 else "parents") if role == "parent" else role
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {day.strftime('%B %Y')}"
-
-
-def _share(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "—"
-
-
-def _duration(hours: float | None) -> str:
-    if hours is None:
-        return "—"
-    if hours < 48:
-        return f"{hours:.0f} hours" if hours >= 1.5 else "1 hour" if hours >= 0.5 else "under an hour"
-    return f"{hours / 24:.0f} days"
-
-
-def _change(first: int, second: int) -> str:
-    if not first:
-        return f"{second} (new)" if second else "0"
-    delta = round(100 * (second - first) / first)
-    return f"{second} ({'+' if delta >= 0 else ''}{delta}%)"
-
-
-def _cut(text: str, limit: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
