@@ -478,7 +478,7 @@ class Signing:
     def form_errors(self, kind: str, *, name: str, classes: str, prefer_not: bool, role: str, email: str) -> dict[str, str]:
         t, errors = self.texts, {}
         if not name:
-            errors["name"] = t.get("signing.form_errors.name")
+            errors["name"] = t.get("signing.ask_name")
         elif len(name) > NAME_LIMIT:
             errors["name"] = t.get("signing.name_too_long", limit=NAME_LIMIT)
         if kind == "agreement":
@@ -502,7 +502,8 @@ class Signing:
             return None
         key = self.user_key(person)
         with self.store.transaction():
-            return self.to_office(person, key, kind, digest or self.text_for(kind).digest, question)
+            current = self.text_for(kind).digest
+            return self.to_office(person, key, kind, digest if digest == current else current, question)
 
     # --- reminders -------------------------------------------------------------------------------------
 

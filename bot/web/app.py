@@ -36,6 +36,7 @@ from bot.store import Store
 from bot.store.evidence import image_type
 from bot.texts import for_people, for_web
 from bot.web.answers import ANSWER_ROUTES
+from bot.web.signing import SIGN_ROUTES, behind_notice, open_round
 from bot.web.security import (MAX_BODY_BYTES, ClientAddress, SecurityHeaders, client_address, csrf_ok, csrf_token,
                               secret_key, session_cookie_options)
 from bot.web.transcripts import Transcripts
@@ -131,6 +132,7 @@ async def chat_page(request: Request):
         "evidence_room": MAX_IMAGES - photos if awaiting == "photos" else 0,
         "menu": web.menu(bool(awaiting)),
         "csrf": csrf_token(request.session),
+        "sign_behind": await run_in_threadpool(behind_notice, request),  # a new version of what they signed (signing.py)
     }
     return web.page(request, "chat.html", context)
 
@@ -361,6 +363,7 @@ def build_app(settings, advisor: Answerer) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         web.open()
+        await run_in_threadpool(open_round, web)  # a new version of the pack: signers asked to confirm (signing.py)
         try:
             async with delivering_email(settings, web.store, route_failed=web.dialogue.office.route_failed) as app.state.email:
                 yield
@@ -375,6 +378,7 @@ def build_app(settings, advisor: Answerer) -> Starlette:
         Route("/agreement", agreement_page, methods=["GET"], name="agreement"),
         Route("/privacy", privacy_page, methods=["GET"], name="privacy"),
         Route("/health", health, methods=["GET"], name="health"),
+        *SIGN_ROUTES,  # signing on the web: /sign and personal links /sign/<code> (signing.py)
         Mount("/desk", app=build_desk(settings, lambda: web.dialogue.office), name="desk"),  # the office's desk (bot/desk/)
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         Mount("/a", routes=ANSWER_ROUTES),  # a web asker's private page for the office's answer (answers.py)
