@@ -87,6 +87,8 @@ def sections_shown(html: str) -> list[str]:
 def test_the_sign_page_is_reached_from_the_chat_and_the_agreement_and_says_what_is_kept(client, pack):
     for path in ("/", "/agreement"):
         assert re.search(r'href="/sign(\?kind=agreement)?"', client.get(path).text), path
+    privacy = main_text(client.get("/privacy").text)
+    assert "A signature is a record the school keeps for 2555 days; “Forget me” does not erase it" in privacy
     page = client.get("/sign")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     text = main_text(page.text)
@@ -390,3 +392,13 @@ def test_a_database_from_before_web_signing_opens_and_keeps_its_signatures(tmp_p
         [row] = store.signatures.all()
         assert row["name"] == "Jane Doe" and row["email"] == "" and row["code"] == ""
         assert store.signatures.roster() == [] and "reminded_at" in store.db["roster"].columns_dict
+
+
+def test_the_access_log_does_not_name_a_personal_code():
+    import logging
+
+    from bot.web.signing import HideSignCodes
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/sign/AbCdEf123456", "1.1", 303), None)
+    assert HideSignCodes().filter(record) and "AbCdEf123456" not in record.getMessage() and "/sign/…" in record.getMessage()
