@@ -240,7 +240,7 @@ class Signing:
         """The person's latest signature of `kind`: their own, or one given through their personal link (their
         roster row's, or a signature's own `code`) in another browser or chat; the newest of these."""
         found = [self.store.signatures.latest(key, kind)]
-        roster = self.roster_row(key, kind)
+        roster = self.roster_for(key, kind, code)
         if roster is not None:
             found.append(self.store.signatures.latest_of_roster(roster["id"], kind))
         by_code = self.store.signatures.by_code(code)
@@ -253,6 +253,14 @@ class Signing:
         """The person's roster row, when they came by its code and it is for this kind of signing."""
         roster = self.store.signatures.roster_of(key)
         return roster if roster and roster["kind"] == ROLE_OF_KIND[kind] else None
+
+    def roster_for(self, key: str, kind: str, code: str = "") -> dict | None:
+        """The roster row of the personal link the person came by (`code`, not yet used to sign), else the row
+        they are tied to; only a row for this kind of signing."""
+        row = self.store.signatures.roster_by_code(code) if code else None
+        if row is not None and row["kind"] == ROLE_OF_KIND[kind]:
+            return row
+        return self.roster_row(key, kind)
 
     def press(self, person: Person, action: str) -> list[Outgoing]:
         """A signing button (`sig:…`)."""
@@ -423,7 +431,7 @@ class Signing:
             if text.clauses:
                 self.store.signatures.record_version(kind, text.digest, text.fingerprints())
             latest = self.latest(key, kind, code)
-            roster = self.roster_row(key, kind)
+            roster = self.roster_for(key, kind, code)
         if latest and latest["digest"] == text.digest:
             return SignPage(kind, text, (), (), None, latest, roster)
         if latest:
@@ -434,6 +442,8 @@ class Signing:
     def behind(self, person: Person) -> list[str]:
         """The kinds this person signed an earlier version of (for a notice on their next visit)."""
         key = self.user_key(person)
+        if not self.store.signatures.of_person(key) and self.store.signatures.roster_of(key) is None:
+            return []  # most visitors: nothing signed, nothing to compute
         out = []
         for kind in KINDS:
             latest = self.latest(key, kind)
@@ -455,11 +465,12 @@ class Signing:
             latest = self.latest(key, kind, code)
             if latest and latest["digest"] == text.digest:
                 return FormResult(signature=latest)  # sent twice: signed once
-            roster = self.roster_row(key, kind)
+            roster = self.roster_for(key, kind, code)
+            if roster is not None and roster["user_key"] != key:  # their personal link: tied to them as they sign
+                self.store.signatures.link(roster["id"], key, person.channel, person.chat_id)
             if latest:
                 name, role, classes = latest["name"], latest["role"], latest["classes"]
-                email = latest["email"]
-                code = latest["code"]
+                email, code = latest["email"], latest["code"]
             else:
                 errors = self.form_errors(kind, name=name, classes=classes, prefer_not=prefer_not, role=role, email=email)
                 if errors:
@@ -467,6 +478,8 @@ class Signing:
                 if prefer_not:
                     classes = ""
                 code = self.store.signatures.new_code() if email and roster is None else ""
+            if roster is not None:
+                code = ""  # their roster row's code is their link
             row_id = self.store.signatures.record(
                 kind=kind, outcome="signed", user_key=key, digest=text.digest, channel=person.channel, chat_id=person.chat_id,
                 name=name, role=role if kind == "acknowledgement" else "", classes=classes if kind == "agreement" else "",

@@ -26,7 +26,7 @@ from knowledge.signing import KINDS, SHORT
 
 FIELDS = ("csrf", "kind", "digest", "action", "name", "classes", "prefer_not", "role", "email", "question")
 FLASH = "sign_flash"  # what the next page must say (a question sent), kept in the session until shown
-CODE = "sign_code"  # the personal code of the link this browser came by (a signer not on the roster)
+CODE = "sign_code"  # the personal code of the link this browser came by (a roster row's, or a signer's own)
 PRIVATE = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
 
 
@@ -190,10 +190,8 @@ async def sign_post(request: Request):
 
 
 async def sign_code(request: Request):
-    """A personal link: the roster row (or an earlier signature) it stands for, tied to this browser; then the
-    signing page. An unknown link, or one whose current version is already signed, gets a polite page."""
-    from bot.web.app import person_of
-
+    """A personal link: the roster row (or an earlier signature) it stands for, remembered for this browser; then
+    the signing page. An unknown link, or one whose current version is already signed, gets a polite page."""
     web = request.app.state.web
     code = request.path_params["code"]
     signing = signing_of(request)
@@ -209,10 +207,7 @@ async def sign_code(request: Request):
         latest = given
     if latest is not None and latest["digest"] == signing.text_for(kind).digest:
         return message(request, web.texts.get("sign.link_used", date=latest["at"][:10]), 410)
-    if roster is not None:
-        await run_in_threadpool(signing.claim_code, person_of(request), code)
-    else:
-        request.session[CODE] = code
+    request.session[CODE] = code  # tied to this person only when they sign (a mail scanner's visit ties nothing)
     return RedirectResponse(f"{request.url_for('sign').path}?kind={kind}", status_code=303)
 
 
