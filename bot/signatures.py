@@ -615,6 +615,12 @@ class Signing:
         return [r for r in self.store.signatures.all() if r["roster_id"] is None and r["outcome"] == "signed"]
 
 
+def masked(address: str) -> str:
+    """j•••@example.org: enough for the person to recognise their address."""
+    local, _, domain = address.rpartition("@")
+    return f"{local[:1]}•••@{domain}" if local else ""
+
+
 def reach_of(row: dict, can_email: bool) -> str:
     """How a roster row can be reminded: telegram | email | none."""
     if row["channel"] == "telegram" and row["chat_id"]:
@@ -634,4 +640,6 @@ def mydata_lines(store: Store, texts: Texts, user_key: str) -> list[str]:
         else:
             lines.append(texts.get(f"signing.mydata_signed.{row['kind']}", date=row["at"][:10], version=row["digest"][:SHORT],
                                    name=row["name"], role=row["role"], classes=row["classes"] or texts.get("signing.prefer_not")))
+            if row.get("email"):
+                lines.append(texts.get("signing.mydata_email", masked=masked(row["email"])))
     return lines

@@ -121,6 +121,8 @@ def test_a_parent_signs_with_several_classes_and_the_page_after_says_so(client, 
         assert row["digest"] == signed_text(pack, "agreement").digest and row["email"] == "jane@home.example"
         assert row["code"] and row["roster_id"] is None  # a personal code, for the link a new version would email
         assert store.people.role_of(row["user_key"]) == "parent"
+    mydata = client.post("/send", data={"csrf": field(form, "csrf"), "command": "mydata"})
+    assert "parents' agreement" in main_text(mydata.text) and "j•••@home.example" in main_text(mydata.text)  # /mydata shows it
     # The same form sent again (a second click, the back button): signed once; later the page says nothing is new.
     assert sign(client, page=form, name="Jane Doe", classes="3B").status_code == 200
     assert "nothing new to sign" in main_text(client.get("/sign").text)
