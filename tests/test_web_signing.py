@@ -87,6 +87,9 @@ def sections_shown(html: str) -> list[str]:
 def test_the_sign_page_is_reached_from_the_chat_and_the_agreement_and_says_what_is_kept(client, pack):
     for path in ("/", "/agreement"):
         assert re.search(r'href="/sign(\?kind=agreement)?"', client.get(path).text), path
+    chat = client.get("/").text
+    typed = client.post("/send", data={"csrf": field(chat, "csrf"), "text": "/agree"})  # as /agreement's reply says
+    assert typed.url.path == "/sign" and "Sign the parents' agreement" in main_text(typed.text)
     privacy = main_text(client.get("/privacy").text)
     assert "A signature is a record the school keeps for 2555 days; “Forget me” does not erase it" in privacy
     page = client.get("/sign")

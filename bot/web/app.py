@@ -36,7 +36,7 @@ from bot.store import Store
 from bot.store.evidence import image_type
 from bot.texts import for_people, for_web
 from bot.web.answers import ANSWER_ROUTES
-from bot.web.signing import SIGN_ROUTES, behind_notice, open_round
+from bot.web.signing import SIGN_ROUTES, behind_notice, open_round, typed_command
 from bot.web.security import (MAX_BODY_BYTES, ClientAddress, SecurityHeaders, client_address, csrf_ok, csrf_token,
                               secret_key, session_cookie_options)
 from bot.web.transcripts import Transcripts
@@ -153,6 +153,8 @@ async def send(request: Request):
     action, command, text = form.get("action"), form.get("command"), clean(form.get("text") or "")
     if not web.admitted(person, client_address(request), "" if action or command else text, action or command or ""):
         return back_to_chat(request, first_new)
+    if not action and not command and typed_command(text):  # /agree, /acknowledge: the signing page (signing.py)
+        return RedirectResponse(f"{request.url_for('sign').path}?kind={typed_command(text)}", status_code=303)
     if action:
         await run_in_threadpool(web.press, person, action)
     elif command:

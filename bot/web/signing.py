@@ -38,6 +38,14 @@ def signing_of(request: Request) -> Signing:
     return web.signing
 
 
+def typed_command(text: str) -> str:
+    """The kind of signing `/agree` or `/acknowledge` typed in the chat asks for ("" for anything else): on the web
+    signing has its own page."""
+    words = text.strip().split()
+    command = words[0].split("@", 1)[0].lower() if len(words) == 1 else ""
+    return {"/agree": "agreement", "/acknowledge": "acknowledgement"}.get(command, "")
+
+
 def open_round(web) -> int:
     """At start: a new version of the pack opens a re-confirmation round (Telegram messages, emails)."""
     web.signing = Signing(web.store, web.advisor.pack, web.person_texts, web.settings, web.dialogue.office)
