@@ -104,6 +104,12 @@ def test_a_parent_signs_on_the_web_then_confirms_only_the_clause_that_changed(pa
                 assert signed_text(changed, "agreement").short in done and "Jane Doe" in done
                 browser.go(site + "/")
                 assert browser.execute("return document.querySelectorAll('p.notice').length;") == 0
+
+                # With the chat's script on, "/agree" typed in the chat (as /agreement's reply says) opens the page too.
+                scanner.go(site + "/")
+                scanner.type(scanner.find("#text"), "/agree")
+                scanner.click(scanner.find("form.ask button"))
+                scanner.wait_for(lambda: scanner.url().endswith("/sign?kind=agreement"), "the signing page")
         finally:
             browser.close()
             scanner.close()
