@@ -409,3 +409,14 @@ def test_the_access_log_does_not_name_a_personal_code():
     record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
                                ("127.0.0.1:5000", "GET", "/sign/AbCdEf123456", "1.1", 303), None)
     assert HideSignCodes().filter(record) and "AbCdEf123456" not in record.getMessage() and "/sign/…" in record.getMessage()
+
+
+def test_a_question_about_a_child_at_risk_gets_the_chats_safeguarding_reply_not_the_queue(advisor, untaught_engine, settings):
+    """(The real advisor: the safeguarding reply is the dialogue's.)"""
+    with TestClient(build_app(settings, advisor), base_url=BASE) as client:
+        page = client.get("/sign").text
+        response = client.post("/sign", data={"csrf": field(page, "csrf"), "kind": "agreement", "action": "ask",
+                                              "question": "A pupil told me an adult online asked her to send naked pictures"})
+    assert response.url.path == "/" and "999" in main_text(response.text)  # the chat, with the safeguarding reply
+    with opened(settings) as store:
+        assert [s for s in store.signatures.all() if s["outcome"] == "asked"] == []
