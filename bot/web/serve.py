@@ -124,16 +124,21 @@ class OutboxNudge:
 
 
 def build_server(settings, advisor, application=None) -> Starlette:
-    """The web chat; with `application`, also the Telegram bot, started and stopped with the app."""
-    web = build_app(settings, advisor)
+    """The web chat; with `application`, also the Telegram bot, started and stopped with the app. Both then share
+    the bot's store (one SQLite connection for the process) and its answer batches (one model queue, so web and
+    Telegram questions asked at the same moment are answered in one batch, and what may be about a child at risk
+    goes first on either channel)."""
     if application is None:
-        return web
+        return build_app(settings, advisor)
     from bot.telegram.app import running_in_this_loop
+
+    web = build_app(settings, application.bot_data["answerer"], store=application.bot_data["store"])
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        async with web.router.lifespan_context(web):
-            async with running_in_this_loop(application, settings):
+        # The bot around the chat: the chat (and its email) stops first, then the bot closes what they share.
+        async with running_in_this_loop(application, settings):
+            async with web.router.lifespan_context(web):
                 yield
 
     routes = [webhook_route(application, settings)] if settings.webhook_url else []

@@ -26,6 +26,7 @@ from knowledge.signing import KINDS, SHORT
 
 FIELDS = ("csrf", "kind", "digest", "action", "name", "classes", "prefer_not", "role", "email", "question")
 FLASH = "sign_flash"  # what the next page must say (a question sent), kept in the session until shown
+SIGNED = "signed"  # this browser has signed here: its chat page looks for a new version of what was signed
 CODE = "sign_code"  # the personal code of the link this browser came by (a roster row's, or a signer's own)
 PRIVATE = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
 
@@ -52,12 +53,15 @@ def open_round(web) -> int:
     return web.signing.open_round()
 
 
-def behind_notice(request: Request) -> list[tuple[str, str]]:
-    """For the chat page: (what to read, where) for each text this browser's person signed an earlier version of."""
+async def behind_notice(request: Request) -> list[tuple[str, str]]:
+    """For the chat page: (what to read, where) for each text this browser's person signed an earlier version of.
+    Only a browser that signed here asks the store (the chat page of everyone else costs nothing more)."""
     from bot.web.app import person_of
 
+    if not request.session.get(SIGNED):
+        return []
     web = request.app.state.web
-    kinds = signing_of(request).behind(person_of(request))
+    kinds = await run_in_threadpool(signing_of(request).behind, person_of(request))
     return [(web.texts.get(f"sign.notice.{kind}"), f"{request.url_for('sign').path}?kind={kind}") for kind in kinds]
 
 
@@ -171,7 +175,7 @@ async def sign_post(request: Request):
     signing = signing_of(request)
     if form.get("action") == "ask":
         if question and web.triage.definite(question):  # a child may be at risk: the chat's safeguarding reply
-            await run_in_threadpool(web.say, person, question)
+            await web.in_lane(True, web.say, person, question)
             return RedirectResponse(request.url_for("chat").path + "#latest", status_code=303)
         out = await run_in_threadpool(signing.ask_form, person, kind, question, form.get("digest", ""))
         if out is None:
@@ -192,6 +196,7 @@ async def sign_post(request: Request):
         return RedirectResponse(back + "&done=changed", status_code=303)
     if result.errors:
         return await run_in_threadpool(render, request, kind, form=form, errors=result.errors, status_code=400)
+    request.session[SIGNED] = 1
     if not web.store.people.role_of(web.user_key(person)):
         await run_in_threadpool(web.store.people.set_role, web.user_key(person), ROLE_OF_KIND[kind])
     return RedirectResponse(back + "&done=signed#signed", status_code=303)
