@@ -2,11 +2,12 @@
 
 A channel hands `Signing` who is talking and what they typed or pressed, and shows the `Outgoing` replies it
 gets back; where each person is in signing is kept in the store. A channel that shows a whole form at once (the
-web page, bot/web/signing.py) asks `page` what to show and hands the filled form to `sign_form` or `ask_form`. The version signed is the digest of the clauses shown (knowledge/signing.py). At start
-(`open_round`), a new version of the pack opens a re-confirmation round: everyone who signed an earlier version
-on Telegram is sent a message through the outbox, a web signer who left an email address (or whose roster row has
-one) is emailed their personal link, and signing again shows them only the clauses that changed. `remind` reminds
-everyone on the roster who has not signed the current version, by Telegram or email, at most once a day.
+web page, bot/web/signing.py) asks `page` what to show and hands the filled form to `sign_form` or `ask_form`.
+The version signed is the digest of the clauses shown (knowledge/signing.py). At start (`open_round`), a new
+version of the pack opens a re-confirmation round: everyone who signed an earlier version on Telegram is sent a
+message through the outbox, a web signer who left an email address (or whose roster row has one) is emailed
+their personal link, and signing again shows them only the clauses that changed. `remind` reminds everyone on
+the roster who has not signed the current version, by Telegram or email, at most once a day.
 "I have a question first" puts the question in the office's unanswered queue, as a question the bot could not
 answer goes there. A signature is a record the school keeps (SIGNATURE_RETENTION_DAYS): /forget leaves it.
 """
