@@ -511,3 +511,33 @@ async def test_telegram_staff_acknowledge_and_a_child_at_risk_mid_signing_still_
         assert row["name"] == "Tom Lee" and row["kind"] == "acknowledgement" and row["channel"] == "telegram"
     finally:
         store.close()
+
+
+async def test_telegram_a_reminder_from_the_roster_reaches_the_parent_and_its_button_starts_signing(
+    fake_bot_api, start_bot, telegram_settings, pack
+):
+    """`policybot office roster remind` queues the reminder; the running bot sends it through the outbox."""
+    from bot.office_cli import cmd_roster_remind
+    from telegram_helpers import button, buttons, open_store, press, say
+
+    fake = fake_bot_api
+    store = open_store(telegram_settings)
+    ann = store.signatures.add_to_roster("parent", "Ann Bell", "", "1A")
+    store.close()
+    async with start_bot():
+        shown = await say(fake, TG_OTHER_PARENT, f"/start {ann['code']}")  # her row tied to her chat; she goes away
+        await press(fake, TG_OTHER_PARENT, shown[-1], button(shown[-1], "Not now"))
+        before = len(fake.sent_messages(TG_OTHER_PARENT))
+        assert cmd_roster_remind(SimpleNamespace(settings=telegram_settings)) == 0
+        [*_, reminder] = await fake.wait_for_messages(TG_OTHER_PARENT, before + 1, timeout=10)
+        assert reminder["text"].startswith("Hello Ann Bell.") and "not yet had yours" in reminder["text"]
+        shown = await press(fake, TG_OTHER_PARENT, reminder, button(reminder, "Read and sign"))
+        assert buttons(shown[-1])[0][0] == "I agree"
+        [signed] = await press(fake, TG_OTHER_PARENT, shown[-1], button(shown[-1], "I agree"))
+        assert "Ann Bell" in signed["text"] and "1A" in signed["text"]
+        assert cmd_roster_remind(SimpleNamespace(settings=telegram_settings)) == 0  # signed now: nobody to remind
+    store = open_store(telegram_settings)
+    try:
+        assert len([m for m in store.db["outbox"].rows if m["kind"] == "remind"]) == 1
+    finally:
+        store.close()
