@@ -3,7 +3,8 @@ parent goes from the chat to the signing page, is told what is kept, signs with 
 the agreement's words and the web app starts again; back in the same browser, a notice in the chat leads to only
 the clause that changed, and confirming keeps the details given. An axe-core scan (which needs JavaScript: a
 second browser, given the first one's cookie) of the signing page as she sees it, with an error announced and
-after the change, finds nothing serious; screenshots in docs/screenshots/.
+after the change, finds nothing serious, and the page does not scroll sideways at 320 px; screenshots in
+docs/screenshots/.
 
 No model: signing never asks the advisor, so the app is served over an advisor that only has the pack."""
 
@@ -37,6 +38,11 @@ def no_serious_violations(scanner: Browser, browser: Browser, where: str) -> Non
     scanner.go(url)
     found = scanner.axe()
     assert not found, f"{where}: {found}"
+    for width in (320, 640):  # a small phone; 640 CSS px is a 1280 px window at 200 % zoom
+        scanner.window(width, 800)
+        overflow = scanner.execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+        assert overflow <= 0, f"{where} scrolls sideways at {width} px"
+    scanner.window(375, 812)
 
 
 def page_text(browser: Browser) -> str:
