@@ -174,6 +174,20 @@ def test_a_question_first_goes_to_the_office_queue_and_signing_can_go_on(signing
     assert texts_of(signing.press(PARENT, "sig:agree")).startswith("Please type your full name")
 
 
+def test_a_question_first_is_within_the_daily_share_and_reaches_every_office_route(store, pack, tmp_path):
+    """As a question the bot could not answer: OFFICE_QUEUE_PER_PERSON_PER_DAY, and the office's mailbox too."""
+    mailing = Settings(database_path=tmp_path / "policybot.db", office_queue_per_person_per_day=1, office_chat_id=-1001,
+                       office_email="office@clearwell.example", smtp_host="127.0.0.1")
+    office = Office(store, pack, mailing, None, for_office(mailing, pack), for_people(mailing, pack))
+    signing = Signing(store, pack, for_people(mailing, pack), mailing, office)
+    signing.start(PARENT, "agreement"), signing.press(PARENT, "sig:ask")
+    signing.take_text(PARENT, "What if I disagree with one line?")
+    assert {m["channel"] for m in store.db["outbox"].rows if m["target"] == "office"} == {"telegram", "email"}
+    signing.press(PARENT, "sig:ask")
+    [held] = signing.take_text(PARENT, "And a second question today?")
+    assert "as many as I pass on in a day" in held.text and store.unanswered.open_count() == 1
+
+
 def test_the_office_digest_setting_holds_the_notice_back(store, pack, tmp_path):
     quiet = Settings(database_path=tmp_path / "policybot.db", office_notify="digest")
     office = Office(store, pack, quiet, None, for_office(quiet, pack), for_people(quiet, pack))
