@@ -230,8 +230,7 @@ def child(config_path: str) -> int:
     cfg = json.loads(Path(config_path).read_text())
     from bot.runtime import build_advisor
     from bot.settings import Settings
-    from bot.web.serve import bind, build_server, quiet_exit_server
-    import uvicorn
+    from bot.web.serve import bind, build_server, quiet_exit_server, server_config
 
     settings = Settings(
         cache_dir=REPO / "data" / "cache", school_name="Clearwell School", database_path=Path(cfg["db"]),
@@ -259,8 +258,7 @@ def child(config_path: str) -> int:
 
         application = build_application(settings, advisor)
     app = build_server(settings, advisor, application)
-    server = quiet_exit_server()(uvicorn.Config(app, workers=1, log_level="warning", access_log=False,
-                                                 proxy_headers=False, server_header=False, lifespan="on"))
+    server = quiet_exit_server()(server_config(app))  # as `policybot serve` configures it
     profiles = []
     if cfg.get("profile"):  # cProfile sees one thread: a profiler for each (the event loop's, the worker threads')
         import cProfile

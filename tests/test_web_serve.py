@@ -381,3 +381,67 @@ def test_the_printed_address_is_one_a_browser_on_this_machine_can_open():
     assert address(Settings()) == "http://127.0.0.1:8080"
     assert address(Settings(web_host="0.0.0.0", web_port=80)) == "http://127.0.0.1:80"
     assert address(Settings(web_host="::", web_port=8080)) == "http://[::1]:8080"
+
+
+
+def test_upkeep_purges_what_is_past_its_retention_and_learns_what_the_office_taught(tmp_path):
+    """Without the Telegram bot (whose jobs do it), a web-only process deletes questions past RETENTION_DAYS and
+    learns a question the office answered from another process (bot/upkeep.py, run in the web app's lifespan)."""
+    import asyncio
+    from datetime import timedelta
+
+    from bot.store import Store, utc_now
+    from bot.upkeep import run_upkeep
+
+    settings = replace(load_settings(tmp_path / "none.env"), database_path=tmp_path / "bot.db", retention_days=30)
+    old = Store(settings.database_path, clock=lambda: utc_now() - timedelta(days=40))
+    old.questions.record("k1", "staff", "Can I post photos of sports day?", "question", True, 0.9, "5.7")
+    old.close()
+    store = Store(settings.database_path)
+    store.questions.record("k2", "staff", "Can I friend a parent?", "question", True, 0.9, "6.13")
+    Store(settings.database_path).answers.teach_question("6.13", "is a mum from my class ok on facebook")  # the CLI
+
+    class Learner:  # records what it is taught (the session's advisor is shared by every test)
+        def __init__(self):
+            self.engine, self.taught, self.followed = self, [], 0
+
+        def add_alternates(self, pairs):
+            self.taught += pairs
+
+        def follow_office_answers(self, answers):
+            self.followed += 1
+            return 0
+
+    learner = Learner()
+
+    async def briefly():
+        task = asyncio.create_task(run_upkeep(store, learner, settings, relearn_seconds=0.02, first_purge=0))
+        await asyncio.sleep(0.3)
+        task.cancel()
+
+    asyncio.run(briefly())
+    assert [r["text"] for r in store.db["questions"].rows] == ["Can I friend a parent?"]
+    assert learner.taught == [("6.13", "is a mum from my class ok on facebook")] and learner.followed >= 2
+    store.close()
+
+
+def test_the_web_app_alone_runs_its_upkeep_and_beside_the_bot_does_not(advisor, tmp_path, monkeypatch):
+    import bot.web.app as web_app
+
+    started = []
+
+    async def recording(store, answerer, settings):
+        started.append(store)
+
+    monkeypatch.setattr(web_app, "run_upkeep", recording)
+    settings = replace(load_settings(tmp_path / "none.env"), database_path=tmp_path / "bot.db")
+    with TestClient(build_app(settings, advisor)):
+        pass
+    assert len(started) == 1
+    from bot.store import Store
+
+    shared = Store(settings.database_path)
+    with TestClient(build_app(settings, advisor, store=shared)):
+        pass
+    assert len(started) == 1  # the Telegram bot's jobs do it when the store is the bot's
+    shared.close()

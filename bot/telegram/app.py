@@ -30,12 +30,12 @@ from telegram.ext import (
 
 from bot.answer_pool import BatchedAdvisor
 from bot.dialogue import build_dialogue
-from bot.office import load_office_answers
 from bot.protocol import PERSON_ANY
 from bot.signatures import Signing
 from bot.store import Store
 from bot.telegram import people
 from bot.texts import command_menu
+from bot.upkeep import Learning, purge_expired
 from bot.telegram.concurrency import PerPersonUpdateProcessor
 from bot.telegram.errors import on_error
 from bot.flood import FloodGate
@@ -215,22 +215,17 @@ async def relearn_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def learn_from_database(data: dict) -> None:
     """Questions the office answered with a section, and the office's own answers, as the database holds them
-    now (`data` holds "store" and "advisor", and remembers how far it has learned)."""
-    store, advisor = data["store"], data["advisor"]
-    pairs = store.answers.taught_questions()
-    known = data.get("taught_known", 0)
-    if len(pairs) > known:
-        advisor.engine.add_alternates(pairs[known:])
-        data["taught_known"] = len(pairs)
-    load_office_answers(advisor, store)
+    now (`data` holds "store" and "advisor"; its `Learning` remembers how far it has learned)."""
+    if "learning" not in data:
+        data["learning"] = Learning(data["store"], data["advisor"])
+    data["learning"].catch_up()
 
 
 async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     s = context.application.bot_data["services"]
-    counts = await asyncio.to_thread(s.store.privacy.purge, s.settings.retention_days, s.settings.report_retention_days)
+    counts = await asyncio.to_thread(purge_expired, s.store, s.settings)
     journalled = await asyncio.to_thread(s.updates.forget_done)
-    signed = await asyncio.to_thread(s.store.signatures.purge, s.settings.signature_retention_days, s.settings.retention_days)
-    log.info("retention: deleted %s rows", sum(counts.values()) + journalled + sum(signed.values()))
+    log.info("retention: deleted %s rows", sum(counts.values()) + journalled)
 
 
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,6 +13,7 @@ that may be about a child at risk in a lane of its own, so it is never stuck beh
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -44,6 +45,7 @@ from bot.services import Answerer
 from bot.store import Store
 from bot.store.evidence import image_type
 from bot.texts import for_people, for_web
+from bot.upkeep import run_upkeep
 from bot.web.answers import ANSWER_ROUTES
 from bot.web.signing import SIGN_ROUTES, behind_notice, open_round, typed_command
 from bot.web.security import (MAX_BODY_BYTES, ClientAddress, SecurityHeaders, client_address, csrf_ok, csrf_token,
@@ -402,10 +404,16 @@ def build_app(settings, advisor: Answerer, store: Store | None = None) -> Starle
     async def lifespan(app):
         web.open()
         await run_in_threadpool(open_round, web)  # a new version of the pack: signers asked to confirm (signing.py)
+        # Alone (no Telegram bot beside it, whose jobs do this): retention purge, and what the office taught elsewhere.
+        upkeep = asyncio.create_task(run_upkeep(web.store, answerer, settings)) if store is None else None
         try:
             async with delivering_email(settings, web.store, route_failed=web.dialogue.office.route_failed) as app.state.email:
                 yield
         finally:
+            if upkeep is not None:
+                upkeep.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await upkeep
             if batched is None:  # ours: its inference thread answers what waits, then stops
                 await anyio.to_thread.run_sync(answerer.close)
             web.close()

@@ -31,7 +31,8 @@ from bot.settings import SettingsError
 from bot.web.app import build_app
 
 log = logging.getLogger(__name__)
-WEBHOOK_MAX_BYTES = 1024 * 1024  # an update is a few kB; Telegram's own server never sends near this
+WEBHOOK_MAX_BYTES = 1024 * 1024
+KEEP_ALIVE_SECONDS = 75  # see server_config  # an update is a few kB; Telegram's own server never sends near this
 
 
 def address(settings) -> str:
@@ -164,10 +165,20 @@ def quiet_exit_server():
     return Server
 
 
-def serve_web(settings, advisor, sock: socket.socket, *, telegram: bool = False) -> int:
-    """Print the address, serve on `sock` until stopped (Ctrl+C or SIGTERM, then a clean stop)."""
+def server_config(app, log_level: str = "warning"):
+    """How uvicorn serves the app: one worker (the model is loaded once). No access log: a request line holds
+    people's addresses and private links. Forwarded headers are read by the app itself, from WEB_TRUSTED_PROXIES
+    only (security.ClientAddress), not by uvicorn. An idle connection is kept longer than a reverse proxy's or a
+    browser's usual idle time (60 s), so the server never closes one just as a form is sent on it (the client
+    would see the connection reset, and a POST is not retried)."""
     import uvicorn
 
+    return uvicorn.Config(app, workers=1, log_level=log_level.lower(), access_log=False, proxy_headers=False,
+                          server_header=False, lifespan="on", timeout_keep_alive=KEEP_ALIVE_SECONDS)
+
+
+def serve_web(settings, advisor, sock: socket.socket, *, telegram: bool = False) -> int:
+    """Print the address, serve on `sock` until stopped (Ctrl+C or SIGTERM, then a clean stop)."""
     application = None
     if telegram:
         from bot.telegram.app import build_application
@@ -180,10 +191,6 @@ def serve_web(settings, advisor, sock: socket.socket, *, telegram: bool = False)
     if application is not None:
         how = f"webhook at {settings.webhook_url}" if settings.webhook_url else "long polling"
         print(f"The Telegram bot runs in the same process ({how})", flush=True)
-    # No access log: a request line holds people's addresses and private links. Forwarded headers are read by
-    # the app itself, from WEB_TRUSTED_PROXIES only (security.ClientAddress), not by uvicorn.
-    config = uvicorn.Config(app, workers=1, log_level=settings.log_level.lower(), access_log=False,
-                            proxy_headers=False, server_header=False, lifespan="on")
-    server = quiet_exit_server()(config)
+    server = quiet_exit_server()(server_config(app, settings.log_level))
     server.run(sockets=[sock])
     return 0 if server.started else 1
