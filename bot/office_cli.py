@@ -14,6 +14,7 @@
   policybot office backup FILE                 a consistent copy of the database, safe while the bot runs
   policybot office roster import FILE.csv      the people asked to sign (kind staff|parent, name, email, class)
   policybot office roster status [--csv FILE]  who has signed which version, who has not, who asked first
+  policybot office roster remind               remind who has not signed the current version (Telegram, email)
   policybot office review --from 2025-09-01 --to 2026-08-31 --out review.pdf
                                                the governors' annual review (PDF)
   policybot office desk-link USER_ID|EMAIL     a single-use sign-in link to the office's desk (10 minutes)
@@ -190,7 +191,7 @@ def _signing(settings):
 
 
 def cmd_roster_import(args) -> int:
-    from bot.roster import read_roster, telegram_link
+    from bot.roster import read_roster, telegram_link, web_link
     from bot.texts import for_office
 
     signing = _signing(args.settings)
@@ -212,7 +213,8 @@ def cmd_roster_import(args) -> int:
     for row in rows:
         url = telegram_link(args.bot, row["code"])
         print(texts.get("roster.person_line", kind=row["kind"], name=row["name"], email=row["email"] or "—",
-                        classes=row["classes"] or "—", code=row["code"], link=url or "—"))
+                        classes=row["classes"] or "—", code=row["code"], link=url or "—",
+                        web_link=web_link(args.settings, row["code"]) or "—"))
     return 0
 
 
@@ -229,6 +231,20 @@ def cmd_roster_status(args) -> int:
             print(texts.get("roster.rest_written", count=count, file=args.csv))
     finally:
         signing.store.close()
+    return 0
+
+
+def cmd_roster_remind(args) -> int:
+    """Remind everyone on the roster who has not signed the current version (at most once a day each)."""
+    from bot.texts import for_office
+
+    signing = _signing(args.settings)
+    texts = for_office(args.settings, signing.pack)
+    try:
+        done = signing.remind()
+    finally:
+        signing.store.close()
+    print(texts.get("roster.reminded", telegram=done.telegram, email=done.email, unreachable=done.unreachable, recent=done.recent))
     return 0
 
 
@@ -344,6 +360,8 @@ def register(subparsers) -> None:
     roster_status.add_argument("--csv", help="write the people still to sign (or to confirm again) to this CSV file")
     roster_status.add_argument("--bot", default="", help="the bot's Telegram username, for the links in the CSV")
     roster_status.set_defaults(func=cmd_roster_status)
+    roster_remind = roster_sub.add_parser("remind", help="remind who has not signed the current version (Telegram, email; once a day)")
+    roster_remind.set_defaults(func=cmd_roster_remind)
     review = sub.add_parser("review", help="the governors' annual review of the policy, as a PDF")
     review.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     review.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")

@@ -3,7 +3,9 @@
 The CSV's first row names its columns: kind (staff | parent), name, email, class (several classes separated by
 commas or semicolons inside the cell). `status_lines` is what `policybot office roster status` prints (a desk
 page can show the same `Signing.standings`); `write_rest_csv` lists everyone still to sign, or to confirm a new
-version, with their code, for reminders by hand. Files written are readable by their owner only.
+version, with their code, their links and how a reminder reaches them (`policybot office roster remind` sends
+them; those it cannot reach are for reminders by hand). Each person's web link is shown when WEB_PUBLIC_URL is
+set (the address people use). Files written are readable by their owner only.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from bot.signatures import Signing
+from bot.signatures import Signing, reach_of, sign_link
 from bot.store.connection import create_private_file
 from bot.store.signatures import ROSTER_KINDS, SIGNER_KIND
 from knowledge.signing import KINDS, SHORT
@@ -51,6 +53,11 @@ def telegram_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username.lstrip('@')}?start={code}" if bot_username else ""
 
 
+def web_link(settings, code: str) -> str:
+    """A person's own signing page on the web, when WEB_PUBLIC_URL says where people reach it (else empty)."""
+    return sign_link(settings, code) if getattr(settings, "web_public_url", "") else ""
+
+
 def status_of(standing) -> str:
     """current | behind | asked | none"""
     if standing.current:
@@ -72,6 +79,9 @@ def status_lines(signing: Signing, texts: Texts) -> list[str]:
         lines += [texts.get("roster.behind_line", name=s.row["name"], version=s.signed["digest"][:SHORT], date=s.signed["at"][:10])
                   for s in by_status["behind"]]
         lines += [texts.get("roster.asked_line", name=s.row["name"]) for s in by_status["asked"]]
+        if web_link(signing.settings, "x"):
+            lines += [texts.get("roster.link_line", name=s.row["name"], link=web_link(signing.settings, s.row["code"]))
+                      for s in mine if not s.current]
     unmatched = signing.unmatched()
     if unmatched:
         lines.append(texts.get("roster.unmatched_header"))
@@ -84,7 +94,8 @@ def status_lines(signing: Signing, texts: Texts) -> list[str]:
 
 
 def write_rest_csv(signing: Signing, texts: Texts, destination: Path | str, bot_username: str = "") -> int:
-    """Everyone on the roster who has not signed the current version, with their code and link; returns how many."""
+    """Everyone on the roster who has not signed the current version, with their code, links and how a reminder
+    reaches them (the column `reminder`: "by hand" for those `roster remind` cannot reach); returns how many."""
     rest = [s for s in signing.standings() if not s.current]
     destination = Path(destination)
     if destination.exists():
@@ -92,9 +103,12 @@ def write_rest_csv(signing: Signing, texts: Texts, destination: Path | str, bot_
     create_private_file(destination)
     with destination.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["kind", "name", "email", "class", "status", "signs", "code", "telegram_link"])
+        writer.writerow(["kind", "name", "email", "class", "status", "signs", "code", "telegram_link", "web_link", "reminder",
+                         "reminded_at"])
         for s in rest:
             row = s.row
             writer.writerow([row["kind"], row["name"], row["email"], row["classes"], texts.get(f"roster.statuses.{status_of(s)}"),
-                             SIGNER_KIND[row["kind"]], row["code"], telegram_link(bot_username, row["code"])])
+                             SIGNER_KIND[row["kind"]], row["code"], telegram_link(bot_username, row["code"]),
+                             web_link(signing.settings, row["code"]), texts.get(f"roster.reach.{reach_of(row, signing.can_email())}"),
+                             row.get("reminded_at") or ""])
     return len(rest)

@@ -174,6 +174,20 @@ def test_a_question_first_goes_to_the_office_queue_and_signing_can_go_on(signing
     assert texts_of(signing.press(PARENT, "sig:agree")).startswith("Please type your full name")
 
 
+def test_a_question_first_is_within_the_daily_share_and_reaches_every_office_route(store, pack, tmp_path):
+    """As a question the bot could not answer: OFFICE_QUEUE_PER_PERSON_PER_DAY, and the office's mailbox too."""
+    mailing = Settings(database_path=tmp_path / "policybot.db", office_queue_per_person_per_day=1, office_chat_id=-1001,
+                       office_email="office@clearwell.example", smtp_host="127.0.0.1")
+    office = Office(store, pack, mailing, None, for_office(mailing, pack), for_people(mailing, pack))
+    signing = Signing(store, pack, for_people(mailing, pack), mailing, office)
+    signing.start(PARENT, "agreement"), signing.press(PARENT, "sig:ask")
+    signing.take_text(PARENT, "What if I disagree with one line?")
+    assert {m["channel"] for m in store.db["outbox"].rows if m["target"] == "office"} == {"telegram", "email"}
+    signing.press(PARENT, "sig:ask")
+    [held] = signing.take_text(PARENT, "And a second question today?")
+    assert "as many as I pass on in a day" in held.text and store.unanswered.open_count() == 1
+
+
 def test_the_office_digest_setting_holds_the_notice_back(store, pack, tmp_path):
     quiet = Settings(database_path=tmp_path / "policybot.db", office_notify="digest")
     office = Office(store, pack, quiet, None, for_office(quiet, pack), for_people(quiet, pack))
@@ -509,5 +523,35 @@ async def test_telegram_staff_acknowledge_and_a_child_at_risk_mid_signing_still_
     try:
         [row] = store.signatures.all()
         assert row["name"] == "Tom Lee" and row["kind"] == "acknowledgement" and row["channel"] == "telegram"
+    finally:
+        store.close()
+
+
+async def test_telegram_a_reminder_from_the_roster_reaches_the_parent_and_its_button_starts_signing(
+    fake_bot_api, start_bot, telegram_settings, pack
+):
+    """`policybot office roster remind` queues the reminder; the running bot sends it through the outbox."""
+    from bot.office_cli import cmd_roster_remind
+    from telegram_helpers import button, buttons, open_store, press, say
+
+    fake = fake_bot_api
+    store = open_store(telegram_settings)
+    ann = store.signatures.add_to_roster("parent", "Ann Bell", "", "1A")
+    store.close()
+    async with start_bot():
+        shown = await say(fake, TG_OTHER_PARENT, f"/start {ann['code']}")  # her row tied to her chat; she goes away
+        await press(fake, TG_OTHER_PARENT, shown[-1], button(shown[-1], "Not now"))
+        before = len(fake.sent_messages(TG_OTHER_PARENT))
+        assert cmd_roster_remind(SimpleNamespace(settings=telegram_settings)) == 0
+        [*_, reminder] = await fake.wait_for_messages(TG_OTHER_PARENT, before + 1, timeout=10)
+        assert reminder["text"].startswith("Hello Ann Bell.") and "not yet had yours" in reminder["text"]
+        shown = await press(fake, TG_OTHER_PARENT, reminder, button(reminder, "Read and sign"))
+        assert buttons(shown[-1])[0][0] == "I agree"
+        [signed] = await press(fake, TG_OTHER_PARENT, shown[-1], button(shown[-1], "I agree"))
+        assert "Ann Bell" in signed["text"] and "1A" in signed["text"]
+        assert cmd_roster_remind(SimpleNamespace(settings=telegram_settings)) == 0  # signed now: nobody to remind
+    store = open_store(telegram_settings)
+    try:
+        assert len([m for m in store.db["outbox"].rows if m["kind"] == "remind"]) == 1
     finally:
         store.close()

@@ -11,7 +11,7 @@ import pytest
 
 from bot.store import Store, stamp, utc_now
 
-MIGRATIONS = ["m001_initial", "m002_office_answers", "m003_update_journal", "m004_answer_links", "m005_complaint_child", "m006_signatures", "m007_weekly_counts", "m008_desk"]
+MIGRATIONS = ["m001_initial", "m002_office_answers", "m003_update_journal", "m004_answer_links", "m005_complaint_child", "m006_signatures", "m007_weekly_counts", "m008_desk", "m009_signing_web"]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Delivering the outbox's email rows: the office's notices to OFFICE_EMAIL (ESCALATION_EMAIL for reports
-about the headteacher or the office), and the office's answer to a web asker who gave an address.
+about the headteacher or the office), the office's answer to a web asker who gave an address, and a signer's
+personal signing link (a new version to confirm, a reminder: bot/signatures.py).
 
 Like Telegram's delivery (bot/telegram/outbox.py): a row is queued in the same transaction as what it reports
 and stays queued until the mail server takes it, retried with backoff. A server that cannot be reached ends
@@ -7,7 +8,8 @@ the round (the rest waits, in order); a message the server refuses for good is g
 person's (their address bounced), never when it is the office's: that is a setting to fix, after which it
 must arrive. A safeguarding alert goes before everything else.
 
-A person's address is read from their question when the answer is sent, and erased once it has gone.
+A person's address is read from their question when the answer is sent, and erased once it has gone; a signer's
+from their roster row (`R-<id>`) or the signature they left it with (`S-<id>`), which keep it.
 Logs name the outbox row and the error's class and SMTP code, never an address or a message's words.
 """
 
@@ -35,6 +37,7 @@ MAX_BACKOFF_SECONDS = 3600
 ROUTE_PATIENCE = 3  # failed sends of a case's notice before its reporter is told it has not arrived
 INTERVAL_SECONDS = 10.0
 OFFICE_TARGETS = ("office", "escalation")
+SIGNING_KINDS = ("resign", "remind")  # a signer's personal link: a new version to confirm, a reminder
 
 
 def email_texts(settings) -> Texts:
@@ -159,6 +162,13 @@ class EmailDelivery:
                 self.tell_if_stuck(row, now=True)
                 return None
             return Email(address, self.subject(row), self.with_footer(row["text"], self.footer_key(row), row["ref"]))
+        if row["kind"] in SIGNING_KINDS:
+            address = self.signer_address(row["ref"])
+            if not address:  # the roster row or the signature has gone (retention)
+                self.store.outbox.discard_sent([row["id"]])
+                return None
+            subject = self.texts.get("subject_prefix") + " " + self.texts.get("subjects." + row["kind"])
+            return Email(address, subject, self.with_footer(row["text"], "signing", row["ref"]))
         item = self.question_of(row)
         if item is None or not item.get("email"):  # erased, or the person took their address back
             self.store.outbox.discard_sent([row["id"]])
@@ -169,6 +179,15 @@ class EmailDelivery:
     def question_of(self, row: dict) -> dict | None:
         item_id = parse_item_ref(row["ref"]) if row["ref"].startswith(ITEM_PREFIX) else None
         return self.store.unanswered.item(item_id) if item_id is not None else None
+
+    def signer_address(self, ref: str) -> str:
+        """The address on the roster row (`R-<id>`) or the signature (`S-<id>`) a signing email is for."""
+        table = {"R": "roster", "S": "signatures"}.get(ref[:1])
+        number = ref[2:]
+        if table is None or ref[1:2] != "-" or not number.isdigit():
+            return ""
+        row = self.store.signatures.row(table, int(number))
+        return (row or {}).get("email") or ""
 
     def subject(self, row: dict) -> str:
         t, ref = self.texts, row["ref"]

@@ -212,3 +212,15 @@ def m008_desk(db: sqlite_utils.Database) -> None:
     db["case_notes"].create_index(["ref"])
     # A 👎 on an answer puts the question back before the office with the answer that was disliked.
     db["unanswered"].add_column("disliked", str, not_null_default="")
+
+
+# Signing on the web (bot/web/signing.py) and reminders (`policybot office roster remind`).
+@migrations()
+def m009_signing_web(db: sqlite_utils.Database) -> None:
+    # A web signer may leave an email address, to be told when the text they signed changes; a signer who is not on
+    # the roster gets their own code for a personal link (a roster row's code serves those who are).
+    db["signatures"].add_column("email", str, not_null_default="")
+    db["signatures"].add_column("code", str, not_null_default="")
+    db["signatures"].create_index(["code"])
+    # When a roster row was last reminded (never twice within a day).
+    db["roster"].add_column("reminded_at", str, not_null_default="")

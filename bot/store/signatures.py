@@ -4,8 +4,10 @@ person is in signing.
 A signature is a record the school keeps (`SIGNATURE_RETENTION_DAYS`): /forget does not erase it, retention
 does. Each row holds the version signed (the digest of the clauses shown, knowledge/signing.py), the clauses'
 fingerprints live once per version in `sign_versions`, and the row says when and on which channel. A roster row
-(`policybot office roster import`) has a code: `/start CODE` in Telegram (or, later, a web link) ties the person's
-signature to their row; a signature given by name alone has no roster row, for the office to match.
+(`policybot office roster import`) has a code: `/start CODE` in Telegram or the web link `/sign/CODE` ties the person's
+signature to their row; a signature given by name alone has no roster row, for the office to match. A web signer
+may leave an email address with their signature (to be told when the text changes); one who is not on the roster
+gets their own code with it, for a personal link.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ class Signatures(Room):
                     same[0]["classes"] = classes
                 return same[0]
             row = {"kind": kind, "name": name, "email": email, "classes": classes, "code": secrets.token_urlsafe(9),
-                   "user_key": "", "channel": "", "chat_id": "", "linked_at": "", "created": stamp()}
+                   "user_key": "", "channel": "", "chat_id": "", "linked_at": "", "created": stamp(), "reminded_at": ""}
             row["id"] = int(db["roster"].insert(row).last_pk)
             return row
 
@@ -121,14 +123,18 @@ class Signatures(Room):
             # What they signed before using their code counts for their row too.
             db.execute("UPDATE signatures SET roster_id = ? WHERE user_key = ? AND roster_id IS NULL", [roster_id, user_key])
 
+    def mark_reminded(self, roster_id: int, at: datetime | None = None) -> None:
+        with self.atomic() as db:
+            db["roster"].update(roster_id, {"reminded_at": stamp(at)})
+
     # --- signatures --------------------------------------------------------------------------------
 
     def record(self, *, kind: str, outcome: str, user_key: str, digest: str, channel: str, chat_id: str, name: str = "",
                role: str = "", classes: str = "", roster_id: int | None = None, question_item: int | None = None,
-               at: datetime | None = None) -> int:
+               email: str = "", code: str = "", at: datetime | None = None) -> int:
         row = {"kind": kind, "outcome": outcome, "user_key": user_key, "roster_id": roster_id, "name": name, "role": role,
                "classes": classes, "digest": digest, "channel": channel, "chat_id": str(chat_id), "at": stamp(at),
-               "question_item": question_item}
+               "question_item": question_item, "email": email, "code": code}
         with self.atomic() as db:
             return int(db["signatures"].insert(row).last_pk)
 
@@ -137,6 +143,25 @@ class Signatures(Room):
             rows = list(db["signatures"].rows_where("user_key = ? AND kind = ? AND outcome = ?", [user_key, kind, outcome],
                                                     order_by="id desc", limit=1))
         return rows[0] if rows else None
+
+    def latest_of_roster(self, roster_id: int, kind: str) -> dict | None:
+        """The latest signature tied to a roster row (whoever's browser or chat gave it)."""
+        with self.reading() as db:
+            rows = list(db["signatures"].rows_where("roster_id = ? AND kind = ? AND outcome = 'signed'", [roster_id, kind],
+                                                    order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
+    def by_code(self, code: str) -> dict | None:
+        """The latest signature given with a personal code (a signer not on the roster who left an address)."""
+        if not code:
+            return None
+        with self.reading() as db:
+            rows = list(db["signatures"].rows_where("code = ? AND outcome = 'signed'", [code], order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
+    @staticmethod
+    def new_code() -> str:
+        return secrets.token_urlsafe(12)
 
     def of_person(self, user_key: str) -> list[dict]:
         """Everything signed (or asked first) by one person, oldest first (for /mydata)."""

@@ -47,6 +47,7 @@ from bot.store.evidence import image_type
 from bot.texts import for_people, for_web
 from bot.upkeep import run_upkeep
 from bot.web.answers import ANSWER_ROUTES
+from bot.web.signing import SIGN_ROUTES, behind_notice, open_round, typed_command
 from bot.web.security import (MAX_BODY_BYTES, ClientAddress, SecurityHeaders, client_address, csrf_ok, csrf_token,
                               secret_key, session_cookie_options)
 from bot.web.transcripts import Transcripts
@@ -144,6 +145,7 @@ async def chat_page(request: Request):
         "evidence_room": MAX_IMAGES - photos if awaiting == "photos" else 0,
         "menu": web.menu(bool(awaiting)),
         "csrf": csrf_token(request.session),
+        "sign_behind": await behind_notice(request),  # a new version of what they signed (signing.py)
     }
     return web.page(request, "chat.html", context)
 
@@ -164,6 +166,8 @@ async def send(request: Request):
     action, command, text = form.get("action"), form.get("command"), clean(form.get("text") or "")
     if not web.admitted(person, client_address(request), "" if action or command else text, action or command or ""):
         return back_to_chat(request, first_new)
+    if not action and not command and typed_command(text):  # /agree, /acknowledge: the signing page (signing.py)
+        return RedirectResponse(f"{request.url_for('sign').path}?kind={typed_command(text)}", status_code=303)
     urgent = web.urgent(text if not (action or command) else "", action or "")
     if action:
         await web.in_lane(urgent, web.press, person, action)
@@ -399,6 +403,7 @@ def build_app(settings, advisor: Answerer, store: Store | None = None) -> Starle
     @contextlib.asynccontextmanager
     async def lifespan(app):
         web.open()
+        await run_in_threadpool(open_round, web)  # a new version of the pack: signers asked to confirm (signing.py)
         # Alone (no Telegram bot beside it, whose jobs do this): retention purge, and what the office taught elsewhere.
         upkeep = asyncio.create_task(run_upkeep(web.store, answerer, settings)) if store is None else None
         try:
@@ -423,6 +428,7 @@ def build_app(settings, advisor: Answerer, store: Store | None = None) -> Starle
         Route("/agreement", agreement_page, methods=["GET"], name="agreement"),
         Route("/privacy", privacy_page, methods=["GET"], name="privacy"),
         Route("/health", health, methods=["GET"], name="health"),
+        *SIGN_ROUTES,  # signing on the web: /sign and personal links /sign/<code> (signing.py)
         Mount("/desk", app=build_desk(settings, lambda: web.dialogue.office, engine_of=lambda: web.advisor.engine), name="desk"),  # the office's desk (bot/desk/)
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         Mount("/a", routes=ANSWER_ROUTES),  # a web asker's private page for the office's answer (answers.py)

@@ -77,9 +77,13 @@
     var sent = body(form, event.submitter);
     fetch(target, { method: "POST", body: sent, credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
-        return response.text().then(function (html) { return { ok: response.ok, html: html }; });
+        return response.text().then(function (html) { return { ok: response.ok, html: html, url: response.url }; });
       })
       .then(function (result) {
+        if (result.url && new URL(result.url).pathname !== window.location.pathname) {
+          window.location.assign(result.url); // sent to another page (/agree typed: the signing page)
+          return;
+        }
         var fresh = new DOMParser().parseFromString(result.html, "text/html");
         if (!result.ok || !fresh.getElementById("transcript")) {
           var said = fresh.querySelector("main p");
