@@ -448,6 +448,26 @@ def test_a_roster_with_problems_is_not_imported_and_says_which_lines(client, acc
     assert office.store.signatures.roster() == []
 
 
+def test_the_office_sends_reminders_from_the_desk_as_the_terminal_does(client, access, office):
+    """"Send reminders now" reminds everyone still to sign (here one person tied to a Telegram chat; the others have
+    no route without email settings), is audited, says the counts, and reminds nobody twice in a day."""
+    signed_in(client, access)
+    upload_roster(client, client.get("/desk/roster").text, ROSTER_CSV)
+    ada = next(r for r in office.store.signatures.roster() if r["name"] == "Ada Parent")
+    office.store.db["roster"].update(ada["id"], {"user_key": "k-ada", "channel": "telegram", "chat_id": "55"})  # she began signing on Telegram
+    page = client.get("/desk/roster")
+    done = client.post("/desk/roster/remind", data={"csrf": csrf(page.text)})
+    assert done.history[0].status_code == 303
+    assert "Reminders queued: 1 by Telegram, 0 by email. 2 could not be reached" in text_of(done)
+    queued = [r for r in office.store.db["outbox"].rows if r["kind"] == "remind"]
+    assert [(r["chat_id"], r["channel"]) for r in queued] == [("55", "telegram")]
+    again = client.post("/desk/roster/remind", data={"csrf": csrf(page.text)})
+    assert "1 already reminded in the last day" in text_of(again)
+    assert len([r for r in office.store.db["outbox"].rows if r["kind"] == "remind"]) == 1
+    assert [e["actor"] for e in office.store.audit.entries() if e["action"] == "roster_remind"] == ["tg:900", "tg:900"]
+    assert client.post("/desk/roster/remind", data={"csrf": "forged"}).status_code == 403
+
+
 def sign(office, kind, name, digest, roster_id=None, outcome="signed", key="k", classes=""):
     return office.store.signatures.record(kind=kind, outcome=outcome, user_key=key, digest=digest, channel="telegram",
                                           chat_id="77", name=name, classes=classes, roster_id=roster_id)

@@ -185,9 +185,26 @@ async def rest_csv(request: Request, desk: Desk, user: DeskUser, form):
     return Response(data, media_type="text/csv; charset=utf-8", headers=headers)
 
 
+@signed_in(office=True)
+async def remind(request: Request, desk: Desk, user: DeskUser, form):
+    """Remind everyone still to sign the current version (Telegram or email, nobody twice a day), as
+    `policybot office roster remind` does; audited, and the counts shown on the page."""
+
+    def send() -> str:
+        done = signing_of(desk).remind()
+        desk.office.store.audit.record(user.identity, "roster_remind", "roster",
+                                       f"telegram {done.telegram}, email {done.email}, unreachable {done.unreachable}")
+        return desk.texts.get("roster_reminded", telegram=done.telegram, email=done.email,
+                              unreachable=done.unreachable, recent=done.recent)
+
+    desk.office.store.desk.set_flash(user.session_id, await run_in_threadpool(send))
+    return back(request, "desk:roster")
+
+
 ROSTER_ROUTES = [
     Route("/roster", roster_page, methods=["GET"], name="roster"),
     Route("/roster/upload", upload, methods=["POST"], name="roster_upload"),
     Route("/roster/match", match, methods=["POST"], name="roster_match"),
     Route("/roster/still-to-sign", rest_csv, methods=["POST"], name="roster_rest"),
+    Route("/roster/remind", remind, methods=["POST"], name="roster_remind"),
 ]
