@@ -67,7 +67,9 @@ class Turnstile:
 class Encoder:
     """Wraps a SentenceTransformer: normalised float32 embeddings, safe to call from worker threads."""
 
-    CHUNK = 32  # texts per model call: the longest an urgent caller waits is one chunk
+    CHUNK = 32  # texts per model call at most…
+    CHUNK_CHARS = 6000  # …and about this much text (a long post costs many short questions): an urgent caller's
+    # longest wait is one chunk, whatever the texts' length
 
     def __init__(self, model: str = "") -> None:
         # Never reach for a model hub unless the school named a hub model on purpose.
@@ -106,8 +108,7 @@ class Encoder:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         urgent = getattr(self._urgent, "on", False)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        for chunk in chunks(order, [len(t) for t in texts], batch_size, self.CHUNK_CHARS):
             with self._turns.turn(urgent):
                 vectors = self._model.encode(
                     [texts[i] for i in chunk],
@@ -118,6 +119,22 @@ class Encoder:
                 )
             out[chunk] = vectors
         return out
+
+
+def chunks(order: list[int], sizes: list[int], most: int, chars: int) -> list[list[int]]:
+    """`order` cut into runs of at most `most` items whose sizes add up to about `chars` (one item at least)."""
+    out: list[list[int]] = []
+    run: list[int] = []
+    total = 0
+    for i in order:
+        if run and (len(run) >= most or total + sizes[i] > chars):
+            out.append(run)
+            run, total = [], 0
+        run.append(i)
+        total += sizes[i]
+    if run:
+        out.append(run)
+    return out
 
 
 _shared: dict[str, Encoder] = {}

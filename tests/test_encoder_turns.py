@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from knowledge.encoder import Turnstile
+from knowledge.encoder import Turnstile, chunks
 
 
 def test_an_urgent_caller_goes_before_ordinary_waiters():
@@ -75,3 +75,11 @@ def test_an_urgent_encode_during_a_long_batch_waits_for_one_chunk_only(engine):
     worker.join(60)
     assert "batch" in timings and timings["batch"] > urgent
     assert urgent < timings["batch"] / 2  # it did not wait for the whole batch
+
+
+def test_a_chunk_holds_a_bounded_amount_of_text_so_long_posts_go_in_small_chunks():
+    sizes = [900, 800, 700, 50, 40, 30, 20, 10]  # longest first, as encode orders them
+    runs = chunks(list(range(len(sizes))), sizes, most=4, chars=1000)
+    assert runs == [[0], [1], [2, 3, 4, 5], [6, 7]]
+    assert all(sum(sizes[i] for i in run) <= 1000 or len(run) == 1 for run in runs)
+    assert chunks([0], [5000], most=4, chars=1000) == [[0]]  # a text longer than the budget goes alone
