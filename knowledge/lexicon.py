@@ -144,3 +144,12 @@ def clause_sentences(text: str, colon: bool = False) -> list[str]:
 def message_sentences(text: str) -> list[str]:
     """A message's sentences: people type without capitals, so any stop or line break ends one."""
     return [p.strip() for p in _MESSAGE_SENTENCE.split(text) if p and p.strip()]
+
+
+def asking_sentence(text: str) -> str:
+    """The sentence that asks: the last one with a question mark, else the last one (the whole of a one-line
+    question). A Yes or No answers this sentence, not a "can I…" told earlier in the story."""
+    sentences = message_sentences(text)
+    if not sentences:
+        return text
+    return next((s for s in reversed(sentences) if "?" in s), sentences[-1])
