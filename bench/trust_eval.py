@@ -22,6 +22,7 @@ SETS = [
     ("dev", "eval.yaml (earlier sessions)", PACK / "eval.yaml"),
     ("dev", "short phone questions", ROOT / "bench" / "trust" / "dev" / "short.yaml"),
     ("dev", "long real-style posts", ROOT / "bench" / "trust" / "dev" / "long.yaml"),
+    ("dev", "long messages, second blind set", ROOT / "bench" / "trust" / "dev" / "long_2.yaml"),
     ("dev", "safeguarding, 17 languages", ROOT / "bench" / "trust" / "dev" / "safeguarding.yaml"),
     ("dev", "safeguarding, understated and look-alikes", ROOT / "bench" / "trust" / "dev" / "safeguarding_understated.yaml"),
     ("dev", "safeguarding, 33 languages, understated", ROOT / "bench" / "trust" / "dev" / "safeguarding_multilingual.yaml"),
