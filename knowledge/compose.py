@@ -92,7 +92,7 @@ def compose_answer(search: Search, pack_clause, phrases: Mapping[str, str]) -> C
     best = search.matches[0]
     clause = best.clause
     # The Yes or No answers the sentence that asks ("…am I overreacting?"), not a "can I" told in the story.
-    choice = choose(clause, asking_sentence(search.question), search.ruling_fits)
+    choice = choose(clause, asking_sentence(search.question), search.ruling_fits, story=search.question)
     if search.learned_fit > max((fit[0] for fit in search.ruling_fits.values()), default=0.0) and choice.ruling is not None:
         # The office answered a question like this one with this clause and no verdict: quote it without one.
         choice = Choice(None, "information", None)

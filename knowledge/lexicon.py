@@ -44,6 +44,7 @@ class Lexicon:
     negative_action: re.Pattern
     vague_closer: re.Pattern
     reporting: re.Pattern | None = None  # "I'm fairly sure…", "I found…": the asker reports, someone else acted
+    stays_clear: re.Pattern | None = None  # "no pupils in them", "without naming the school"
     words: dict = field(default_factory=dict)  # plain words for people by group (staff, parent, pupil, anyone)
     office_groups: dict = field(default_factory=dict)  # the office answers' guard: word groups of people
 
@@ -65,6 +66,7 @@ class Lexicon:
             negative_action=_whole(data["negative_action"]),
             vague_closer=_whole(data["vague_closers"]),
             reporting=re.compile(rf"^\s*(?:{data['reporting']})\b", re.IGNORECASE) if data.get("reporting") else None,
+            stays_clear=re.compile(data["stays_clear"], re.IGNORECASE) if data.get("stays_clear") else None,
             words={k: tuple(str(w) for w in v) for k, v in (data.get("words") or {}).items()},
             office_groups={k: tuple(str(w) for w in v) for k, v in (data.get("office_groups") or {}).items()},
         )
@@ -119,6 +121,11 @@ class Lexicon:
     def negates(self, text: str) -> bool:
         """Whether the action asked about undoes or refuses something ("unfriend", "decline", "block")."""
         return self.negative_action.search(text) is not None
+
+    def says_clear_of(self, text: str) -> bool:
+        """Whether the message says it stays clear of pupils, the school or its name ("no pupils in them",
+        "without naming the school"): the conditions a rule forbids may not hold."""
+        return self.stays_clear is not None and self.stays_clear.search(text) is not None
 
     def vague(self, text: str) -> bool:
         """A closing question that carries no topic of its own ("AIBU?", "what should I do?")."""

@@ -96,3 +96,20 @@ def test_complained_tells_of_the_past_and_is_not_a_misspelt_complaint():
     cues = IntentCues.load()
     assert "complaint" not in cues.matching("she wrote about a parent who complained about homework, is that allowed?")
     assert "complaint" in cues.matching("i want to make a complaine about a teacher")
+
+
+# -- a message that says it stays clear of what the rule is about -------------------------------------
+
+def test_no_flat_no_when_the_message_says_it_stays_clear_of_what_the_rule_forbids():
+    photos = _clause("6.9", "6.9", rulings=(Ruling("photos of pupils on a personal account", "not_allowed", "Staff must not post photos of pupils.", ("can i post photos of my class",)),))
+    fits = {0: (0.7, "can i post photos of my class")}
+    story = "I'm posting my wedding photos on facebook. Colleagues came but no pupils, and nobody wore a school logo. Is that fine?"
+    plain = "Can I post the photos from the class trip on my facebook?"
+    assert choose(photos, asking_sentence(plain), fits, story=plain).answer == "no"
+    choice = choose(photos, asking_sentence(story), fits, story=story)
+    assert choice.answer is None and choice.kind == "not_allowed", "the rule is still stated, without a No"
+    for told in ("It doesn't say which school I work at.", "I never mention where I work.", "without naming the school"):
+        assert choose(photos, "Is that ok?", fits, story=f"{told} Is that ok?").answer is None, told
+    # Blurred faces or no names do not keep pupils out of a photo: the No stands.
+    for told in ("No names, and the faces are blurred.", "Only first names."):
+        assert choose(photos, "Is that ok?", fits, story=f"Photos of my class. {told} Is that ok?").answer == "no", told
