@@ -2,8 +2,8 @@
 
   python bench/fit_ranker.py [--write] [--folds 5]
 
-Development sets only (never the test sets): the Clearwell pack's eval.yaml, bench/trust/dev/short.yaml and
-bench/trust/dev/long.yaml, and the uncurated policies in bench/unseen/ (ingested with no notes, as a school's
+Development sets only (never the test sets): the Clearwell pack's eval.yaml, bench/trust/dev/short.yaml,
+bench/trust/dev/long.yaml and long_2.yaml, and the uncurated policies in bench/unseen/ (ingested with no notes, as a school's
 own policy would be). For every message the engine describes its candidate clauses (knowledge/engine.py,
 FEATURES); the ranking weights maximise the probability of an acceptable clause under a softmax over the
 candidates (listwise, L2 towards the hand-set defaults), each set weighted alike. The answer/hedge model is a
@@ -39,6 +39,7 @@ CLEARWELL_SETS = [
     ROOT / "knowledge" / "packs" / "clearwell" / "eval.yaml",
     ROOT / "bench" / "trust" / "dev" / "short.yaml",
     ROOT / "bench" / "trust" / "dev" / "long.yaml",
+    ROOT / "bench" / "trust" / "dev" / "long_2.yaml",
 ]
 UNCURATED_DIR = ROOT / "bench" / "unseen"
 L2 = float(os.environ.get("FIT_L2", "2.0"))
