@@ -2,8 +2,8 @@
 
   python bench/fit_ranker.py [--write] [--folds 5]
 
-Development sets only (never the test sets): the Clearwell pack's eval.yaml, bench/trust/dev/short.yaml and
-bench/trust/dev/long.yaml, and the uncurated policies in bench/unseen/ (ingested with no notes, as a school's
+Development sets only (never the test sets): the Clearwell pack's eval.yaml, bench/trust/dev/short.yaml,
+bench/trust/dev/long.yaml and long_2.yaml, and the uncurated policies in bench/unseen/ (ingested with no notes, as a school's
 own policy would be). For every message the engine describes its candidate clauses (knowledge/engine.py,
 FEATURES); the ranking weights maximise the probability of an acceptable clause under a softmax over the
 candidates (listwise, L2 towards the hand-set defaults), each set weighted alike. The answer/hedge model is a
@@ -32,13 +32,14 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 
-from knowledge.engine import DECISION, DEFAULT_WEIGHTS, FEATURES, RANKER, PolicyEngine, Ranker, agreement_of  # noqa: E402
+from knowledge.engine import DECISION, DEFAULT_WEIGHTS, FEATURES, RANKER, PolicyEngine, Ranker, agreement_of, kin_signals  # noqa: E402
 from knowledge.pack import load_pack, read_yaml  # noqa: E402
 
 CLEARWELL_SETS = [
     ROOT / "knowledge" / "packs" / "clearwell" / "eval.yaml",
     ROOT / "bench" / "trust" / "dev" / "short.yaml",
     ROOT / "bench" / "trust" / "dev" / "long.yaml",
+    ROOT / "bench" / "trust" / "dev" / "long_2.yaml",
 ]
 UNCURATED_DIR = ROOT / "bench" / "unseen"
 L2 = float(os.environ.get("FIT_L2", "2.0"))
@@ -47,7 +48,10 @@ L2 = float(os.environ.get("FIT_L2", "2.0"))
 class Sample:
     """One message: its candidates' signals, which of them are acceptable, and where it came from."""
 
-    def __init__(self, group: str, features: np.ndarray, good: np.ndarray, decision_extra: dict, in_scope: bool):
+    def __init__(self, group: str, features: np.ndarray, good: np.ndarray, decision_extra: dict, in_scope: bool,
+                 kin: list[set[int]] | None = None, winners: tuple[int, ...] = ()):
+        self.kin = kin if kin is not None else [set() for _ in features]  # per candidate: its kin among the candidates
+        self.winners = winners  # a long message: each sentence's best candidate (an index)
         self.group = group
         self.features = features
         self.good = good
@@ -75,7 +79,9 @@ def describe(engine: PolicyEngine, items: list[tuple[str, str, set[str] | None]]
         ids = [engine.index.clauses[p].id for p in d.positions]
         good = np.array([expect is not None and cid in expect for cid in ids], dtype=bool)
         extra = {"long": float(d.long), "words": float(np.log1p(d.words)), "vague": float(d.vague), "outsider": float(d.subject.outsider)}
-        out.append(Sample(group, d.features, good, extra, expect is not None))
+        kin = [{j for j, o in enumerate(d.positions) if o in engine.kin[p]} for p in d.positions]
+        winners = tuple(d.positions.index(w) for w in d.part_winners)
+        out.append(Sample(group, d.features, good, extra, expect is not None, kin, winners))
     return out
 
 
@@ -172,6 +178,7 @@ def decision_rows(samples: list[Sample], theta: np.ndarray) -> tuple[np.ndarray,
             "clash": top[index["actor_clash"]] + top[index["target_clash"]] + top[index["channel_clash"]],
             **s.extra,
             **agreement_of(s.features, int(order[0])),
+            **kin_signals(s.kin, list(range(len(s.features))), s.winners, scores, order),
         }
         rows.append([values[k] for k in DECISION])
         labels.append(bool(s.in_scope and s.good[order[0]]))
@@ -188,6 +195,13 @@ def fit_decision(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, c: f
 
 LONG = DECISION.index("long")
 CURATED = DECISION.index("curated")
+# A long message is judged on few signals, learnt from every curated message (a long one marked so): the
+# first clause's score, how far it is ahead (of the second, and of any candidate that is not its kin), whether
+# it is about other people or accounts than the message, and whether the message names an outsider. Signals
+# that describe the style of the writing (its length, how closely it resembles the pack's own example messages
+# or clause sentences) are left out: fitted on ~140 posts by one writer they did not carry over to other writers.
+LONG_SIGNALS = ("score", "margin", "margin_kin", "clash", "outsider", "long")
+LONG_COLUMNS = [DECISION.index(k) for k in LONG_SIGNALS]
 
 
 def regimes(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,16 +212,29 @@ def regimes(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def fit_decisions(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray, c: float):
-    """One answer/hedge model per regime (a paragraph, or an uncurated policy, is judged differently)."""
-    return tuple(fit_decision(rows[m], labels[m], weights[m], c) for m in regimes(rows))
+    """One answer/hedge model per regime (a paragraph, or an uncurated policy, is judged differently); the long
+    messages' model learns from every curated message, on LONG_SIGNALS only."""
+    short, _long, uncurated = regimes(rows)
+    curated = ~uncurated
+    return (
+        fit_decision(rows[short], labels[short], weights[short], c),
+        fit_decision(rows[curated][:, LONG_COLUMNS], labels[curated], weights[curated], c),
+        fit_decision(rows[uncurated], labels[uncurated], weights[uncurated], c),
+    )
 
 
 def predict(models, rows: np.ndarray) -> np.ndarray:
     out = np.zeros(len(rows))
-    for model, mask in zip(models, regimes(rows)):
+    for k, (model, mask) in enumerate(zip(models, regimes(rows))):
         if mask.any():
-            out[mask] = model.predict_proba(rows[mask])[:, 1]
+            out[mask] = model.predict_proba(rows[mask][:, LONG_COLUMNS] if k == 1 else rows[mask])[:, 1]
     return out
+
+
+def coefficients(model, names) -> dict[str, float]:
+    """A fitted model as data/ranker.yaml holds it (every DECISION signal named; those it did not use are 0)."""
+    found = dict(zip(names, model.coef_[0]))
+    return {"intercept": round(float(model.intercept_[0]), 4)} | {k: round(float(found.get(k, 0.0)), 4) for k in DECISION}
 
 
 def is_curated(sample: Sample) -> bool:
@@ -311,12 +338,9 @@ def main() -> int:
             "cross_validated": report(best_results),
             "weights": {f: round(float(w), 4) for f, w in zip(FEATURES, theta)},
             "weights_uncurated": {f: round(float(w), 4) for f, w in zip(FEATURES, theta_uncurated)},
-            "decision": {"intercept": round(float(model.intercept_[0]), 4)}
-            | {k: round(float(v), 4) for k, v in zip(DECISION, model.coef_[0])},
-            "decision_long": {"intercept": round(float(long_model.intercept_[0]), 4)}
-            | {k: round(float(v), 4) for k, v in zip(DECISION, long_model.coef_[0])},
-            "decision_uncurated": {"intercept": round(float(uncurated_model.intercept_[0]), 4)}
-            | {k: round(float(v), 4) for k, v in zip(DECISION, uncurated_model.coef_[0])},
+            "decision": coefficients(model, DECISION),
+            "decision_long": coefficients(long_model, LONG_SIGNALS),
+            "decision_uncurated": coefficients(uncurated_model, DECISION),
         }
         header = "# Fitted by `python bench/fit_ranker.py --write` (knowledge/engine.py reads it). Do not edit by hand.\n"
         RANKER.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")

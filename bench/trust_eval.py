@@ -1,6 +1,6 @@
 """Every labelled Clearwell set in one table: the README's quality table, measured as the bot answers.
 
-  python bench/trust_eval.py [--threshold 0.7] [--failures N]
+  python bench/trust_eval.py [--threshold 0.7] [--failures N] [--hedged N] [--split dev|test] [--only NAME]
 
 Development sets (tuned on) and test sets (never tuned on, bench/trust/README.md) are reported apart; a test
 set's failures are never printed. Uncurated policies are measured by bench/unseen_eval.py.
@@ -22,6 +22,7 @@ SETS = [
     ("dev", "eval.yaml (earlier sessions)", PACK / "eval.yaml"),
     ("dev", "short phone questions", ROOT / "bench" / "trust" / "dev" / "short.yaml"),
     ("dev", "long real-style posts", ROOT / "bench" / "trust" / "dev" / "long.yaml"),
+    ("dev", "long messages, second blind set", ROOT / "bench" / "trust" / "dev" / "long_2.yaml"),
     ("dev", "safeguarding, 17 languages", ROOT / "bench" / "trust" / "dev" / "safeguarding.yaml"),
     ("dev", "safeguarding, understated and look-alikes", ROOT / "bench" / "trust" / "dev" / "safeguarding_understated.yaml"),
     ("dev", "safeguarding, 33 languages, understated", ROOT / "bench" / "trust" / "dev" / "safeguarding_multilingual.yaml"),
@@ -37,13 +38,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threshold", type=float, default=None, help="ANSWER_THRESHOLD (default: the settings')")
     parser.add_argument("--failures", type=int, default=0, help="failures to list for development sets")
+    parser.add_argument("--hedged", type=int, default=0, help="questions hedged though the first match was right, to list for development sets")
+    parser.add_argument("--split", choices=("dev", "test"), default=None, help="measure one split only (tuning: --split dev)")
+    parser.add_argument("--only", default=None, help="only the sets whose file or name contains this")
     args = parser.parse_args()
 
     from dataclasses import replace
 
     from bot.runtime import build_advisor
     from bot.settings import load_settings
-    from intents.evaluate import evaluate, format_report
+    from intents.evaluate import evaluate, format_hedged_right, format_report
 
     settings = load_settings(ROOT / ".env")
     if args.threshold is not None:
@@ -54,6 +58,8 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     safeguarding = []
     for split, name, path in SETS:
+        if (args.split and split != args.split) or (args.only and args.only not in f"{path} {name}"):
+            continue
         report = evaluate(advisor, path)
         c = report.counts
         if c["messages"]:
@@ -66,6 +72,8 @@ def main() -> int:
         )
         if split == "dev" and args.failures:
             print(format_report(report, args.failures))
+        if split == "dev" and args.hedged:
+            print(format_hedged_right(report, args.hedged))
     print()
     print("| split | set | messages | disclosures caught | English | other languages | false alarms | notice in their language |")
     print("|---|---|---|---|---|---|---|---|")

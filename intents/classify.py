@@ -19,6 +19,7 @@ import numpy as np
 from intents.language import ENGLISH, Languages
 from intents.language import languages as load_languages
 from knowledge.index import load_or_encode
+from knowledge.lexicon import lexicon, message_sentences
 from knowledge.pack import read_yaml
 from knowledge.shorthand import expander, load_shorthand
 
@@ -260,7 +261,7 @@ class IntentClassifier:
         if best == "safeguarding":
             # Only the rules above raise the alarm; a weak nearest neighbour alone does not.
             best = max((i for i in scores if i != "safeguarding"), key=scores.get, default="question")
-        cues = [c for c in self.cues.matching(text) if scores.get(c, 0.0) >= scores[best] - self.cues.margin]
+        cues = [c for c in self.cues.matching(cue_text(text)) if scores.get(c, 0.0) >= scores[best] - self.cues.margin]
         if cues:
             return IntentResult(max(cues, key=lambda c: scores.get(c, 0.0)), scores, concern)
         if best in ("report_breach", "complaint"):
@@ -274,6 +275,20 @@ class IntentClassifier:
         if concern and best not in ("question", "report_breach", "complaint"):
             best = "question"  # a question about the safeguarding rules
         return IntentResult(best, scores, concern)
+
+
+def cue_text(text: str) -> str:
+    """Where to look for plain words of intent. A message that tells a story and ends by asking whether
+    something is allowed, required or a breach ("…I never agreed to that and I'm fuming. Is the teacher even
+    allowed to do that?") asks what the rules are: words of complaint or report in the story don't make it a
+    complaint; only its closing question is read for them. Any other message is read whole."""
+    sentences = message_sentences(text)
+    if len(sentences) < 2:
+        return text
+    last = sentences[-1]
+    if "?" in last and lexicon().form(last) in ("permission", "obligation", "trouble"):
+        return last
+    return text
 
 
 def interrupts_step(text: str, expects: str, result: IntentResult | None, rules: SafeguardingRules) -> bool:

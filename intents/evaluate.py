@@ -54,6 +54,8 @@ class EvalReport:
     non_english_notice: float = 1.0  # share of non-English messages told that the bot answers in English
     counts: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)  # (question, role, expected, got, note)
+    # In-scope questions hedged although the first match was acceptable: (question, role, got, confidence)
+    hedged_right: list = field(default_factory=list)
     failures_by_section: dict = field(default_factory=dict)
     intent_confusions: list = field(default_factory=list)
     by_language: dict = field(default_factory=dict)  # lang -> {"at_risk": n, "caught": n, "others": n, "alarms": n}
@@ -119,6 +121,8 @@ def evaluate(advisor: Advisor, path: Path) -> EvalReport:
         answered += committed
         answered_right += committed and rank == 0
         note = "answered" if committed else "hedged"
+        if rank == 0 and not committed and reply.intent == "question":
+            report.hedged_right.append((item["q"], item.get("role", "staff"), shown[:3], reply.confidence))
         wanted = str(item.get("answer", "")).lower()
         if wanted in ("yes", "no"):
             yes_no += 1
@@ -195,6 +199,14 @@ def evaluate(advisor: Advisor, path: Path) -> EvalReport:
         "answered": answered,
     }
     return report
+
+
+def format_hedged_right(report: EvalReport, show: int = 40) -> str:
+    """The questions hedged although the first match was acceptable (what a bolder answer/hedge rule would win)."""
+    lines = [f"hedged though the first match was right: {len(report.hedged_right)}"]
+    for q, role, got, confidence in report.hedged_right[:show]:
+        lines.append(f"  ~ [{role}] {q!r} got {got} (confidence {confidence:.2f})")
+    return "\n".join(lines)
 
 
 def format_report(report: EvalReport, show_failures: int = 40) -> str:

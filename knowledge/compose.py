@@ -13,6 +13,7 @@ from typing import Mapping
 
 from knowledge.clause import Clause
 from knowledge.engine import Search
+from knowledge.lexicon import asking_sentence
 from knowledge.rulings import Choice, choose
 from knowledge.texts import fill
 
@@ -90,7 +91,8 @@ def compose_answer(search: Search, pack_clause, phrases: Mapping[str, str]) -> C
         return None
     best = search.matches[0]
     clause = best.clause
-    choice = choose(clause, search.question, search.ruling_fits)
+    # The Yes or No answers the sentence that asks ("…am I overreacting?"), not a "can I" told in the story.
+    choice = choose(clause, asking_sentence(search.question), search.ruling_fits, story=search.question)
     if search.learned_fit > max((fit[0] for fit in search.ruling_fits.values()), default=0.0) and choice.ruling is not None:
         # The office answered a question like this one with this clause and no verdict: quote it without one.
         choice = Choice(None, "information", None)

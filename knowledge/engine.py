@@ -54,6 +54,11 @@ DECISION = (
     "score", "margin", "best", "asked", "worded", "part_best", "focus_best", "long", "words", "curated", "clash", "vague",
     "agree_best", "agree_part", "agree_focus",  # the first clause is also first by the whole message / a sentence / the question
     "outsider",  # the message names someone outside the school (a club coach, a private tutor, another school)
+    # Two acceptable clauses competing should not look like doubt: how far ahead the first is of the best
+    # candidate that is not its kin (the same section, or a clause the school lists as related)...
+    "margin_kin",
+    # ...and, for a long message, the share of its sentences whose best clause is the first or its kin.
+    "votes",
 )
 DEFAULT_WEIGHTS = {
     "best": 1.0, "fuzzy": 0.2, "keyword": 0.35, "audience_mine": 0.02, "audience_other": -0.06, "own_other": -0.1,
@@ -173,6 +178,7 @@ class Described:
     subject: Subject
     words: int
     learned: dict[int, float]  # best cosine to an office-taught question, per clause
+    part_winners: tuple[int, ...] = ()  # a long message: each sentence's best clause (a position)
     ruling_fits: dict[int, dict[int, tuple[float, str]]] = field(default_factory=dict)  # clause -> ruling -> (fit, example)
 
 
@@ -183,6 +189,36 @@ def agreement_of(features: np.ndarray, top: int) -> dict[str, float]:
         return float(column[top] >= column.max() - 1e-9)
 
     return {"agree_best": first_by("best"), "agree_part": first_by("part_best"), "agree_focus": first_by("focus_best")}
+
+
+def kinship(clauses) -> list[set[int]]:
+    """Per clause (by position), the clauses that may answer the same message with it: those printed under the
+    same number ("6.2" and its second "6.2"), and those the school lists as related to it, either way round."""
+    position = {c.id: i for i, c in enumerate(clauses)}
+    kin: list[set[int]] = [set() for _ in clauses]
+    by_section: dict[str, set[int]] = {}
+    for i, c in enumerate(clauses):
+        by_section.setdefault(c.section, set()).add(i)
+    for i, c in enumerate(clauses):
+        kin[i] |= by_section[c.section] - {i}
+        for other in c.related:
+            j = position.get(other)
+            if j is not None and j != i:
+                kin[i].add(j)
+                kin[j].add(i)
+    return kin
+
+
+def kin_signals(kin: list[set[int]], positions: list[int], part_winners, scores: np.ndarray, order: np.ndarray) -> dict[str, float]:
+    """How far the first candidate is ahead of the best one that is not its kin (`margin_kin`: two clauses that
+    may both answer the message competing is no doubt), and the share of a long message's sentences whose best
+    clause is the first or its kin (`votes`, 1.0 for a message read whole). `order` ranks the candidates,
+    whose clauses are `positions`."""
+    top = positions[order[0]]
+    family = kin[top] | {top}
+    rivals = [float(scores[i]) for i in order[1:] if positions[i] not in family]
+    votes = sum(w in family for w in part_winners) / len(part_winners) if part_winners else 1.0
+    return {"margin_kin": float(scores[order[0]]) - (max(rivals) if rivals else 0.0), "votes": votes}
 
 
 def _sigmoid(x: float) -> float:
@@ -212,6 +248,7 @@ class PolicyEngine:
             [self.expand(" ".join((c.text, c.heading, c.summary, *c.alternates, *c.ruling_questions()))) for c in pack.clauses]
         )
         self.subjects = [self._clause_subject(c) for c in pack.clauses]
+        self.kin = kinship(pack.clauses)
         # Within a clause, the words that tell its rulings apart ("evening", "weekend" against "lunch").
         self.ruling_words = {
             i: KeywordIndex([self.expand(" ".join((r.when, *r.asks))) for r in c.rulings])
@@ -364,6 +401,8 @@ class PolicyEngine:
         subject = of_question(question, role, self.lexicon)
         own_conduct = subject.actor == ("parent" if role == "parent" else "staff") and bool(self.lexicon.first_person.search(question))
         rows = []
+        by_part = np.array([[self._best(a, w, p)[0] for p in positions] for a, w in parts]).reshape(len(parts), len(positions))
+        part_winners = tuple(positions[int(i)] for i in by_part.argmax(axis=1)) if len(positions) else ()
         for p in positions:
             best, top_asked, support, wording = self._best(asked, worded, p)
             part_best = max((self._best(a, w, p)[0] for a, w in parts), default=best)
@@ -398,6 +437,7 @@ class PolicyEngine:
             subject=subject,
             words=len(question.split()),
             learned=learned,
+            part_winners=part_winners,
             ruling_fits=ruling_fits,
         )
 
@@ -461,6 +501,7 @@ class PolicyEngine:
             "vague": float(d.vague),
             **agreement_of(d.features, int(order[0])),
             "outsider": float(d.subject.outsider),
+            **kin_signals(self.kin, d.positions, d.part_winners, scores, order),
         }
         confidence = self.ranker.probability(decision)
         if d.learned.get(ranked[0], 0.0) >= OFFICE_SAME_QUESTION:

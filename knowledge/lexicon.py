@@ -44,6 +44,7 @@ class Lexicon:
     negative_action: re.Pattern
     vague_closer: re.Pattern
     reporting: re.Pattern | None = None  # "I'm fairly sure…", "I found…": the asker reports, someone else acted
+    stays_clear: re.Pattern | None = None  # "no pupils in them", "without naming the school"
     words: dict = field(default_factory=dict)  # plain words for people by group (staff, parent, pupil, anyone)
     office_groups: dict = field(default_factory=dict)  # the office answers' guard: word groups of people
 
@@ -65,6 +66,7 @@ class Lexicon:
             negative_action=_whole(data["negative_action"]),
             vague_closer=_whole(data["vague_closers"]),
             reporting=re.compile(rf"^\s*(?:{data['reporting']})\b", re.IGNORECASE) if data.get("reporting") else None,
+            stays_clear=re.compile(data["stays_clear"], re.IGNORECASE) if data.get("stays_clear") else None,
             words={k: tuple(str(w) for w in v) for k, v in (data.get("words") or {}).items()},
             office_groups={k: tuple(str(w) for w in v) for k, v in (data.get("office_groups") or {}).items()},
         )
@@ -120,6 +122,11 @@ class Lexicon:
         """Whether the action asked about undoes or refuses something ("unfriend", "decline", "block")."""
         return self.negative_action.search(text) is not None
 
+    def says_clear_of(self, text: str) -> bool:
+        """Whether the message says it stays clear of pupils, the school or its name ("no pupils in them",
+        "without naming the school"): the conditions a rule forbids may not hold."""
+        return self.stays_clear is not None and self.stays_clear.search(text) is not None
+
     def vague(self, text: str) -> bool:
         """A closing question that carries no topic of its own ("AIBU?", "what should I do?")."""
         stripped = re.sub(r"[^\w\s']", " ", text).strip()
@@ -144,3 +151,12 @@ def clause_sentences(text: str, colon: bool = False) -> list[str]:
 def message_sentences(text: str) -> list[str]:
     """A message's sentences: people type without capitals, so any stop or line break ends one."""
     return [p.strip() for p in _MESSAGE_SENTENCE.split(text) if p and p.strip()]
+
+
+def asking_sentence(text: str) -> str:
+    """The sentence that asks: the last one with a question mark, else the last one (the whole of a one-line
+    question). A Yes or No answers this sentence, not a "can I…" told earlier in the story."""
+    sentences = message_sentences(text)
+    if not sentences:
+        return text
+    return next((s for s in reversed(sentences) if "?" in s), sentences[-1])

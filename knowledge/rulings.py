@@ -64,9 +64,13 @@ def choose(
     question: str,
     fits: dict[int, tuple[float, str]],
     lex: Lexicon | None = None,
+    story: str = "",
 ) -> Choice:
     """The ruling of `clause` that applies to `question`, and the word that opens the answer.
 
+    `question` is the sentence that asks; `story` the whole message, when it tells more. A message that says it
+    stays clear of what the rule is about ("no pupils in them", "without naming the school") gets the rule
+    stated without a No: the verdict may not fit the conditions it sets out.
     `fits` maps a ruling's position to (its closest example's cosine with the question, that example, and
     optionally the TF-IDF fit of the words that tell the clause's rulings apart)."""
     lex = lex or lexicon()
@@ -77,7 +81,7 @@ def choose(
         if ruling is None:
             return Choice(None, "information", None)
         flipped = lex.negates(question)
-        return Choice(ruling, ruling.kind, opening(form, ruling.kind, flipped))
+        return Choice(ruling, ruling.kind, _unless_clear(opening(form, ruling.kind, flipped), story or question, lex))
     def fit(i: int) -> float:
         found = fits.get(i, (0.0, ""))
         return found[0] + (LEXICAL_WEIGHT * found[2] if len(found) > 2 else 0.0)
@@ -98,4 +102,9 @@ def choose(
         ruling = rulings[best]
     example = fits.get(rulings.index(ruling), (0.0, ""))[1] if fits else ""
     flipped = lex.negates(question) != lex.negates(example)
-    return Choice(ruling, ruling.kind, opening(form, ruling.kind, flipped))
+    return Choice(ruling, ruling.kind, _unless_clear(opening(form, ruling.kind, flipped), story or question, lex))
+
+
+def _unless_clear(answer: str | None, message: str, lex: Lexicon) -> str | None:
+    """No "No" for a message that says it stays clear of what the rule is about."""
+    return None if answer == "no" and lex.says_clear_of(message) else answer

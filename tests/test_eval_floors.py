@@ -18,6 +18,7 @@ LABELLED = [
     "heldout.yaml",
     "../../../bench/trust/dev/short.yaml",
     "../../../bench/trust/dev/long.yaml",
+    "../../../bench/trust/dev/long_2.yaml",
     "../../../bench/trust/dev/safeguarding.yaml",
     "../../../bench/trust/dev/safeguarding_multilingual.yaml",
     "../../../bench/trust/dev/safeguarding_multilingual_2.yaml",
