@@ -12,7 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.answer_links import token_hash
-from bot.web.answers import HideAnswerTokens
+from bot.web.answers import ANSWER_PATH
+from bot.web.security import HidePrivatePath
 from bot.web.app import build_app
 
 pytestmark = pytest.mark.usefixtures("untaught_engine")
@@ -112,5 +113,5 @@ def test_an_address_can_be_taken_back(client):
 
 def test_the_access_log_never_holds_a_private_link():
     record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d', ("1.2.3.4", "GET", "/a/SECRET", "1.1", 200), None)
-    assert HideAnswerTokens().filter(record)
+    assert HidePrivatePath(ANSWER_PATH).filter(record)
     assert "SECRET" not in record.getMessage() and "/a/…" in record.getMessage()

@@ -404,11 +404,12 @@ def test_a_database_from_before_web_signing_opens_and_keeps_its_signatures(tmp_p
 def test_the_access_log_does_not_name_a_personal_code():
     import logging
 
-    from bot.web.signing import HideSignCodes
+    from bot.web.security import HidePrivatePath
+    from bot.web.signing import SIGN_PATH
 
     record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
                                ("127.0.0.1:5000", "GET", "/sign/AbCdEf123456", "1.1", 303), None)
-    assert HideSignCodes().filter(record) and "AbCdEf123456" not in record.getMessage() and "/sign/…" in record.getMessage()
+    assert HidePrivatePath(SIGN_PATH).filter(record) and "AbCdEf123456" not in record.getMessage() and "/sign/…" in record.getMessage()
 
 
 def test_a_question_about_a_child_at_risk_gets_the_chats_safeguarding_reply_not_the_queue(advisor, untaught_engine, settings):

@@ -8,7 +8,6 @@ this question, erased when the answer is sent, and with the question (forget-me,
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -20,7 +19,7 @@ from starlette.routing import Route
 from bot.answer_links import ANSWER_PATH, token_hash
 from bot.settings import looks_like_address
 from bot.texts import placeholders
-from bot.web.security import csrf_ok, csrf_token
+from bot.web.security import csrf_ok, csrf_token, hide_in_access_log
 from knowledge.texts import Texts
 
 ANSWER_YAML = Path(__file__).resolve().parent.parent / "data" / "answer_page.yaml"
@@ -114,22 +113,7 @@ async def email_form(request: Request):
     return RedirectResponse(f"{request.url.path}?done={done}", status_code=303, headers=PRIVATE)
 
 
-class HideAnswerTokens(logging.Filter):
-    """The access log names a private link's path without its token (whoever reads the log cannot open it)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(isinstance(a, str) and a.startswith(ANSWER_PATH) for a in record.args):
-            record.args = tuple(ANSWER_PATH + "…" if isinstance(a, str) and a.startswith(ANSWER_PATH) else a for a in record.args)
-        return True
-
-
-def hide_tokens_in_access_log() -> None:
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, HideAnswerTokens) for f in access.filters):
-        access.addFilter(HideAnswerTokens())
-
-
-hide_tokens_in_access_log()
+hide_in_access_log(ANSWER_PATH)
 
 ANSWER_ROUTES = [
     Route("/{token}", answer_page, methods=["GET"], name="answer"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import re
 import secrets
@@ -185,3 +186,24 @@ class ClientAddress:
             if resolved != peer:
                 scope = {**scope, "client": (resolved, 0)}
         return await self.app(scope, receive, send)
+
+
+class HidePrivatePath(logging.Filter):
+    """The access log names a private path (an answer link's token, a personal signing code) without its secret
+    part: whoever reads the log cannot open it."""
+
+    def __init__(self, prefix: str):
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and a.startswith(self.prefix) for a in record.args):
+            record.args = tuple(self.prefix + "…" if isinstance(a, str) and a.startswith(self.prefix) else a for a in record.args)
+        return True
+
+
+def hide_in_access_log(prefix: str) -> None:
+    """uvicorn's access log (when someone turns it on) hides what follows `prefix` in a path."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HidePrivatePath) and f.prefix == prefix for f in access.filters):
+        access.addFilter(HidePrivatePath(prefix))

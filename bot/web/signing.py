@@ -10,7 +10,6 @@ private answer link) waits in the session cookie for the next page. The routes j
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +19,7 @@ from starlette.routing import Route
 
 from bot.signatures import ROLE_OF_KIND, SIGN_PATH, Signing
 from bot.store.signatures import SIGNER_KIND
-from bot.web.security import MAX_BODY_BYTES, client_address, csrf_ok, csrf_token
+from bot.web.security import MAX_BODY_BYTES, client_address, csrf_ok, csrf_token, hide_in_access_log
 from bot.web.view import anchor
 from knowledge.signing import KINDS, SHORT
 
@@ -224,22 +223,7 @@ async def sign_code(request: Request):
     return RedirectResponse(f"{request.url_for('sign').path}?kind={kind}", status_code=303)
 
 
-class HideSignCodes(logging.Filter):
-    """The access log names a personal signing link's path without its code (whoever reads the log cannot sign)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(isinstance(a, str) and a.startswith(SIGN_PATH) for a in record.args):
-            record.args = tuple(SIGN_PATH + "…" if isinstance(a, str) and a.startswith(SIGN_PATH) else a for a in record.args)
-        return True
-
-
-def hide_codes_in_access_log() -> None:
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, HideSignCodes) for f in access.filters):
-        access.addFilter(HideSignCodes())
-
-
-hide_codes_in_access_log()
+hide_in_access_log(SIGN_PATH)
 
 SIGN_ROUTES = [
     Route("/sign", sign_page, methods=["GET"], name="sign"),
