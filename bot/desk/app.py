@@ -27,6 +27,7 @@ from bot.desk.search import find_clauses
 from bot.export import cases_csv
 from bot.office import Office, short_time
 from bot.store import CASE_KINDS, CASE_STATUSES, utc_now
+from bot.web.forms import read_form
 from bot.web.security import csrf_ok, secret_key
 from knowledge.texts import Texts
 
@@ -92,15 +93,6 @@ def desk_of(request: Request) -> Desk:
 
 def back(request: Request, name: str, **params) -> RedirectResponse:
     return RedirectResponse(request.url_for(name, **params).path, status_code=303)
-
-
-async def read_form(request: Request) -> dict[str, str] | None:
-    from bot.web.app import read_form as read  # the web chat's reader (size-limited, never an error)
-
-    try:
-        return await read(request)
-    except ValueError:
-        return {}
 
 
 def signed_in(handler=None, *, office: bool = False):

@@ -9,7 +9,6 @@ this question, erased when the answer is sent, and with the question (forget-me,
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,6 +18,7 @@ from starlette.routing import Route
 from bot.answer_links import ANSWER_PATH, token_hash
 from bot.settings import looks_like_address
 from bot.texts import placeholders
+from bot.web.forms import read_form
 from bot.web.security import csrf_ok, csrf_token, hide_in_access_log
 from knowledge.texts import Texts
 
@@ -44,18 +44,6 @@ def masked(address: str) -> str:
 
 def lines(text: str) -> list[str]:
     return [line for line in (text or "").split("\n") if line.strip()]
-
-
-async def read_small_form(request: Request) -> dict[str, str] | None:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    try:
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=4))
-    except ValueError:
-        return {}
 
 
 def render(request: Request, item: dict | None, *, notice: str = "", error: str = "", status_code: int = 200):
@@ -93,7 +81,7 @@ async def answer_page(request: Request):
 async def email_form(request: Request):
     """Give an address for the answer (`action=save`), or take it back (`action=remove`); then back (303)."""
     web = request.app.state.web
-    form = await read_small_form(request)
+    form = await read_form(request, MAX_FORM_BYTES, max_fields=4)
     if form is None or not csrf_ok(request.session, (form or {}).get("csrf")):
         response = web.templates.TemplateResponse(request, "forbidden.html", {"t": web.texts}, status_code=403)
         response.headers.update(PRIVATE)

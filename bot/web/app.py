@@ -20,7 +20,6 @@ import logging
 import secrets
 import unicodedata
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import anyio
 
@@ -47,6 +46,7 @@ from bot.store.evidence import image_type
 from bot.texts import for_people, for_web
 from bot.upkeep import run_upkeep
 from bot.web.answers import ANSWER_ROUTES
+from bot.web.forms import read_form
 from bot.web.signing import SIGN_ROUTES, behind_notice, open_round, typed_command
 from bot.web.security import (MAX_BODY_BYTES, ClientAddress, SecurityHeaders, client_address, csrf_ok, csrf_token,
                               secret_key, session_cookie_options)
@@ -76,17 +76,6 @@ URGENT_LANE = 16
 def clean(text: str) -> str:
     """A typed message without control characters (a pasted binary blob or a NUL), newlines and tabs kept."""
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-
-
-async def read_form(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, str] | None:
-    """A urlencoded form, read up to `limit` bytes (None past it, even with no Content-Length); bytes that are
-    not UTF-8 become U+FFFD, never an error."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=8))
 
 
 class TooLarge(Exception):
@@ -153,10 +142,7 @@ async def chat_page(request: Request):
 async def send(request: Request):
     """One turn: a typed message, a pressed button or a menu command, then back to the page (303)."""
     web = request.app.state.web
-    try:
-        form = await read_form(request)
-    except ValueError:  # more fields than any of our forms has
-        form = {}
+    form = await read_form(request)
     if form is None:
         return web.page(request, "message.html", {"message": web.texts.get("too_large")}, status_code=413)
     if not csrf_ok(request.session, form.get("csrf")):

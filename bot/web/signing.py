@@ -10,7 +10,6 @@ private answer link) waits in the session cookie for the next page. The routes j
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,6 +18,7 @@ from starlette.routing import Route
 
 from bot.signatures import ROLE_OF_KIND, SIGN_PATH, Signing
 from bot.store.signatures import SIGNER_KIND
+from bot.web.forms import read_form
 from bot.web.security import MAX_BODY_BYTES, client_address, csrf_ok, csrf_token, hide_in_access_log
 from bot.web.view import anchor
 from knowledge.signing import KINDS, SHORT
@@ -65,17 +65,9 @@ async def behind_notice(request: Request) -> list[tuple[str, str]]:
 
 
 async def read_sign_form(request: Request) -> dict[str, str] | None:
-    """The form (urlencoded, up to MAX_BODY_BYTES; None past it); fields we do not know are dropped."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            return None
-    try:
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=len(FIELDS) + 2)
-    except ValueError:
-        return {}
-    return {k: v for k, v in pairs if k in FIELDS}
+    """The form (up to MAX_BODY_BYTES; None past it); fields we do not know are dropped."""
+    form = await read_form(request, MAX_BODY_BYTES, max_fields=len(FIELDS) + 2)
+    return None if form is None else {k: v for k, v in form.items() if k in FIELDS}
 
 
 def kind_for(request: Request, asked: str) -> str:
