@@ -85,16 +85,18 @@ async def may_handle_case(update: Update, context: ContextTypes.DEFAULT_TYPE, re
 # --- commands --------------------------------------------------------------------------------------
 
 
-def admins_only(action):
-    """A command for admins (refused to anyone else), after which the outbox is flushed."""
+def guarded(action, allowed, run):
+    """A command handler: `allowed(update, context)` says whether the caller may use it (and as whom: anything
+    true); `run(update, context, caller)` calls `action`; its reply is sent, then the outbox is flushed."""
 
     async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_message is None:
             return
-        if not is_admin_here(update, context):
+        caller = allowed(update, context)
+        if not caller:
             await refuse(update, context)
             return
-        reply = await action(office_of(context), context.args or [], rest_of(update, len(context.args or [])), update)
+        reply = await run(update, context, caller)
         if reply:
             await send_plain(context, update.effective_chat.id, reply)
         await flush_outbox(context)
@@ -102,6 +104,12 @@ def admins_only(action):
     command.__name__ = action.__name__
     command.__doc__ = action.__doc__
     return command
+
+
+def admins_only(action):
+    """A command for admins (refused to anyone else)."""
+    return guarded(action, is_admin_here, lambda update, context, _caller: action(
+        office_of(context), context.args or [], rest_of(update, len(context.args or [])), update))
 
 
 def audience_here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -116,22 +124,7 @@ def audience_here(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 def cases_command(action):
     """A command about cases, for admins (the office's cases) and ESCALATION_USER_IDS (only the cases about the
     headteacher or the office); refused to anyone else."""
-
-    async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.effective_message is None:
-            return
-        audience = audience_here(update, context)
-        if not audience:
-            await refuse(update, context)
-            return
-        reply = await action(office_of(context), context.args or [], audience)
-        if reply:
-            await send_plain(context, update.effective_chat.id, reply)
-        await flush_outbox(context)
-
-    command.__name__ = action.__name__
-    command.__doc__ = action.__doc__
-    return command
+    return guarded(action, audience_here, lambda update, context, audience: action(office_of(context), context.args or [], audience))
 
 
 def rest_of(update: Update, count: int) -> str:
