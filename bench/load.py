@@ -62,6 +62,22 @@ OFFICE_CHAT = -1001
 FIRST_USER = 100_000
 
 
+def time_the_model(advisor) -> list[float]:
+    """Wrap `advisor.respond_many` to add up how much of the run the model takes; the total is [0] of the list."""
+    seconds = [0.0]
+    respond_many = advisor.respond_many
+
+    def timed_respond_many(messages, role="staff"):
+        began = time.perf_counter()
+        try:
+            return respond_many(messages, role)
+        finally:
+            seconds[0] += time.perf_counter() - began
+
+    advisor.respond_many = timed_respond_many
+    return seconds
+
+
 def reply_times(fake: FakeBotApi) -> dict[str, list[float]]:
     """When each message to each chat was sent (the fake's clock is time.time(), like ours)."""
     times: dict[str, list[float]] = {}
@@ -99,17 +115,7 @@ async def bench(users: int, questions_each: int, timeout: float) -> int:
     base = Settings(cache_dir=REPO / "data" / "cache", school_name="Clearwell School")
     advisor = build_advisor(base)
     print(f"model and pack loaded in {time.monotonic() - started:.1f}s")
-    model_seconds = [0.0]
-    respond_many = advisor.respond_many
-
-    def timed_respond_many(messages, role="staff"):  # how much of the run the model itself takes
-        began = time.perf_counter()
-        try:
-            return respond_many(messages, role)
-        finally:
-            model_seconds[0] += time.perf_counter() - began
-
-    advisor.respond_many = timed_respond_many
+    model_seconds = time_the_model(advisor)
 
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as fake:
         fake.add_chat(OFFICE_CHAT, "supergroup", title="Office")
@@ -241,17 +247,7 @@ def child(config_path: str) -> int:
     )
     sock = bind(settings)
     advisor = build_advisor(settings)
-    model_seconds = [0.0]
-    respond_many = advisor.respond_many
-
-    def timed_respond_many(messages, role="staff"):
-        began = time.perf_counter()
-        try:
-            return respond_many(messages, role)
-        finally:
-            model_seconds[0] += time.perf_counter() - began
-
-    advisor.respond_many = timed_respond_many
+    model_seconds = time_the_model(advisor)
     application = None
     if settings.telegram_bot_token:
         from bot.telegram.app import build_application

@@ -26,6 +26,7 @@ The model is not loaded: these commands are instant (except `review`, which grou
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from bot.export import EXPORT_TABLES
@@ -34,8 +35,10 @@ from bot.protocol import ANSWER_WITH, decode
 EXPORTS = ("all", *EXPORT_TABLES)
 
 
+@contextlib.contextmanager
 def _office(settings):
-    """The office over the database and the pack, with no learner: the running bot learns from the database."""
+    """The office over the database and the pack, with no learner (the running bot learns from the database),
+    for the body of a `with`; the database is closed after it."""
     from bot.office import Office
     from bot.store import Store
     from bot.texts import for_office, for_people
@@ -43,7 +46,16 @@ def _office(settings):
 
     pack = load_pack(settings.policy_pack, settings.policy_packs_dir)
     store = Store(settings.database_path)
-    return Office(store, pack, settings, None, for_office(settings, pack), for_people(settings, pack))
+    try:
+        yield Office(store, pack, settings, None, for_office(settings, pack), for_people(settings, pack))
+    finally:
+        store.close()
+
+
+def _said(outcome) -> int:
+    """An office action's message (stdout, or stderr when it failed) and the exit status."""
+    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if outcome.ok else 1
 
 
 def _actor(name: str | None = None) -> str:
@@ -59,16 +71,13 @@ def _actor(name: str | None = None) -> str:
 
 
 def cmd_unanswered(args) -> int:
-    office = _office(args.settings)
-    try:
+    with _office(args.settings) as office:
         print(office.unanswered_listing())
         for item in office.unanswered():
             text, rows = office.unanswered_notice(item)
             suggestions = [label for row in rows for label, action in row if getattr(decode(action), "kind", "") == ANSWER_WITH]
             if suggestions:
                 print(f"  U-{item['id']}: {', '.join(suggestions)}")
-    finally:
-        office.store.close()
     return 0
 
 
@@ -82,24 +91,17 @@ def cmd_answer(args) -> int:
     if not args.section and not args.text:
         print("policybot office answer: give a section (e.g. 6.13) or --text \"your answer\"", file=sys.stderr)
         return 2
-    office = _office(args.settings)
-    try:
+    with _office(args.settings) as office:
         if args.text:
             outcome = office.answer_with_text(item_id, args.text, _actor())
         else:
             outcome = office.answer_with_clause(item_id, args.section, _actor())
-    finally:
-        office.store.close()
-    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
-    return 0 if outcome.ok else 1
+    return _said(outcome)
 
 
 def cmd_answers(args) -> int:
-    office = _office(args.settings)
-    try:
+    with _office(args.settings) as office:
         print(office.office_answers_listing())
-    finally:
-        office.store.close()
     return 0
 
 
@@ -110,58 +112,40 @@ def cmd_unlearn(args) -> int:
     if answer_id is None:
         print(f"policybot office unlearn: {args.answer!r} is not an office answer like A-3 (see `policybot office answers`)", file=sys.stderr)
         return 2
-    office = _office(args.settings)
-    try:
+    with _office(args.settings) as office:
         outcome = office.unlearn(answer_id, _actor())
-    finally:
-        office.store.close()
-    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
-    return 0 if outcome.ok else 1
+    return _said(outcome)
 
 
 def cmd_reports(args) -> int:
-    office = _office(args.settings)
-    try:
+    with _office(args.settings) as office:
         print(office.reports_listing(include_escalated=args.all))
         if args.full:
             for case in office.reports(include_escalated=args.all):
                 print()
                 print(office.case_detail(case.ref, include_escalated=args.all).message)
-    finally:
-        office.store.close()
     return 0
 
 
 def cmd_ack(args) -> int:
-    office = _office(args.settings)
-    try:
+    with _office(args.settings) as office:
         outcome = office.acknowledge(args.ref, _actor(args.by))
-    finally:
-        office.store.close()
-    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
-    return 0 if outcome.ok else 1
+    return _said(outcome)
 
 
 def cmd_close(args) -> int:
-    office = _office(args.settings)
-    try:
+    with _office(args.settings) as office:
         outcome = office.close(args.ref, args.note, _actor(args.by))
-    finally:
-        office.store.close()
-    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
-    return 0 if outcome.ok else 1
+    return _said(outcome)
 
 
 def cmd_export(args) -> int:
     from bot.export import export_csv
     from bot.store import Store
 
-    store = Store(args.settings.database_path)
-    try:
+    with Store(args.settings.database_path) as store:
         audience = "all" if args.with_escalated else "office"
         written = export_csv(store, args.destination, args.what, with_names=args.with_names, audience=audience)
-    finally:
-        store.close()
     for path in written:
         print(path)
     return 0
@@ -170,11 +154,8 @@ def cmd_export(args) -> int:
 def cmd_backup(args) -> int:
     from bot.store import Store
 
-    store = Store(args.settings.database_path)
-    try:
+    with Store(args.settings.database_path) as store:
         path = store.backup(args.file)
-    finally:
-        store.close()
     print(path)
     return 0
 
@@ -269,12 +250,9 @@ def cmd_review(args) -> int:
         print("policybot office review: --hide takes unanswered items like U-12", file=sys.stderr)
         return 2
     advisor = build_advisor(args.settings, office_answers=False)
-    store = Store(args.settings.database_path)
-    try:
+    with Store(args.settings.database_path) as store:
         # The examples hidden on the desk stay hidden here too.
         path = write_review(store, advisor.engine, args.settings, start, end, args.out, frozenset(hidden) | store.desk.hidden_examples())
-    finally:
-        store.close()
     print(path)
     return 0
 
@@ -285,11 +263,8 @@ def cmd_desk_link(args) -> int:
     from bot.store import Store
 
     identity = identity_of(args.user)
-    store = Store(args.settings.database_path)
-    try:
+    with Store(args.settings.database_path) as store:
         url = DeskAccess(args.settings, store).issue_link(identity, via=_actor())
-    finally:
-        store.close()
     if url is None:
         print(f"policybot office desk-link: {args.user!r} is not in ADMIN_USER_IDS, ESCALATION_USER_IDS or OFFICE_ADMIN_EMAILS",
               file=sys.stderr)

@@ -83,6 +83,12 @@ class Store:
     def close(self) -> None:
         self.connection.close()
 
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def stats(self, days: int = 14) -> dict:
         """The office's numbers: questions and feedback over `days` days, and what is open or undelivered now."""
         open_cases = {name: 0 for name in CASE_KINDS}
